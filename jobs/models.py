@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from jobs.states import JobMode, JobStatus, RowStatus, WritebackStatus
+from shipops.errors import DomainError
+
+
+class Job(models.Model):
+    """One batch of shipments from one data source, from preview to the last label."""
+
+    data_source = models.ForeignKey(
+        "datasources.DataSource", on_delete=models.PROTECT, related_name="jobs"
+    )
+    filter = models.JSONField(default=dict, blank=True)
+    mode = models.CharField(max_length=16, choices=JobMode.choices, default=JobMode.CONFIRM)
+    status = models.CharField(
+        max_length=32, choices=JobStatus.choices, default=JobStatus.DRAFT, db_index=True
+    )
+
+    row_count = models.PositiveIntegerField(default=0)
+    invalid_count = models.PositiveIntegerField(default=0)
+    previewed_count = models.PositiveIntegerField(default=0)
+    warning_count = models.PositiveIntegerField(default=0)
+    shipped_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    writeback_failed_count = models.PositiveIntegerField(default=0)
+
+    # Money is integer cents in the job's one currency.
+    currency = models.CharField(max_length=3, default="USD")
+    estimated_cost_cents = models.BigIntegerField(default=0)
+    actual_cost_cents = models.BigIntegerField(default=0)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    last_error_code = models.CharField(max_length=64, blank=True)
+    last_error_message = models.TextField(blank=True)
+    last_error_row = models.ForeignKey(
+        "jobs.JobRow", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    # The executor's lease: one worker at a time, and a token that every write checks.
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    fencing_token = models.PositiveBigIntegerField(default=0)
+    resume_count = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("approve_job", "Can approve a job for shipping")]
+        indexes = [models.Index(fields=["status", "lease_expires_at"], name="job_status_lease")]
+        constraints = [
+            models.CheckConstraint(name="job_status_valid", condition=Q(status__in=JobStatus.values)),
+            models.CheckConstraint(name="job_mode_valid", condition=Q(mode__in=JobMode.values)),
+            models.CheckConstraint(
+                name="job_costs_non_negative",
+                condition=Q(estimated_cost_cents__gte=0, actual_cost_cents__gte=0),
+            ),
+            models.CheckConstraint(
+                name="job_counts_within_rows",
+                condition=Q(
+                    invalid_count__lte=models.F("row_count"),
+                    previewed_count__lte=models.F("row_count"),
+                    shipped_count__lte=models.F("row_count"),
+                    failed_count__lte=models.F("row_count"),
+                    skipped_count__lte=models.F("row_count"),
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk}"
+
+
+def label_upload_to(row: JobRow, filename: str) -> str:
+    return f"labels/job-{row.job_id}/{filename}"
+
+
+class JobRow(models.Model):
+    """One source row of a job: its shipment, its state, and what UPS gave back for it."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="rows")
+    row_number = models.PositiveIntegerField()
+    source_key = models.CharField(max_length=255)
+    source_checksum = models.CharField(max_length=64)
+    shipment = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=RowStatus.choices, default=RowStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Sent to UPS as the package reference: how a lost ship answer is found again.
+    reference = models.CharField(max_length=35, unique=True)
+
+    estimated_cost_cents = models.BigIntegerField(null=True, blank=True)
+    actual_cost_cents = models.BigIntegerField(null=True, blank=True)
+    tracking_number = models.CharField(max_length=35, blank=True, db_index=True)
+    shipment_id = models.CharField(max_length=35, blank=True)
+    label = models.FileField(upload_to=label_upload_to, blank=True, max_length=300)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    writeback_status = models.CharField(
+        max_length=16, choices=WritebackStatus.choices, default=WritebackStatus.PENDING
+    )
+    writeback_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["job", "row_number"]
+        indexes = [models.Index(fields=["job", "status", "row_number"], name="row_job_status_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "source_key"], name="row_unique_source_key"),
+            models.UniqueConstraint(fields=["job", "row_number"], name="row_unique_number"),
+            models.CheckConstraint(name="row_status_valid", condition=Q(status__in=RowStatus.values)),
+            models.CheckConstraint(
+                name="row_writeback_status_valid",
+                condition=Q(writeback_status__in=WritebackStatus.values),
+            ),
+            models.CheckConstraint(
+                name="row_shipped_has_tracking",
+                condition=~Q(status__in=[RowStatus.SHIPPED, RowStatus.VOIDED])
+                | Q(tracking_number__gt=""),
+                violation_error_message="A shipped row must have a tracking number.",
+            ),
+            models.CheckConstraint(
+                name="row_costs_non_negative",
+                condition=(
+                    (Q(estimated_cost_cents__isnull=True) | Q(estimated_cost_cents__gte=0))
+                    & (Q(actual_cost_cents__isnull=True) | Q(actual_cost_cents__gte=0))
+                ),
+            ),
+            models.CheckConstraint(name="row_reference_present", condition=Q(reference__gt="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.job_id} row {self.row_number}"
+
+    @property
+    def recipient(self) -> str:
+        return str(self.shipment.get("recipient_name", "")) if self.shipment else ""
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Audit entries are append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise DomainError("audit_immutable", "Audit entries cannot be changed.")
+
+    def delete(self) -> NoReturn:
+        raise DomainError("audit_immutable", "Audit entries cannot be deleted.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise DomainError("audit_immutable", "Audit entries cannot be changed.")
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise DomainError("audit_immutable", "Audit entries cannot be changed.")
+
+
+class AuditEntry(models.Model):
+    """One recorded change: who did what to which job or row, and when. Never edited."""
+
+    job = models.ForeignKey(
+        Job, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    row = models.ForeignKey(
+        JobRow, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    # The user's name at the time, or a system label such as "worker host-a:4242".
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=64, db_index=True)
+    message = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["job", "created_at"], name="audit_job_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label}: {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise DomainError("audit_immutable", "Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise DomainError("audit_immutable", "Audit entries cannot be deleted.")

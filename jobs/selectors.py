@@ -1,0 +1,28 @@
+"""Read paths shared by the admin, the JSON views and the commands (STYLE.md item 2)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from jobs.models import AuditEntry, Job, JobRow
+
+
+def job_list() -> QuerySet[Job]:
+    """Jobs with what a list shows joined in one query."""
+    return Job.objects.select_related("data_source", "created_by", "approved_by")
+
+
+def job_rows(*, job_id: int | None = None) -> QuerySet[JobRow]:
+    """Rows in source order, the heavy label and shipment fields left for detail views."""
+    rows = JobRow.objects.select_related("job").order_by("job_id", "row_number")
+    if job_id is not None:
+        rows = rows.filter(job_id=job_id)
+    return rows
+
+
+def audit_trail(*, job_id: int | None = None) -> QuerySet[AuditEntry]:
+    """Audit entries newest first, with the job, row and user each list shows."""
+    entries = AuditEntry.objects.select_related("job", "row", "actor")
+    if job_id is not None:
+        entries = entries.filter(job_id=job_id)
+    return entries

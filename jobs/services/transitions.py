@@ -1,0 +1,109 @@
+"""Change a job's or a row's status: checked against jobs.states, locked, audited, atomic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from jobs.actors import Actor
+from jobs.models import Job, JobRow
+from jobs.services.audit import audit_record
+from jobs.states import check_job_transition, check_row_transition, check_writeback_transition
+
+
+def job_transition(
+    *,
+    job: Job,
+    to_status: str,
+    actor: Actor,
+    action: str,
+    message: str,
+    changes: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> Job:
+    """Move ``job`` to ``to_status`` (with any field ``changes``) and audit it, in one transaction."""
+    changes = changes or {}
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        check_job_transition(job_label=str(locked), current=locked.status, target=to_status)
+        from_status = locked.status
+        locked.status = to_status
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=["status", "updated_at", *changes])
+        audit_record(
+            actor=actor,
+            action=action,
+            message=message,
+            job=locked,
+            data={"from": from_status, "to": to_status, **(data or {})},
+        )
+    _refresh_from(job, locked, ["status", "updated_at", *changes])
+    return job
+
+
+def row_transition(
+    *,
+    row: JobRow,
+    to_status: str,
+    actor: Actor,
+    action: str,
+    message: str,
+    changes: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> JobRow:
+    """Move ``row`` to ``to_status`` (with any field ``changes``) and audit it, in one transaction."""
+    changes = changes or {}
+    with transaction.atomic():
+        locked = JobRow.objects.select_for_update().get(pk=row.pk)
+        check_row_transition(row_label=str(locked), current=locked.status, target=to_status)
+        from_status = locked.status
+        locked.status = to_status
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=["status", "updated_at", *changes])
+        audit_record(
+            actor=actor,
+            action=action,
+            message=message,
+            row=locked,
+            data={"from": from_status, "to": to_status, **(data or {})},
+        )
+    _refresh_from(row, locked, ["status", "updated_at", *changes])
+    return row
+
+
+def row_writeback_transition(
+    *,
+    row: JobRow,
+    to_status: str,
+    actor: Actor,
+    message: str,
+    error: str = "",
+) -> JobRow:
+    """Record the outcome of writing ``row``'s tracking number back to its source, audited."""
+    with transaction.atomic():
+        locked = JobRow.objects.select_for_update().get(pk=row.pk)
+        check_writeback_transition(
+            row_label=str(locked), current=locked.writeback_status, target=to_status
+        )
+        from_status = locked.writeback_status
+        locked.writeback_status = to_status
+        locked.writeback_error = error
+        locked.save(update_fields=["writeback_status", "writeback_error", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=f"writeback_{to_status}",
+            message=message,
+            row=locked,
+            data={"from": from_status, "to": to_status, "error": error},
+        )
+    _refresh_from(row, locked, ["writeback_status", "writeback_error", "updated_at"])
+    return row
+
+
+def _refresh_from(target: Job | JobRow, source: Job | JobRow, fields: list[str]) -> None:
+    # The caller keeps its instance; copy the committed values onto it.
+    for field in fields:
+        setattr(target, field, getattr(source, field))

@@ -1,0 +1,104 @@
+"""factory-boy factories for every model (STYLE.md item 11)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+
+from datasources.models import DataSource, SourceKind
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.states import JobStatus, RowStatus
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"operator{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def approver(self, create: bool, extracted: bool, **kwargs: object) -> None:
+        if extracted:
+            self.user_permissions.add(Permission.objects.get(codename="approve_job"))
+        if create:
+            self.save()
+
+
+class DataSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DataSource
+
+    name = factory.Sequence(lambda n: f"Orders {n}")
+    kind = SourceKind.CSV
+    file_path = factory.Sequence(lambda n: f"orders-{n}.csv")
+
+
+class DatabaseSourceFactory(DataSourceFactory):
+    kind = SourceKind.DATABASE
+    file_path = ""
+    db_alias = "default"
+    table_name = "orders"
+    key_column = "order_id"
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Job
+
+    data_source = factory.SubFactory(DataSourceFactory)
+    status = JobStatus.DRAFT
+    created_by = factory.SubFactory(UserFactory)
+
+
+def sample_shipment(n: int) -> dict[str, object]:
+    return {
+        "recipient_name": f"Customer {n}",
+        "address_lines": [f"{100 + n} Main St"],
+        "city": "Atlanta",
+        "state": "GA",
+        "postal_code": "30303",
+        "country": "US",
+        "weight_lbs": "2.5",
+        "service_code": "03",
+        "reference": f"ORDER-{n}",
+    }
+
+
+class JobRowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JobRow
+
+    job = factory.SubFactory(JobFactory)
+    row_number = factory.Sequence(lambda n: n + 1)
+    source_key = factory.LazyAttribute(lambda row: str(row.row_number))
+    source_checksum = factory.LazyAttribute(
+        lambda row: hashlib.sha256(row.source_key.encode()).hexdigest()
+    )
+    shipment = factory.LazyAttribute(lambda row: sample_shipment(row.row_number))
+    status = RowStatus.PENDING
+    reference = factory.Sequence(lambda n: f"SO-T{n:08d}")
+
+
+class ShippedJobRowFactory(JobRowFactory):
+    status = RowStatus.SHIPPED
+    tracking_number = "1Z999AA10123456784"
+    shipment_id = "1Z999AA10123456784"
+    actual_cost_cents = 1234
+
+
+class AuditEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEntry
+
+    job = factory.SubFactory(JobFactory)
+    actor_label = "test"
+    action = "note"
+    message = "A test entry."

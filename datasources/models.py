@@ -40,7 +40,10 @@ class DataSource(models.Model):
     default_service_code = models.CharField(max_length=3, default="03")
     default_packaging_code = models.CharField(max_length=3, default="02")
     default_weight_lbs = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True,
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="Used when a row gives no weight.",
     )
     ship_from_override = models.JSONField(default=default_ship_from_override, blank=True)
@@ -59,7 +62,9 @@ class DataSource(models.Model):
                     Q(kind=SourceKind.DATABASE, table_name__gt="")
                     | (Q(kind__in=[SourceKind.CSV, SourceKind.EXCEL]) & Q(file_path__gt=""))
                 ),
-                violation_error_message="A file source needs a file path; a database source needs a table.",
+                violation_error_message=(
+                    "A file source needs a file path; a database source needs a table."
+                ),
             ),
         ]
 

@@ -6,7 +6,7 @@ import os
 import socket
 from dataclasses import dataclass
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class SystemActor:
     label: str
 
 
-Actor = AbstractBaseUser | SystemActor
+Actor = User | SystemActor
 
 
 def system_actor(role: str) -> SystemActor:
@@ -31,7 +31,7 @@ def actor_label(actor: Actor) -> str:
     return actor.get_username()
 
 
-def actor_user(actor: Actor) -> AbstractBaseUser | None:
+def actor_user(actor: Actor) -> User | None:
     """Return the user behind ``actor``, or None for a system actor."""
     if isinstance(actor, SystemActor):
         return None

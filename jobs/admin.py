@@ -111,6 +111,8 @@ class JobRowAdmin(admin.ModelAdmin):
     list_filter = ["status", "writeback_status", "job"]
     search_fields = ["=tracking_number", "=reference", "source_key"]
     list_per_page = 100
+    # "Show all" would render every row of a 10,000-row job in one page: never offer it.
+    list_max_show_all = 100
     show_full_result_count = False
     readonly_fields = [f.name for f in JobRow._meta.concrete_fields if f.name != "id"]
 

@@ -37,11 +37,17 @@ class Job(models.Model):
     actual_cost_cents = models.BigIntegerField(default=0)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -68,7 +74,9 @@ class Job(models.Model):
         permissions = [("approve_job", "Can approve a job for shipping")]
         indexes = [models.Index(fields=["status", "lease_expires_at"], name="job_status_lease")]
         constraints = [
-            models.CheckConstraint(name="job_status_valid", condition=Q(status__in=JobStatus.values)),
+            models.CheckConstraint(
+                name="job_status_valid", condition=Q(status__in=JobStatus.values)
+            ),
             models.CheckConstraint(name="job_mode_valid", condition=Q(mode__in=JobMode.values)),
             models.CheckConstraint(
                 name="job_costs_non_negative",
@@ -126,11 +134,15 @@ class JobRow(models.Model):
 
     class Meta:
         ordering = ["job", "row_number"]
-        indexes = [models.Index(fields=["job", "status", "row_number"], name="row_job_status_number")]
+        indexes = [
+            models.Index(fields=["job", "status", "row_number"], name="row_job_status_number")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["job", "source_key"], name="row_unique_source_key"),
             models.UniqueConstraint(fields=["job", "row_number"], name="row_unique_number"),
-            models.CheckConstraint(name="row_status_valid", condition=Q(status__in=RowStatus.values)),
+            models.CheckConstraint(
+                name="row_status_valid", condition=Q(status__in=RowStatus.values)
+            ),
             models.CheckConstraint(
                 name="row_writeback_status_valid",
                 condition=Q(writeback_status__in=WritebackStatus.values),
@@ -185,7 +197,10 @@ class AuditEntry(models.Model):
         JobRow, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     # The user's name at the time, or a system label such as "worker host-a:4242".

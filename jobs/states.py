@@ -112,15 +112,17 @@ def _check(
 
 
 def check_job_transition(*, job_label: str, current: str, target: str) -> None:
-    """Raise DomainError ``illegal_transition`` unless a job may go from ``current`` to ``target``."""
+    """Raise DomainError ``illegal_transition`` unless a job may go to ``target``."""
     _check(JOB_TRANSITIONS, JobStatus, job_label, current, target)
 
 
 def check_row_transition(*, row_label: str, current: str, target: str) -> None:
-    """Raise DomainError ``illegal_transition`` unless a row may go from ``current`` to ``target``."""
+    """Raise DomainError ``illegal_transition`` unless a row may go to ``target``."""
     _check(ROW_TRANSITIONS, RowStatus, row_label, current, target)
 
 
 def check_writeback_transition(*, row_label: str, current: str, target: str) -> None:
     """Raise DomainError ``illegal_transition`` unless a row's write-back may change so."""
-    _check(WRITEBACK_TRANSITIONS, WritebackStatus, f"The write-back of {row_label}", current, target)
+    _check(
+        WRITEBACK_TRANSITIONS, WritebackStatus, f"The write-back of {row_label}", current, target
+    )

@@ -89,7 +89,8 @@ def database_from_url(url: str, *, variable: str = "DATABASE_URL") -> dict[str, 
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
-        path = unquote(parts.path)
+        # sqlite:////abs/path.db is absolute; sqlite:///rel.db is relative to the working folder.
+        path = unquote(parts.path)[1:]
         if not path or path == "/":
             raise ImproperlyConfigured(
                 f"{variable} names no SQLite file; write it as sqlite:////absolute/path.db."

@@ -5,17 +5,16 @@ from __future__ import annotations
 import hashlib
 
 import factory
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 
 from datasources.models import DataSource, SourceKind
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.states import JobStatus, RowStatus
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
@@ -23,16 +22,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     is_staff = True
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
-
-    @factory.post_generation
-    def approver(self, create: bool, extracted: bool, **kwargs: object) -> None:
-        if extracted:
-            self.user_permissions.add(Permission.objects.get(codename="approve_job"))
-        if create:
-            self.save()
+    approver = factory.PostGeneration(lambda user, create, extracted, **kw: _grant(user, extracted))
 
 
-class DataSourceFactory(factory.django.DjangoModelFactory):
+def _grant(user: User, approver: bool | None) -> None:
+    """Give ``approver=True`` users the approve permission, then save the hashed password."""
+    if approver:
+        user.user_permissions.add(Permission.objects.get(codename="approve_job"))
+    user.save()
+
+
+class DataSourceFactory(factory.django.DjangoModelFactory[DataSource]):
     class Meta:
         model = DataSource
 
@@ -43,13 +43,13 @@ class DataSourceFactory(factory.django.DjangoModelFactory):
 
 class DatabaseSourceFactory(DataSourceFactory):
     kind = SourceKind.DATABASE
-    file_path = ""
+    file_path = factory.Sequence(lambda n: "")
     db_alias = "default"
     table_name = "orders"
     key_column = "order_id"
 
 
-class JobFactory(factory.django.DjangoModelFactory):
+class JobFactory(factory.django.DjangoModelFactory[Job]):
     class Meta:
         model = Job
 
@@ -72,7 +72,7 @@ def sample_shipment(n: int) -> dict[str, object]:
     }
 
 
-class JobRowFactory(factory.django.DjangoModelFactory):
+class JobRowFactory(factory.django.DjangoModelFactory[JobRow]):
     class Meta:
         model = JobRow
 
@@ -94,7 +94,7 @@ class ShippedJobRowFactory(JobRowFactory):
     actual_cost_cents = 1234
 
 
-class AuditEntryFactory(factory.django.DjangoModelFactory):
+class AuditEntryFactory(factory.django.DjangoModelFactory[AuditEntry]):
     class Meta:
         model = AuditEntry
 

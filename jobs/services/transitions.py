@@ -22,7 +22,7 @@ def job_transition(
     changes: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
 ) -> Job:
-    """Move ``job`` to ``to_status`` (with any field ``changes``) and audit it, in one transaction."""
+    """Move ``job`` to ``to_status`` with any field ``changes``, audited, in one transaction."""
     changes = changes or {}
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
@@ -53,7 +53,7 @@ def row_transition(
     changes: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
 ) -> JobRow:
-    """Move ``row`` to ``to_status`` (with any field ``changes``) and audit it, in one transaction."""
+    """Move ``row`` to ``to_status`` with any field ``changes``, audited, in one transaction."""
     changes = changes or {}
     with transaction.atomic():
         locked = JobRow.objects.select_for_update().get(pk=row.pk)

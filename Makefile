@@ -1,0 +1,20 @@
+# The two commands (README.md): `make run` and `make test`.
+.PHONY: run test lint typecheck check
+
+run:
+	./bin/setup
+	.venv/bin/python manage.py demo_user
+	.venv/bin/python manage.py serve
+
+test:
+	SHIPOPS_SKIP_MIGRATE=1 ./bin/setup --dev
+	.venv/bin/pytest
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck:
+	.venv/bin/mypy .
+
+check: lint typecheck test

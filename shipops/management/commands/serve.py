@@ -1,0 +1,68 @@
+"""Run the web server, a django-q2 cluster and (in sandbox mode) the UPS sandbox together."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
+STOP_GRACE_SECONDS = 10
+
+
+class Command(BaseCommand):
+    help = "Start the web server, a task cluster and the UPS sandbox; Ctrl-C stops them all."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web server")
+
+    def handle(self, *args: Any, addr: str, **options: Any) -> None:
+        commands = {
+            "web": ["runserver", addr, "--noreload"],
+            "cluster": ["qcluster"],
+        }
+        if settings.UPS_ENV == "sandbox":
+            sandbox = urlsplit(settings.UPS_SANDBOX_URL)
+            commands["ups-sandbox"] = [
+                "ups_sandbox",
+                "--host",
+                sandbox.hostname or "127.0.0.1",
+                "--port",
+                str(sandbox.port or 8765),
+            ]
+        processes = {
+            name: subprocess.Popen([sys.executable, MANAGE, *argv])  # noqa: S603
+            for name, argv in commands.items()
+        }
+        self.stdout.write(
+            self.style.SUCCESS(f"ShipOps is running at http://{addr}/admin/ ")
+            + f"({', '.join(processes)}). Press Ctrl-C to stop."
+        )
+        try:
+            while all(process.poll() is None for process in processes.values()):
+                time.sleep(0.5)
+            stopped = [name for name, process in processes.items() if process.poll() is not None]
+            self.stderr.write(f"{', '.join(stopped)} stopped; stopping the rest.")
+        except KeyboardInterrupt:
+            self.stdout.write("Stopping...")
+        finally:
+            self._stop(processes)
+
+    def _stop(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

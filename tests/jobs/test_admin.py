@@ -1,0 +1,117 @@
+"""The admin for the four models: staff only, audit read-only, rows always paginated."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pytest_django import DjangoAssertNumQueries
+
+from jobs.models import JobRow
+from tests.factories import (
+    AuditEntryFactory,
+    DataSourceFactory,
+    JobFactory,
+    JobRowFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client: Client) -> Client:
+    client.force_login(UserFactory.create(is_superuser=True))
+    return client
+
+
+CHANGELISTS = ["jobs_job", "jobs_jobrow", "jobs_auditentry", "datasources_datasource"]
+
+
+@pytest.mark.parametrize("model", CHANGELISTS)
+def test_changelists_render_for_staff(staff_client: Client, model: str) -> None:
+    entry = AuditEntryFactory.create()
+    JobRowFactory.create(job=entry.job)
+    response = staff_client.get(reverse(f"admin:{model}_changelist"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", CHANGELISTS)
+def test_changelists_refuse_anonymous_and_non_staff(client: Client, model: str) -> None:
+    url = reverse(f"admin:{model}_changelist")
+    assert client.get(url).status_code == 302
+    client.force_login(UserFactory.create(is_staff=False))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_job_page_links_to_its_rows_and_audit_trail(staff_client: Client) -> None:
+    job = JobFactory.create(row_count=3)
+    response = staff_client.get(reverse("admin:jobs_job_change", args=[job.pk]))
+    assert response.status_code == 200
+    assert f"?job__id__exact={job.pk}" in response.text
+    assert "3 rows" in response.text
+
+
+def test_audit_entries_are_read_only_in_the_admin(staff_client: Client) -> None:
+    entry = AuditEntryFactory.create(message="Approved by Dana.")
+    change_url = reverse("admin:jobs_auditentry_change", args=[entry.pk])
+    page = staff_client.get(change_url)
+    assert page.status_code == 200
+    assert "Approved by Dana." in page.text
+    assert 'name="_save"' not in page.text
+
+    staff_client.post(change_url, {"message": "rewritten", "action": "x", "actor_label": "x"})
+    entry.refresh_from_db()
+    assert entry.message == "Approved by Dana."
+    assert staff_client.get(reverse("admin:jobs_auditentry_add")).status_code == 403
+    delete_url = reverse("admin:jobs_auditentry_delete", args=[entry.pk])
+    assert staff_client.post(delete_url, {"post": "yes"}).status_code == 403
+
+
+def test_rows_are_paginated_and_show_all_is_never_offered(staff_client: Client) -> None:
+    job = JobFactory.create(row_count=150)
+    JobRow.objects.bulk_create(
+        JobRowFactory.build(job=job, row_number=n, source_key=str(n), reference=f"SO-P{n:06d}")
+        for n in range(1, 151)
+    )
+    url = reverse("admin:jobs_jobrow_changelist") + f"?job__id__exact={job.pk}"
+    page = staff_client.get(url)
+    assert len(page.context["cl"].result_list) == 100
+    assert "Customer 100" in page.text
+    assert "Customer 101" not in page.text
+    everything = staff_client.get(url + "&all=")
+    assert len(everything.context["cl"].result_list) == 100
+    assert "showall" not in page.text
+
+
+def test_data_source_can_be_added_in_the_admin(staff_client: Client) -> None:
+    response = staff_client.post(
+        reverse("admin:datasources_datasource_add"),
+        {
+            "name": "Warehouse orders",
+            "kind": "csv",
+            "file_path": "orders.csv",
+            "db_alias": "default",
+            "column_mapping": "{}",
+            "tracking_column": "tracking_number",
+            "shipped_at_column": "shipped_at",
+            "default_service_code": "03",
+            "default_packaging_code": "02",
+            "ship_from_override": "{}",
+        },
+    )
+    assert response.status_code == 302, response.text
+    assert DataSourceFactory._meta.model.objects.filter(name="Warehouse orders").exists()
+
+
+@pytest.mark.parametrize("rows", [5, 60])
+def test_job_changelist_queries_do_not_grow_with_jobs(
+    staff_client: Client, django_assert_max_num_queries: DjangoAssertNumQueries, rows: int
+) -> None:
+    source = DataSourceFactory.create()
+    for _ in range(rows):
+        JobFactory.create(data_source=source)
+    with django_assert_max_num_queries(12):
+        assert staff_client.get(reverse("admin:jobs_job_changelist")).status_code == 200

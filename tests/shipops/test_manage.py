@@ -1,0 +1,77 @@
+"""manage.py as an operator runs it: production checks pass, bad configuration is one sentence."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+PRODUCTION_ENV = {
+    "SHIPOPS_ENV": "production",
+    "DJANGO_SECRET_KEY": "k" + secrets.token_urlsafe(60),
+    "DJANGO_ALLOWED_HOSTS": "shipops.example.com",
+}
+
+
+def manage(*args: str, env: dict[str, str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SHIPOPS_", "DJANGO_"))}
+    clean.pop("DATABASE_URL", None)
+    clean |= {"SHIPOPS_DATA_DIR": str(data_dir), **env}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), *args],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_deploy_check_passes_with_the_production_variables(tmp_path: Path) -> None:
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV, data_dir=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"SHIPOPS_ENV": "production"},
+            "DJANGO_SECRET_KEY is not set: production needs a long random secret key.",
+        ),
+        (
+            {**PRODUCTION_ENV, "DJANGO_ALLOWED_HOSTS": ""},
+            "DJANGO_ALLOWED_HOSTS is not set",
+        ),
+        ({**PRODUCTION_ENV, "DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY is too weak"),
+        ({"DATABASE_URL": "mysql://root@db/shipops"}, "DATABASE_URL has the scheme 'mysql'"),
+        ({"SHIPOPS_ENV": "staging"}, "SHIPOPS_ENV='staging' is not known"),
+        ({"UPS_ENV": "live"}, "UPS_ENV='live' is not known"),
+        (
+            {**PRODUCTION_ENV, "UPS_ENV": "production"},
+            "UPS_CLIENT_ID is not set: UPS_ENV=production needs UPS credentials",
+        ),
+    ],
+)
+def test_bad_configuration_is_one_clear_sentence(
+    env: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    result = manage("check", env=env, data_dir=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_user_is_refused_in_production(tmp_path: Path) -> None:
+    result = manage("demo_user", env=PRODUCTION_ENV, data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "The demo user is refused here" in result.stderr
+    assert "Traceback" not in result.stderr

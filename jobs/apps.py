@@ -1,6 +1,32 @@
+import logging
+from typing import Any
+
 from django.apps import AppConfig
+
+logger = logging.getLogger(__name__)
 
 
 class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = "Shipping jobs"
+
+    def ready(self) -> None:
+        from django_q.signals import post_spawn
+
+        post_spawn.connect(recover_on_worker_start, dispatch_uid="shipops-recover-on-start")
+
+
+def recover_on_worker_start(sender: Any, proc_name: str = "", **kwargs: Any) -> None:
+    """When a cluster's worker starts, mark jobs whose previous worker died as interrupted."""
+    from django.db import DatabaseError
+
+    from jobs.actors import system_actor
+    from jobs.services.recovery import jobs_mark_lapsed
+
+    try:
+        marked = jobs_mark_lapsed(actor=system_actor("cluster start"))
+    except DatabaseError:
+        logger.exception("Could not check for interrupted jobs at worker start.")
+        return
+    if marked:
+        logger.warning("Marked %d job(s) interrupted at worker start.", len(marked))

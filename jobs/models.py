@@ -30,6 +30,8 @@ class Job(models.Model):
     failed_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
     writeback_failed_count = models.PositiveIntegerField(default=0)
+    # Source rows left out because they already hold a tracking number (never JobRows).
+    already_shipped_count = models.PositiveIntegerField(default=0)
 
     # Money is integer cents in the job's one currency.
     currency = models.CharField(max_length=3, default="USD")
@@ -63,6 +65,8 @@ class Job(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     fencing_token = models.PositiveBigIntegerField(default=0)
     resume_count = models.PositiveIntegerField(default=0)
+    # A hash of the admin session that started the job: its mode is locked while it runs.
+    session_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -111,6 +115,8 @@ class JobRow(models.Model):
     source_checksum = models.CharField(max_length=64)
     shipment = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
+    # False while ``errors`` is not empty: such a row cannot ship until excluded.
+    is_valid = models.BooleanField(default=True)
     warnings = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=RowStatus.choices, default=RowStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -122,6 +128,7 @@ class JobRow(models.Model):
     tracking_number = models.CharField(max_length=35, blank=True, db_index=True)
     shipment_id = models.CharField(max_length=35, blank=True)
     label = models.FileField(upload_to=label_upload_to, blank=True, max_length=300)
+    label_format = models.CharField(max_length=8, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)

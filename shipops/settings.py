@@ -186,9 +186,12 @@ STORAGES = {
 # Source files (CSV, Excel) are read and written only below this folder.
 SHIPOPS_SOURCE_ROOT = env_path("SHIPOPS_SOURCE_ROOT", DATA_DIR / "sources")
 SHIPOPS_UPLOAD_MAX_BYTES = env_int("SHIPOPS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# How long a write-back waits for another write-back of the same file; docs/sources.md.
+SHIPOPS_SOURCE_LOCK_SECONDS = env_float("SHIPOPS_SOURCE_LOCK_SECONDS", 30.0, minimum=0.1)
 # Batch engine knobs; docs/batches.md explains each.
 SHIPOPS_PREVIEW_CONCURRENCY = env_int("SHIPOPS_PREVIEW_CONCURRENCY", 8, minimum=1)
 SHIPOPS_LEASE_SECONDS = env_int("SHIPOPS_LEASE_SECONDS", 60, minimum=5)
+SHIPOPS_HANDOVER_SECONDS = env_int("SHIPOPS_HANDOVER_SECONDS", 900, minimum=5)
 SHIPOPS_WRITEBACK_FLUSH_SECONDS = env_float("SHIPOPS_WRITEBACK_FLUSH_SECONDS", 5.0)
 SHIPOPS_EXECUTOR_SLICE_SECONDS = env_int(
     "SHIPOPS_EXECUTOR_SLICE_SECONDS", Q_TIMEOUT_SECONDS // 2, minimum=10
@@ -208,6 +211,10 @@ UPS_CONNECT_TIMEOUT = env_float("UPS_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 UPS_READ_TIMEOUT = env_float("UPS_READ_TIMEOUT", 30.0, minimum=0.1)
 UPS_MAX_RETRIES = env_int("UPS_MAX_RETRIES", 3, minimum=0)
 UPS_TRANSACTION_SRC = env_str("UPS_TRANSACTION_SRC", "ShipOps")
+# Backoff between retries of calls without side effects: first wait in seconds (doubling,
+# with jitter), and the longest wait (a longer Retry-After gives up at once).
+UPS_RETRY_BACKOFF = env_float("UPS_RETRY_BACKOFF", 0.5)
+UPS_RETRY_MAX_WAIT = env_float("UPS_RETRY_MAX_WAIT", 30.0)
 UPS_SHIP_FROM = {
     "name": env_str("UPS_SHIP_FROM_NAME", "ShipOps Demo Warehouse"),
     "phone": env_str("UPS_SHIP_FROM_PHONE", "4045550100"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from jobs.actors import Actor
-from jobs.models import Job, JobRow
+from jobs.actors import Actor, actor_label, actor_user
+from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.audit import audit_record
 from jobs.states import check_job_transition, check_row_transition, check_writeback_transition
 
@@ -107,3 +110,67 @@ def _refresh_from(target: Job | JobRow, source: Job | JobRow, fields: list[str])
     # The caller keeps its instance; copy the committed values onto it.
     for field in fields:
         setattr(target, field, getattr(source, field))
+
+
+def rows_transition_bulk(
+    *,
+    rows: QuerySet[JobRow],
+    to_status: str,
+    actor: Actor,
+    action: str,
+    message: str,
+    changes: dict[str, Any] | None = None,
+) -> int:
+    """Move every row of ``rows`` to ``to_status`` in one UPDATE, one audit entry per row."""
+    return _bulk_move(
+        rows, "status", check_row_transition, to_status, actor, action, message, changes
+    )
+
+
+def rows_writeback_bulk(
+    *, rows: QuerySet[JobRow], to_status: str, actor: Actor, message: str, error: str = ""
+) -> int:
+    """Record one write-back outcome for many rows in one UPDATE, one audit entry per row."""
+    return _bulk_move(
+        rows,
+        "writeback_status",
+        check_writeback_transition,
+        to_status,
+        actor,
+        f"writeback_{to_status}",
+        message,
+        {"writeback_error": error},
+    )
+
+
+def _bulk_move(
+    rows: QuerySet[JobRow],
+    field: str,
+    check: Callable[..., None],
+    to_status: str,
+    actor: Actor,
+    action: str,
+    message: str,
+    changes: dict[str, Any] | None,
+) -> int:
+    # Every row's current value must allow the move; otherwise nothing changes.
+    with transaction.atomic():
+        locked = list(rows.select_for_update().values_list("pk", "job_id", "row_number", field))
+        for _pk, job_id, number, current in locked:
+            check(row_label=f"Job {job_id} row {number}", current=current, target=to_status)
+        JobRow.objects.filter(pk__in=[pk for pk, *_ in locked]).update(
+            **{field: to_status, "updated_at": timezone.now(), **(changes or {})}
+        )
+        AuditEntry.objects.bulk_create(
+            AuditEntry(
+                job_id=job_id,
+                row_id=pk,
+                actor=actor_user(actor),
+                actor_label=actor_label(actor),
+                action=action,
+                message=message,
+                data={"from": current, "to": to_status, **(changes or {})},
+            )
+            for pk, job_id, _number, current in locked
+        )
+    return len(locked)

@@ -87,7 +87,7 @@ def test_refusal_names_what_is_allowed() -> None:
         check_job_transition(job_label="Job 7", current=J.APPROVED, target=J.COMPLETED)
     assert refused.value.message == (
         "Job 7 is approved and cannot become completed. "
-        "From approved it can only become: cancelled, running."
+        "From approved it can only become: cancelled, interrupted, running."
     )
 
 

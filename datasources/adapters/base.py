@@ -1,0 +1,124 @@
+"""The contract every source adapter keeps: read rows as a stream, checksum them, write back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from django.utils import timezone
+
+from datasources.errors import SourceError
+from datasources.headers import find_column
+from datasources.models import DataSource
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One data row: its 1-based number, its key, its cells by header, and its checksum.
+
+    ``issues`` holds problems found while reading (a row with more cells than
+    the header, a cell too long for a spreadsheet); mapping turns each into a
+    row error, so such a row is never shipped.
+    """
+
+    number: int
+    key: str
+    values: dict[str, str]
+    checksum: str
+    issues: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    """A tracking number and ship time to write into the row with ``key``."""
+
+    key: str
+    tracking_number: str
+    shipped_at: dt.datetime
+
+    def __post_init__(self) -> None:
+        if timezone.is_naive(self.shipped_at):
+            raise ValueError("WriteBack.shipped_at must be an aware datetime.")
+
+    @property
+    def shipped_at_text(self) -> str:
+        """Return the ship time as ISO 8601 with its offset, in the project's time zone."""
+        return timezone.localtime(self.shipped_at).isoformat(timespec="seconds")
+
+
+class SourceAdapter(ABC):
+    """Read one data source's rows and write tracking numbers back into it."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, source: DataSource):
+        self.source = source
+
+    @property
+    def display(self) -> str:
+        """Return how messages name the source: the file path or alias:table."""
+        return self.source.location
+
+    @abstractmethod
+    def headers(self) -> list[str]:
+        """Return the column names, in source order."""
+
+    @abstractmethod
+    def iter_rows(self) -> Iterator[SourceRow]:
+        """Yield every non-blank data row, reading the source as a stream."""
+
+    @abstractmethod
+    def current_checksums(self, keys: Collection[str]) -> dict[str, str]:
+        """Return the current checksum of each key still present in the source."""
+
+    @abstractmethod
+    def write_back(self, updates: Sequence[WriteBack]) -> None:
+        """Write every update in one operation, or nothing; raise SourceError on failure."""
+
+    @abstractmethod
+    def check_write_back(self) -> None:
+        """Raise SourceError now if a later write-back could not work (a missing column)."""
+
+    def notices(self) -> list[str]:
+        """Return things the operator should know about how the source was read."""
+        return []
+
+    def existing_tracking(self, values: Mapping[str, str]) -> str:
+        """Return the tracking number a row already holds, or ""."""
+        return existing_tracking(values, self.source.tracking_column)
+
+
+def existing_tracking(values: Mapping[str, str], tracking_column: str) -> str:
+    """Return the text in the row's tracking column, or "" when it has none."""
+    column = find_column(values.keys(), tracking_column)
+    return values.get(column, "").strip() if column else ""
+
+
+def index_updates(updates: Sequence[WriteBack], display: str) -> dict[str, WriteBack]:
+    """Return the updates by key, refusing two updates of one key in a batch."""
+    by_key: dict[str, WriteBack] = {}
+    for update in updates:
+        if update.key in by_key:
+            raise SourceError(
+                "writeback_duplicate_key",
+                f'The write-back to "{display}" names the row "{update.key}" twice.',
+                source=display,
+            )
+        by_key[update.key] = update
+    return by_key
+
+
+def missing_rows_error(display: str, missing: Collection[str]) -> SourceError:
+    """Return the error for updates whose rows are no longer in the source."""
+    keys = sorted(missing)
+    shown = ", ".join(f'"{key}"' for key in keys[:10])
+    more = f" and {len(keys) - 10} more" if len(keys) > 10 else ""
+    return SourceError(
+        "writeback_rows_missing",
+        f'"{display}" no longer has the rows {shown}{more}; nothing was written.',
+        source=display,
+        details={"missing_keys": keys},
+    )

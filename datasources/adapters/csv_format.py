@@ -1,0 +1,56 @@
+"""How a CSV file is written: its encoding, BOM and delimiter, found from its content."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from datasources.adapters.csv_records import CsvSyntaxError, iter_records
+from datasources.sniff import TextEncoding, detect_text_encoding
+
+DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_CHARS = 64 * 1024
+SAMPLE_RECORDS = 20
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """The encoding and delimiter a CSV file is read and written with."""
+
+    encoding: TextEncoding
+    delimiter: str
+
+
+def _score(sample: str, delimiter: str) -> tuple[float, int]:
+    records = []
+    try:
+        for record in islice(iter_records(io.StringIO(sample), delimiter), SAMPLE_RECORDS):
+            if any(value.strip() for value in record.values):
+                records.append(len(record.values))
+    except CsvSyntaxError:
+        # The sample may end inside a quoted field; the records before it still count.
+        pass
+    if not records:
+        return 0.0, 0
+    width, count = Counter(records).most_common(1)[0]
+    if width < 2:
+        return 0.0, 0
+    return count / len(records), width
+
+
+def sniff_delimiter(sample: str) -> str:
+    """Return the delimiter that splits the sample into the most consistent, widest rows."""
+    scores = {delimiter: _score(sample, delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: scores[delimiter])
+    return best if scores[best][1] else ","
+
+
+def detect_format(path: Path, display: str) -> CsvFormat:
+    """Return the file's encoding and delimiter, or raise SourceError for a file that is not CSV."""
+    encoding = detect_text_encoding(path, display)
+    with path.open(encoding=encoding.python_codec, newline="") as stream:
+        sample = stream.read(SAMPLE_CHARS)
+    return CsvFormat(encoding, sniff_delimiter(sample))

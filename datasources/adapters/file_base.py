@@ -1,0 +1,128 @@
+"""What CSV and Excel adapters share: the confined path, the file index, atomic write-back."""
+
+from __future__ import annotations
+
+import os
+from abc import abstractmethod
+from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from datasources.adapters.base import SourceAdapter, SourceRow, WriteBack, index_updates
+from datasources.adapters.index_cache import INDEXES, FileIndex
+from datasources.atomic import FileSignature, atomic_write, file_lock, file_signature
+from datasources.errors import SourceError
+from datasources.files import existing_source_file
+
+
+class FileAdapter(SourceAdapter):
+    """A source that is one file under SHIPOPS_SOURCE_ROOT."""
+
+    @property
+    def display(self) -> str:
+        """Return the file's path relative to the source folder."""
+        return self.source.file_path
+
+    def path(self) -> Path:
+        """Return the file's resolved path, refusing paths outside the source folder."""
+        return existing_source_file(self.source.file_path)
+
+    @abstractmethod
+    def _read_rows(self, path: Path, index: FileIndex) -> Iterator[SourceRow]:
+        """Yield the rows of the file at ``path``, noting kind-specific layout in ``index``."""
+
+    @abstractmethod
+    def _rewrite(
+        self,
+        path: Path,
+        signature: FileSignature,
+        updates: dict[str, WriteBack],
+        out: IO[bytes],
+    ) -> FileIndex | None:
+        """Write the file at ``path`` with ``updates`` applied into ``out``; return its index.
+
+        A write-back changes no checksum and moves no row, so the new file's
+        index is the old one (or a copy that knows the columns added), when
+        one is at hand.
+        """
+
+    def _cache_name(self, path: Path) -> tuple[str, ...]:
+        source = self.source
+        return (
+            str(path),
+            source.kind,
+            source.sheet_name,
+            source.key_column,
+            source.tracking_column,
+            source.shipped_at_column,
+        )
+
+    def _scan(self, path: Path, index: FileIndex) -> Iterator[SourceRow]:
+        for row in self._read_rows(path, index):
+            index.checksums[row.key] = row.checksum
+            yield row
+
+    def _cached_index(self, path: Path, signature: FileSignature) -> FileIndex | None:
+        return INDEXES.get(self._cache_name(path), signature)
+
+    def _index(self, path: Path, signature: FileSignature) -> FileIndex:
+        index = self._cached_index(path, signature)
+        if index is None:
+            index = FileIndex()
+            for _ in self._scan(path, index):
+                pass
+            INDEXES.put(self._cache_name(path), signature, index)
+        return index
+
+    def iter_rows(self) -> Iterator[SourceRow]:
+        """Yield every row; a complete pass also refreshes the file's index."""
+        path = self.path()
+        signature = file_signature(path)
+        index = FileIndex()
+        yield from self._scan(path, index)
+        INDEXES.put(self._cache_name(path), signature, index)
+
+    def current_checksums(self, keys: Collection[str]) -> dict[str, str]:
+        """Return the checksums of ``keys``, re-reading the file only when it changed."""
+        path = self.path()
+        checksums = self._index(path, file_signature(path)).checksums
+        return {key: checksums[key] for key in keys if key in checksums}
+
+    def check_write_back(self) -> None:
+        """Refuse a file that ShipOps may read but not replace (file or folder not writable)."""
+        path = self.path()
+        if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)):
+            raise SourceError(
+                "source_read_only",
+                f'"{self.display}" or its folder is read-only; tracking numbers could not be '
+                "written back.",
+                source=self.display,
+            )
+
+    def write_back(self, updates: Sequence[WriteBack]) -> None:
+        """Rewrite the file once with every update: atomically, under the file's lock."""
+        if not updates:
+            return
+        by_key = index_updates(updates, self.display)
+        path = self.path()
+        try:
+            self._write_back(path, by_key)
+        except OSError as error:
+            raise SourceError(
+                "writeback_failed",
+                f'"{self.display}" could not be written: {error.strerror or error}.',
+                source=self.display,
+            ) from error
+
+    def _write_back(self, path: Path, by_key: dict[str, WriteBack]) -> None:
+        with file_lock(path, display=self.display):
+            before = file_signature(path)
+            new_index: FileIndex | None = None
+
+            def write(out: IO[bytes]) -> None:
+                nonlocal new_index
+                new_index = self._rewrite(path, before, by_key, out)
+
+            after = atomic_write(path, write, expected=before, display=self.display)
+            if new_index is not None:
+                INDEXES.put(self._cache_name(path), after, new_index)

@@ -1,0 +1,166 @@
+"""From cells to SourceRows, shared by every kind: header row, keys, checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Collection, Sequence
+
+from datasources.adapters.base import SourceRow
+from datasources.errors import SourceError
+from datasources.headers import find_column, normalise_header, recognise
+from datasources.models import DataSource
+
+HEADER_SCAN_ROWS = 20
+MAX_CELL_CHARS = 32_767  # what one Excel cell holds
+DATA_LIKE = re.compile(r"^[\d\s.,:/+-]+$")
+
+
+def known_columns(source: DataSource) -> set[str]:
+    """Return the column names the source's configuration mentions."""
+    names = {source.key_column, source.tracking_column, source.shipped_at_column}
+    names.update(str(column) for column in (source.column_mapping or {}))
+    return {normalise_header(name) for name in names if name}
+
+
+def find_header_row(rows: Sequence[Sequence[str]], *, known: Collection[str]) -> int | None:
+    """Return the index of the header: the first row naming two known columns, else the first."""
+    for index, row in enumerate(rows):
+        hits = sum(
+            1 for cell in row if cell and (recognise(cell) or normalise_header(cell) in known)
+        )
+        if hits >= 2:
+            return index
+    for index, row in enumerate(rows):
+        if any(row):
+            return index
+    return None
+
+
+def check_headers(cells: Sequence[str], display: str) -> list[str]:
+    """Return the header names (trailing blanks dropped), refusing data rows and duplicates."""
+    headers = [cell.strip() for cell in cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    if any(DATA_LIKE.match(header) for header in headers if header):
+        raise SourceError(
+            "no_header",
+            f'The first row of "{display}" holds data, not column names; '
+            "add a header row (recipient, address1, city, state, zip, weight, ...).",
+            source=display,
+        )
+    seen: dict[str, int] = {}
+    for position, header in enumerate(headers, start=1):
+        if not header:
+            continue
+        name = normalise_header(header) or header
+        if name in seen:
+            raise SourceError(
+                "duplicate_headers",
+                f'Columns {seen[name]} and {position} of "{display}" are both named '
+                f'"{headers[seen[name] - 1]}"; column names must be unique.',
+                source=display,
+            )
+        seen[name] = position
+    return headers
+
+
+def row_checksum(pairs: Sequence[tuple[str, str]], extra: Sequence[str] = ()) -> str:
+    """Return the sha256 hex digest of a row's (header, value) pairs and any extra cells."""
+    payload = json.dumps([list(pairs), list(extra)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class RowBuilder:
+    """Build SourceRows under one header: the key, the checksum, unique keys."""
+
+    def __init__(
+        self,
+        headers: list[str],
+        *,
+        source: DataSource,
+        display: str,
+        key_column: str | None = None,
+    ):
+        self.headers = headers
+        self.display = display
+        self.key_column = (source.key_column if key_column is None else key_column).strip()
+        self.key_index: int | None = None
+        if self.key_column:
+            found = find_column([h for h in headers if h], self.key_column)
+            if found is None:
+                raise SourceError(
+                    "key_column_missing",
+                    f'"{display}" has no key column "{self.key_column}"; '
+                    "fix the data source's key column or leave it blank to use row numbers.",
+                    source=display,
+                )
+            self.key_index = headers.index(found)
+        named = [h for h in headers if h]
+        excluded = {find_column(named, source.tracking_column)}
+        excluded.add(find_column(named, source.shipped_at_column))
+        self.checked = [(i, h) for i, h in enumerate(headers) if h and h not in excluded]
+        self.seen: dict[str, int] = {}
+
+    def build(
+        self, number: int, cells: Sequence[str], extra: Sequence[str] = ()
+    ) -> SourceRow | None:
+        """Return the row ``number`` made of ``cells`` (one per header), or None when blank."""
+        key = self.key(number, cells, extra)
+        if key is None:
+            return None
+        width = len(self.headers)
+        cells = list(cells[:width]) + [""] * (width - len(cells))
+        values = {header: cells[i] for i, header in enumerate(self.headers) if header}
+        pairs = [(header, cells[i]) for i, header in self.checked]
+        return SourceRow(
+            number=number,
+            key=key,
+            values=values,
+            checksum=row_checksum(pairs, extra),
+            issues=self._issues(cells, extra),
+        )
+
+    def key(self, number: int, cells: Sequence[str], extra: Sequence[str] = ()) -> str | None:
+        """Return the key of row ``number`` (None when blank), refusing blank or repeated keys."""
+        if not any(cells) and not any(extra):
+            return None
+        if self.key_index is None:
+            return str(number)
+        key = cells[self.key_index] if self.key_index < len(cells) else ""
+        self._check_key(key, number)
+        return key
+
+    def _check_key(self, key: str, number: int) -> None:
+        if not key:
+            raise SourceError(
+                "key_blank",
+                f'Row {number} of "{self.display}" has nothing in the key column '
+                f'"{self.key_column}"; every row needs a key.',
+                source=self.display,
+            )
+        if key in self.seen:
+            raise SourceError(
+                "duplicate_key",
+                f'Rows {self.seen[key]} and {number} of "{self.display}" both have the key '
+                f'"{key}" in column "{self.key_column}"; keys must be unique.',
+                source=self.display,
+                details={"key": key, "rows": [self.seen[key], number]},
+            )
+        self.seen[key] = number
+
+    def _issues(self, cells: Sequence[str], extra: Sequence[str]) -> tuple[str, ...]:
+        issues = []
+        if any(extra):
+            issues.append(
+                f"The row has {len(self.headers) + len(extra)} cells but the header names "
+                f"{len(self.headers)} columns; a value probably holds an unquoted delimiter."
+            )
+        for header, cell in zip(self.headers, cells, strict=True):
+            if len(cell) > MAX_CELL_CHARS:
+                issues.append(
+                    f'Column "{header}" holds {len(cell):,} characters; '
+                    f"a cell holds at most {MAX_CELL_CHARS:,}."
+                )
+        return tuple(issues)

@@ -1,0 +1,204 @@
+"""Turn a source row into a Shipment or into per-row errors; never raise for a row's content."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
+from typing import TypeVar
+
+from datasources import headers as h
+from datasources.adapters import SourceRow, get_adapter
+from datasources.adapters.base import existing_tracking
+from datasources.columns import ColumnMap, resolve_columns
+from datasources.geo import clean_country, clean_postal_code, clean_state, needs_region
+from datasources.models import DataSource
+from datasources.service_codes import clean_packaging, clean_service
+from datasources.shipment import Shipment
+from datasources.units import parse_length_in, parse_weight_lbs
+from datasources.validation import (
+    MAX_CITY,
+    MAX_NAME,
+    Invalid,
+    RowError,
+    check_size,
+    clean_email,
+    clean_phone,
+    clean_text,
+    value_error,
+)
+
+T = TypeVar("T")
+POSTAL_REQUIRED = {"US", "PR", "CA"}
+DIMENSIONS = (h.LENGTH, h.WIDTH, h.HEIGHT)
+
+
+@dataclass(frozen=True)
+class MappedRow:
+    """A source row with its shipment (None when invalid), its errors, and any tracking held."""
+
+    row: SourceRow
+    shipment: Shipment | None
+    errors: list[RowError]
+    already_shipped_tracking: str
+
+    @property
+    def is_valid(self) -> bool:
+        """Return True when the row became a shipment."""
+        return self.shipment is not None
+
+    @property
+    def is_shippable(self) -> bool:
+        """Return True for a valid row whose source holds no tracking number yet."""
+        return self.is_valid and not self.already_shipped_tracking
+
+
+class _RowMapper:
+    """Collect each field's clean value or its error for one row."""
+
+    def __init__(self, row: SourceRow, columns: ColumnMap):
+        self.row = row
+        self.columns = columns
+        self.errors = [RowError("", "row", issue) for issue in row.issues]
+
+    def raw(self, field: str) -> str:
+        """Return the cell that feeds ``field``, or "" when no column does."""
+        column = self.columns.column(field)
+        return self.row.values.get(column, "") if column else ""
+
+    def clean(self, field: str, cleaner: Callable[[str], T], *, required: str = "") -> T | None:
+        """Return ``cleaner(value)``; record an error for a bad value or a missing required one."""
+        column, value = self.columns.column(field), self.raw(field)
+        if not value.strip():
+            if required:
+                self.errors.append(self.missing(field, required))
+            return None
+        try:
+            return cleaner(value)
+        except Invalid as invalid:
+            self.errors.append(value_error(column, field, value, invalid.problem))
+            return None
+
+    def missing(self, field: str, why: str) -> RowError:
+        """Return the error for an empty required cell (or a missing column)."""
+        column = self.columns.column(field)
+        if column:
+            return RowError(column, field, f'Column "{column}" is empty; {why}.')
+        return RowError("", field, f"There is no {h.FIELD_LABELS[field]} column; {why}.")
+
+    def text(self, field: str, limit: int, *, required: bool = False) -> str:
+        """Return a text field cleaned and length-checked, or "" with an error recorded."""
+        label = h.FIELD_LABELS[field]
+        why = f"a {label} is required" if required else ""
+        return self.clean(field, partial(clean_text, limit=limit), required=why) or ""
+
+
+def _default_weight(source: DataSource) -> Decimal | None:
+    if source.default_weight_lbs is None:
+        return None
+    try:
+        return parse_weight_lbs(str(source.default_weight_lbs))
+    except Invalid:
+        return None
+
+
+def _dimensions(mapper: _RowMapper) -> tuple[Decimal | None, ...]:
+    given = [mapper.raw(field) for field in DIMENSIONS]
+    if not any(given):
+        return (None, None, None)
+    sizes = []
+    for field, value in zip(DIMENSIONS, given, strict=True):
+        if not value:
+            mapper.errors.append(
+                mapper.missing(field, "give length, width and height together, or none of them")
+            )
+        sizes.append(mapper.clean(field, partial(parse_length_in, unit=mapper.columns.unit(field))))
+    length, width, height = sizes
+    if length is not None and width is not None and height is not None:
+        problem = check_size(length, width, height)
+        if problem:
+            column = mapper.columns.column(h.LENGTH)
+            mapper.errors.append(
+                RowError(column, "dimensions", f"The package is too big: {problem}.")
+            )
+    return length, width, height
+
+
+def build_shipment(
+    row: SourceRow, source: DataSource, *, columns: ColumnMap | None = None
+) -> MappedRow:
+    """Map and validate ``row`` into a Shipment, or into the errors that prevent one.
+
+    Only a configuration problem shared by every row (a mapping naming a
+    missing column) raises SourceError; call ``resolve_columns`` once first.
+    """
+    columns = columns or resolve_columns(list(row.values), source)
+    m = _RowMapper(row, columns)
+    country = m.clean(h.COUNTRY, clean_country) or "US"
+    region_why = f"a state or province is required for {country} addresses"
+    state = m.clean(
+        h.STATE,
+        partial(clean_state, country=country),
+        required=region_why if needs_region(country) else "",
+    )
+    postal_code = m.clean(
+        h.POSTAL_CODE,
+        partial(clean_postal_code, country=country),
+        required=f"a postal code is required for {country} addresses"
+        if country in POSTAL_REQUIRED
+        else "",
+    )
+    default_weight = _default_weight(source)
+    weight_why = "a weight is required (or set a default weight on the data source)"
+    weight = m.clean(
+        h.WEIGHT,
+        partial(parse_weight_lbs, unit=columns.unit(h.WEIGHT)),
+        required="" if default_weight is not None else weight_why,
+    )
+    if weight is None and not m.raw(h.WEIGHT):
+        weight = default_weight
+    recipient = m.text(h.RECIPIENT, MAX_NAME, required=True)
+    company = m.text(h.COMPANY, MAX_NAME)
+    lines = (
+        m.text(h.ADDRESS_1, MAX_NAME, required=True),
+        m.text(h.ADDRESS_2, MAX_NAME),
+        m.text(h.ADDRESS_3, MAX_NAME),
+    )
+    city = m.text(h.CITY, MAX_CITY, required=True)
+    phone = m.clean(h.PHONE, partial(clean_phone, country=country)) or ""
+    email = m.clean(h.EMAIL, clean_email) or ""
+    service = m.clean(h.SERVICE, clean_service) or source.default_service_code
+    packaging = m.clean(h.PACKAGING, clean_packaging) or source.default_packaging_code
+    reference = m.text(h.REFERENCE, MAX_NAME)
+    length, width, height = _dimensions(m)
+    tracking = existing_tracking(row.values, source.tracking_column)
+    if m.errors or weight is None:
+        return MappedRow(row, None, m.errors, tracking)
+    shipment = Shipment(
+        recipient_name=recipient,
+        company=company,
+        address_lines=tuple(line for line in lines if line),
+        city=city,
+        state=state or "",
+        postal_code=postal_code or "",
+        country=country,
+        phone=phone,
+        email=email,
+        weight_lbs=weight,
+        length_in=length,
+        width_in=width,
+        height_in=height,
+        service_code=service,
+        packaging_code=packaging,
+        reference=reference,
+    )
+    return MappedRow(row, shipment, [], tracking)
+
+
+def read_shipments(source: DataSource) -> Iterator[MappedRow]:
+    """Read the source as a stream and yield every row mapped and validated."""
+    adapter = get_adapter(source)
+    columns = resolve_columns(adapter.headers(), source)
+    for row in adapter.iter_rows():
+        yield build_shipment(row, source, columns=columns)

@@ -1,0 +1,95 @@
+"""What every ShipOps command shares: finding jobs and users, and errors as one sentence."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from jobs.actors import Actor, system_actor
+from jobs.models import Job, JobRow
+from jobs.services.execution import job_execute
+from jobs.services.preview import job_preview_run
+from jobs.summaries import job_progress, preview_summary
+from jobs.terminal import preview_table, progress_bar, terminal_width
+from shipops.errors import DomainError
+from shipops.money import format_cents
+
+
+class JobCommand(BaseCommand):
+    """A command over jobs; a refused action ends it with the service's sentence."""
+
+    def add_user_argument(self, parser: CommandParser, *, required: bool = False) -> None:
+        parser.add_argument(
+            "--user",
+            required=required,
+            help="the staff user acting (recorded in the audit trail)",
+        )
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)
+        except DomainError as error:
+            raise CommandError(error.message) from error
+
+    def get_job(self, job_id: int) -> Job:
+        try:
+            return Job.objects.select_related("data_source").get(pk=job_id)
+        except Job.DoesNotExist:
+            raise CommandError(f"There is no job {job_id}.") from None
+
+    def get_user(self, username: str | None) -> User:
+        if not username:
+            raise CommandError(
+                "Say who is acting with --user USERNAME (it goes in the audit trail)."
+            )
+        try:
+            return User.objects.get(username=username, is_active=True, is_staff=True)
+        except User.DoesNotExist:
+            raise CommandError(f"There is no active staff user named {username!r}.") from None
+
+    def get_actor(self, username: str | None) -> Actor:
+        return self.get_user(username) if username else system_actor(f"command {self.command_name}")
+
+    @property
+    def command_name(self) -> str:
+        return self.__module__.rsplit(".", 1)[-1]
+
+    def print_preview(self, job: Job) -> None:
+        self.stdout.write(preview_table(preview_summary(job), width=terminal_width()))
+
+    def run_preview(self, job: Job, token: int) -> None:
+        job_preview_run(job_id=job.pk, token=token)
+        job.refresh_from_db()
+        if job.status != "previewed":
+            raise CommandError(f"The preview stopped: {job.last_error_message or job.status}")
+
+    def run_execution(self, job: Job, token: int) -> Job:
+        total = job_progress(job).total
+
+        def report(row: JobRow) -> None:
+            done = JobRow.objects.filter(job=job, status__in=["shipped", "failed"]).count()
+            self._progress(done, total)
+
+        job_execute(job_id=job.pk, token=token, slice_seconds=math.inf, on_row=report)
+        job.refresh_from_db()
+        self._progress(job_progress(job).done, total)
+        self.stdout.write("")
+        return job
+
+    def _progress(self, done: int, total: int) -> None:
+        if sys.stdout.isatty():
+            self.stdout.write("\r" + progress_bar(done, total), ending="")
+            self.stdout.flush()
+
+    def print_outcome(self, job: Job) -> None:
+        cost = format_cents(job.actual_cost_cents, job.currency)
+        self.stdout.write(
+            f"{job} is {job.get_status_display().lower()}: {job.shipped_count} shipped, "
+            f"{job.failed_count} failed, actual cost {cost}."
+        )
+        if job.last_error_message:
+            self.stderr.write(job.last_error_message)

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from jobs.actors import system_actor
+from jobs.management.base import JobCommand
+from jobs.models import Job, JobRow
+from jobs.services.cancel import job_cancel
+from jobs.services.reconcile import row_decide_unknown
+from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
+from jobs.services.resume import job_restart, job_restart_warning, job_resume
+from jobs.states import JobStatus
+
+CHOICES = "[r]esume, re[s]tart, [c]ancel or [k]eep as it is"
+
+
+class Command(JobCommand):
+    help = (
+        "Mark jobs whose worker died as interrupted, list interrupted and failed jobs, and "
+        "resume, restart or cancel them (asks for each, or use the flags)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--resume", type=int, metavar="JOB")
+        parser.add_argument("--restart", type=int, metavar="JOB")
+        parser.add_argument("--cancel", type=int, metavar="JOB")
+        parser.add_argument(
+            "--confirm-duplicates",
+            action="store_true",
+            help="with --restart: ship rows again although they already shipped",
+        )
+        parser.add_argument(
+            "--void-first",
+            action="store_true",
+            help="with --restart: void the shipped rows at UPS first",
+        )
+        parser.add_argument(
+            "--decide-row", type=int, metavar="ROW_ID", help="settle a row whose outcome is unknown"
+        )
+        parser.add_argument(
+            "--tracking", default="", help="with --decide-row: it shipped with this tracking number"
+        )
+        parser.add_argument(
+            "--not-shipped",
+            action="store_true",
+            help="with --decide-row: it did not ship (resume ships it)",
+        )
+        parser.add_argument("--no-input", action="store_true", help="list only, never ask")
+        parser.add_argument(
+            "--foreground",
+            action="store_true",
+            help="with --resume: ship in this process instead of a cluster",
+        )
+        self.add_user_argument(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        marked = jobs_mark_lapsed(actor=system_actor("recover_jobs"))
+        for job in marked:
+            self.stdout.write(f"Marked {job} interrupted: its worker stopped answering.")
+        if options["decide_row"]:
+            self._decide(options)
+        elif options["resume"]:
+            self._resume(self.get_job(options["resume"]), options)
+        elif options["restart"]:
+            self._restart(self.get_job(options["restart"]), options)
+        elif options["cancel"]:
+            job = job_cancel(
+                job=self.get_job(options["cancel"]), actor=self.get_actor(options["user"])
+            )
+            self.stdout.write(f"Cancelled {job}; {job.shipped_count} shipped rows are kept.")
+        else:
+            self._walk(interactive=sys.stdin.isatty() and not options["no_input"], options=options)
+
+    def _walk(self, *, interactive: bool, options: dict[str, Any]) -> None:
+        stopped = Job.objects.filter(status__in=[JobStatus.INTERRUPTED, JobStatus.FAILED])
+        if not stopped:
+            self.stdout.write("No interrupted or failed jobs.")
+            return
+        for job in stopped.order_by("pk"):
+            summary = job_recovery_summary(job)
+            self.stdout.write(self.style.WARNING(summary.headline))
+            if summary.last_error:
+                self.stdout.write(f"  {summary.last_error}")
+            if not interactive:
+                continue
+            answer = input(f"  {CHOICES}? ").strip().lower()[:1]
+            if answer == "r":
+                self._resume(job, options)
+            elif answer == "s":
+                self._restart(job, {**options, "confirm_duplicates": self._confirm_restart(job)})
+            elif answer == "c":
+                job_cancel(job=job, actor=self.get_actor(options["user"]))
+                self.stdout.write(f"  Cancelled {job}.")
+
+    def _confirm_restart(self, job: Job) -> bool:
+        warning = job_restart_warning(job)
+        if not warning:
+            return True
+        return input(f"  {warning} Type 'duplicate' to go on: ").strip() == "duplicate"
+
+    def _resume(self, job: Job, options: dict[str, Any]) -> None:
+        token = job_resume(
+            job=job, actor=self.get_actor(options["user"]), in_background=not options["foreground"]
+        )
+        if options["foreground"]:
+            self.print_outcome(self.run_execution(job, token))
+        else:
+            self.stdout.write(f"Resumed {job}; a cluster worker continues it now.")
+
+    def _restart(self, job: Job, options: dict[str, Any]) -> None:
+        new_job = job_restart(
+            job=job,
+            acting_user=self.get_user(options["user"]),
+            confirm_duplicates=options["confirm_duplicates"],
+            void_first=options["void_first"],
+        )
+        self.stdout.write(
+            f"Cancelled {job} and created {new_job} with its rows "
+            f"({new_job.get_status_display().lower()})."
+        )
+
+    def _decide(self, options: dict[str, Any]) -> None:
+        if bool(options["tracking"]) == options["not_shipped"]:
+            raise CommandError("With --decide-row give either --tracking NUMBER or --not-shipped.")
+        try:
+            row = JobRow.objects.get(pk=options["decide_row"])
+        except JobRow.DoesNotExist:
+            raise CommandError(f"There is no row {options['decide_row']}.") from None
+        row_decide_unknown(
+            row=row, actor=self.get_actor(options["user"]), tracking_number=options["tracking"]
+        )
+        self.stdout.write(f"{row} is now {row.get_status_display().lower()}.")

@@ -1,0 +1,128 @@
+"""Exclude rows, approve a job, and switch a session's mode."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jobs.actors import Actor
+from jobs.models import Job, JobRow
+from jobs.queue import enqueue_execution
+from jobs.services.audit import audit_record
+from jobs.services.creation import session_hash
+from jobs.services.lease import lease_hand_over
+from jobs.services.transitions import job_transition, rows_transition_bulk
+from jobs.states import JobMode, JobStatus, RowStatus
+from shipops.errors import DomainError
+
+APPROVE_PERMISSION = "jobs.approve_job"
+# While a job started in a session is in one of these, that session's mode is locked.
+MODE_LOCKING_STATUSES = [JobStatus.APPROVED, JobStatus.RUNNING]
+
+
+def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None) -> int:
+    """Skip the given pending rows (by default every row with errors); return how many."""
+    rows = JobRow.objects.filter(job=job, status=RowStatus.PENDING)
+    rows = rows.filter(pk__in=row_ids) if row_ids is not None else rows.filter(is_valid=False)
+    with transaction.atomic():
+        Job.objects.select_for_update().get(pk=job.pk)
+        moved = rows_transition_bulk(
+            rows=rows,
+            to_status=RowStatus.SKIPPED,
+            actor=actor,
+            action="row_excluded",
+            message="Excluded from the batch.",
+        )
+        Job.objects.filter(pk=job.pk).update(skipped_count=F("skipped_count") + moved)
+        audit_record(
+            actor=actor,
+            action="rows_excluded",
+            job=job,
+            message=f"Excluded {moved} rows from job {job.pk}.",
+            data={"rows": moved},
+        )
+    job.refresh_from_db()
+    return moved
+
+
+def job_approve(
+    *,
+    job: Job,
+    acting_user: User,
+    switch_to_auto: bool = False,
+    previewed_as: Job | None = None,
+    in_background: bool = True,
+) -> int:
+    """Approve ``job`` for shipping and queue its execution; needs jobs.approve_job.
+
+    ``previewed_as`` names the job a restart copies: its rows were previewed there.
+    Returns the token the executor must present; with ``in_background`` a task
+    is queued with it, otherwise the caller runs ``job_execute`` itself.
+    """
+    if not acting_user.has_perm(APPROVE_PERMISSION):
+        raise DomainError(
+            "permission_denied",
+            "You may not approve jobs: ask an administrator for the “approve job” permission.",
+        )
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.status == JobStatus.DRAFT and locked.mode != JobMode.AUTO and not previewed_as:
+            raise DomainError(
+                "preview_first", f"{locked} has not been previewed: preview it before approving."
+            )
+        invalid = JobRow.objects.filter(job=locked, status=RowStatus.PENDING, is_valid=False)
+        if count := invalid.count():
+            raise DomainError(
+                "invalid_rows",
+                f"{locked} has {count} rows with errors: exclude or fix them before approving.",
+                details={"rows": count},
+            )
+        job_transition(
+            job=locked,
+            to_status=JobStatus.APPROVED,
+            actor=acting_user,
+            action="job_approved",
+            message=f"Approved by {acting_user.get_username()}"
+            + (" (and switched to auto mode)." if switch_to_auto else "."),
+            changes={"approved_by": acting_user, "approved_at": timezone.now()},
+            data={
+                "switch_to_auto": switch_to_auto,
+                "restart_of": previewed_as.pk if previewed_as else None,
+            },
+        )
+        token = lease_hand_over(job=locked, actor=acting_user)
+        if in_background:
+            enqueue_execution(locked.pk, token)
+    job.refresh_from_db()
+    return token
+
+
+def session_mode_switch(*, session_key: str | None, to_mode: str, actor: Actor) -> None:
+    """Check that a session may switch to ``to_mode`` and record the switch.
+
+    Refused while a job started in that session is approved or running.
+    """
+    if to_mode not in JobMode.values:
+        raise DomainError("bad_mode", f"The mode must be confirm or auto, not {to_mode!r}.")
+    key = session_hash(session_key)
+    busy = (
+        Job.objects.filter(session_hash=key, status__in=MODE_LOCKING_STATUSES).first()
+        if key
+        else None
+    )
+    if busy is not None:
+        raise DomainError(
+            "mode_locked",
+            f"The mode cannot change while {busy} (started in this session) is "
+            f"{busy.get_status_display().lower()}: wait until it finishes or cancel it.",
+            details={"job": busy.pk},
+        )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="mode_switched",
+            message=f"Switched the session to {to_mode} mode.",
+            data={"mode": to_mode},
+        )

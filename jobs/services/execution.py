@@ -1,0 +1,345 @@
+"""The executor: ship a job's rows strictly in order, phase A, ship call, phase B.
+
+Phase A (a transaction) marks the row in flight; the ship call runs outside
+any transaction with the row's unique reference; phase B (a transaction)
+stores the tracking number, label and cost. Every transaction first checks
+the fencing token (``lease_renew``), so a worker that lost the job cannot
+write. The first UPS refusal, or a ship call whose outcome is unknown, stops
+the batch. A batch runs in slices: at the end of one it hands the lease to a
+newly queued task, so no task outlives django-q2's timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from datasources.adapters import get_adapter
+from datasources.adapters.base import WriteBack
+from jobs.actors import SystemActor, system_actor
+from jobs.models import Job, JobRow
+from jobs.queue import enqueue_execution
+from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
+from jobs.services.transitions import job_transition, row_transition, row_writeback_transition
+from jobs.services.writeback import (
+    WritebackBuffer,
+    job_outcome,
+    unwritten_rows,
+    write_back_rows,
+    writes_in_row_transaction,
+)
+from jobs.shipping import label_file, ship_from_for, shipment_request
+from jobs.states import JobStatus, RowStatus, WritebackStatus
+from shipops.errors import DomainError
+from ups.client import get_client
+from ups.errors import (
+    UpsAuthError,
+    UpsDefinitiveError,
+    UpsError,
+    UpsOutcomeUnknownError,
+)
+from ups.types import ShipResult
+
+logger = logging.getLogger(__name__)
+
+EXECUTABLE = frozenset({JobStatus.APPROVED, JobStatus.RUNNING})
+RowCallback = Callable[[JobRow], None]
+
+
+def job_execute(
+    *,
+    job_id: int,
+    token: int,
+    slice_seconds: float | None = None,
+    on_row: RowCallback | None = None,
+) -> None:
+    """Run one slice of a job's execution; the body of the execute task.
+
+    ``slice_seconds`` defaults to SHIPOPS_EXECUTOR_SLICE_SECONDS (``math.inf``
+    runs to the end, as ``run_job`` does); ``on_row`` is called after each row.
+    """
+    actor = system_actor("worker")
+    claimed = lease_claim(job_id=job_id, token=token, actor=actor, statuses=EXECUTABLE)
+    if claimed is None:
+        logger.info("Job %s is held by another worker or not runnable; this task exits.", job_id)
+        return
+    job, lease = claimed
+    try:
+        slice_length = (
+            settings.SHIPOPS_EXECUTOR_SLICE_SECONDS if slice_seconds is None else slice_seconds
+        )
+        Executor(job=job, lease=lease, actor=actor, slice_seconds=slice_length, on_row=on_row).run()
+    except LeaseLost:
+        logger.warning("Job %s: lease lost to another worker; stopped without writing.", job_id)
+
+
+class Executor:
+    """One worker's slice of one job."""
+
+    def __init__(
+        self,
+        *,
+        job: Job,
+        lease: Lease,
+        actor: SystemActor,
+        slice_seconds: float,
+        on_row: RowCallback | None = None,
+    ):
+        self.job = job
+        self.lease = lease
+        self.actor = actor
+        self.adapter = get_adapter(job.data_source)
+        self.in_row_transaction = writes_in_row_transaction(job.data_source)
+        self.buffer = WritebackBuffer(adapter=self.adapter, lease=lease, actor=actor)
+        self.client = get_client()
+        self.ship_from = ship_from_for(job.data_source)
+        self.deadline = time.monotonic() + slice_seconds
+        self.on_row = on_row
+
+    def run(self) -> None:
+        if self.job.status == JobStatus.APPROVED:
+            self._start()
+        while (row := self._next_row()) is not None:
+            shipped = self._ship_one(row)
+            if self.on_row is not None:
+                self.on_row(row)
+            if not shipped:
+                return
+            if time.monotonic() > self.deadline:
+                # Every slice ships at least one row, so a chain always moves on.
+                self._hand_over()
+                return
+        self._finish()
+
+    def _start(self) -> None:
+        with transaction.atomic():
+            job_transition(
+                job=self.job,
+                to_status=JobStatus.RUNNING,
+                actor=self.actor,
+                action="job_started",
+                message=f"Shipping started on {self.actor.label}.",
+                changes={"started_at": self.job.started_at or timezone.now()},
+            )
+            lease_renew(self.lease)
+
+    def _next_row(self) -> JobRow | None:
+        return (
+            JobRow.objects.filter(job_id=self.job.pk, status=RowStatus.PENDING)
+            .order_by("row_number")
+            .first()
+        )
+
+    def _ship_one(self, row: JobRow) -> bool:
+        """Ship ``row``; return False when the batch must stop."""
+        if (problem := self._source_problem(row)) is not None:
+            self._stop(row, RowStatus.PENDING, "source_changed", problem)
+            return False
+        request = shipment_request(row=row, ship_from=self.ship_from)
+        with transaction.atomic():
+            lease_renew(self.lease)
+            row_transition(
+                row=row,
+                to_status=RowStatus.IN_FLIGHT,
+                actor=self.actor,
+                action="ship_started",
+                message=f"Sending the ship request (reference {row.reference}).",
+                changes={"attempts": row.attempts + 1},
+            )
+        try:
+            result = self.client.ship(request)
+        except UpsError as error:
+            self._stop_on_ups_error(row, error)
+            return False
+        logger.info(
+            "UPS shipped job %s row %s: tracking %s",
+            self.job.pk,
+            row.row_number,
+            result.tracking_number,
+            extra={"job_id": self.job.pk, "reference": row.reference},
+        )
+        self._record_shipped(row, result)
+        return True
+
+    def _source_problem(self, row: JobRow) -> str | None:
+        current = self.adapter.current_checksums([row.source_key]).get(row.source_key)
+        if current == row.source_checksum:
+            return None
+        change = "is no longer in" if current is None else "changed in"
+        return (
+            f"Row {row.row_number} (key {row.source_key}) {change} the source after the job "
+            f"was created, so it was not shipped. Cancel this job and create a new one from "
+            f"the source: rows already shipped are left out automatically."
+        )
+
+    def _record_shipped(self, row: JobRow, result: ShipResult) -> None:
+        shipped_at = timezone.now()
+        label = label_file(
+            reference=row.reference, label_format=result.label_format, content=result.label_bytes
+        )
+        label_problem = ""
+        try:
+            row.label.save(label.name or f"{row.reference}.label", label, save=False)
+        except OSError as error:
+            # Never let a full disk cost a tracking number: ship on, say what is missing.
+            label_problem = f" The label could not be stored ({error.strerror})."
+            row.label.name = ""
+        try:
+            self._commit_shipped(row, result, shipped_at, label_problem)
+        except Exception:
+            # The shipment exists at UPS: say so loudly, then reconciliation by
+            # reference (resume) brings the tracking number into the database.
+            logger.exception(
+                "Job %s row %s was shipped (tracking %s, reference %s) but not recorded.",
+                self.job.pk,
+                row.row_number,
+                result.tracking_number,
+                row.reference,
+            )
+            raise
+
+    def _commit_shipped(
+        self, row: JobRow, result: ShipResult, shipped_at: datetime, label_problem: str
+    ) -> None:
+        with transaction.atomic():
+            lease_renew(self.lease)
+            row_transition(
+                row=row,
+                to_status=RowStatus.SHIPPED,
+                actor=self.actor,
+                action="row_shipped",
+                message=f"Shipped: tracking number {result.tracking_number}.{label_problem}",
+                changes={
+                    "tracking_number": result.tracking_number,
+                    "shipment_id": result.shipment_id,
+                    "actual_cost_cents": result.total_cents,
+                    "shipped_at": shipped_at,
+                    "label": row.label.name,
+                    "label_format": result.label_format,
+                    "error_code": "",
+                    "error_message": "",
+                },
+                data={"tracking_number": result.tracking_number, "cost_cents": result.total_cents},
+            )
+            Job.objects.filter(pk=self.job.pk).update(
+                shipped_count=F("shipped_count") + 1,
+                actual_cost_cents=F("actual_cost_cents") + result.total_cents,
+            )
+            update = WriteBack(
+                key=row.source_key, tracking_number=result.tracking_number, shipped_at=shipped_at
+            )
+            if self.in_row_transaction:
+                self._write_back_in_transaction(row, update)
+        if not self.in_row_transaction:
+            self.buffer.add(row.pk, update)
+
+    def _write_back_in_transaction(self, row: JobRow, update: WriteBack) -> None:
+        # Same database: the source row's UPDATE commits with the row's state. It runs
+        # in a savepoint, so a failing UPDATE is recorded without undoing the shipment.
+        try:
+            self.adapter.write_back([update])
+        except (DomainError, DatabaseError) as error:
+            problem = getattr(error, "message", None) or str(error)
+            row_writeback_transition(
+                row=row,
+                to_status=WritebackStatus.FAILED,
+                actor=self.actor,
+                message=f"Could not write the tracking number back to the source: {problem}",
+                error=problem,
+            )
+            return
+        row_writeback_transition(
+            row=row,
+            to_status=WritebackStatus.WRITTEN,
+            actor=self.actor,
+            message="Tracking number and ship time written back to the source table.",
+        )
+
+    def _stop_on_ups_error(self, row: JobRow, error: UpsError) -> None:
+        if isinstance(error, UpsOutcomeUnknownError):
+            status, advice = (
+                RowStatus.UNKNOWN,
+                (
+                    "UPS may or may not have created the shipment. Resume will look it up by its "
+                    f"reference {row.reference} before shipping anything else."
+                ),
+            )
+        elif isinstance(error, UpsDefinitiveError):
+            status, advice = RowStatus.FAILED, "Fix the row in the source, then resume or cancel."
+        elif isinstance(error, UpsAuthError):
+            status, advice = RowStatus.PENDING, "Check the UPS credentials, then resume."
+        else:  # UpsTransientError: the request never reached UPS.
+            status, advice = RowStatus.PENDING, f"Resume will retry row {row.row_number}."
+        message = f"Row {row.row_number}: {error.message} {advice}"
+        self._stop(row, status, error.code, message)
+
+    def _stop(self, row: JobRow, row_status: str, code: str, message: str) -> None:
+        """Fail fast: record the row's outcome and fail the job; earlier rows stay shipped."""
+        self.buffer.flush()
+        with transaction.atomic():
+            lease_renew(self.lease)
+            if row.status != row_status:
+                row_transition(
+                    row=row,
+                    to_status=row_status,
+                    actor=self.actor,
+                    action=f"row_{row_status}",
+                    message=message,
+                    changes={"error_code": code, "error_message": message},
+                )
+            if row_status == RowStatus.FAILED:
+                Job.objects.filter(pk=self.job.pk).update(failed_count=F("failed_count") + 1)
+            job_transition(
+                job=self.job,
+                to_status=JobStatus.FAILED,
+                actor=self.actor,
+                action="job_failed",
+                message=f"Stopped at row {row.row_number}: {message}",
+                changes={
+                    "last_error_code": code,
+                    "last_error_message": message,
+                    "last_error_row": row,
+                    "lease_owner": "",
+                    "lease_expires_at": None,
+                },
+            )
+
+    def _hand_over(self) -> None:
+        self.buffer.flush()
+        with transaction.atomic():
+            lease_renew(self.lease)
+            job = Job.objects.select_for_update().get(pk=self.job.pk)
+            enqueue_execution(job.pk, lease_hand_over(job=job, actor=self.actor))
+
+    def _finish(self) -> None:
+        self.buffer.flush()
+        retry = unwritten_rows(self.job)
+        if retry:
+            write_back_rows(adapter=self.adapter, updates=retry, lease=self.lease, actor=self.actor)
+        with transaction.atomic():
+            lease_renew(self.lease)
+            outcome = job_outcome(self.job)
+            job_transition(
+                job=self.job,
+                to_status=outcome["status"],
+                actor=self.actor,
+                action="job_finished",
+                message=outcome["message"],
+                changes={
+                    "writeback_failed_count": outcome["writeback_failed"],
+                    "finished_at": timezone.now(),
+                    "lease_owner": "",
+                    "lease_expires_at": None,
+                },
+                data={
+                    "shipped": outcome["shipped"],
+                    "writeback_failed": outcome["writeback_failed"],
+                },
+            )

@@ -1,0 +1,245 @@
+"""Preview: rate every row and check its address, a bounded number of rows at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+
+from jobs.actors import Actor, SystemActor, system_actor
+from jobs.models import Job, JobRow
+from jobs.queue import enqueue_preview
+from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
+from jobs.services.transitions import job_transition
+from jobs.shipping import ship_from_for, shipment_request
+from jobs.states import JobStatus, RowStatus
+from ups.client import UpsClient, get_client
+from ups.errors import UpsAuthError, UpsDefinitiveError, UpsError
+from ups.types import Address, AddressValidation
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 200
+XAV_COUNTRIES = {"US", "PR"}
+
+
+@dataclass
+class RowPreview:
+    """What the preview learned about one row."""
+
+    row_id: int
+    cost_cents: int | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, str] | None = None
+
+
+def job_preview_start(*, job: Job, actor: Actor, in_background: bool = True) -> int:
+    """Start (or restart) the preview of ``job``; return the token its runner must present.
+
+    With ``in_background`` a django-q2 task runs it; otherwise the caller runs
+    ``job_preview_run`` itself (the management commands do, in the foreground).
+    """
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        job_transition(
+            job=locked,
+            to_status=JobStatus.PREVIEWING,
+            actor=actor,
+            action="preview_started",
+            message="Preview started.",
+            changes={
+                "previewed_count": 0,
+                "estimated_cost_cents": 0,
+                "warning_count": 0,
+                "last_error_code": "",
+                "last_error_message": "",
+            },
+        )
+        token = lease_hand_over(job=locked, actor=actor)
+        if in_background:
+            enqueue_preview(locked.pk, token)
+    job.refresh_from_db()
+    return token
+
+
+def job_preview_run(*, job_id: int, token: int) -> None:
+    """Rate and validate every valid pending row of a job; the body of the preview task."""
+    actor = system_actor("preview worker")
+    claimed = lease_claim(
+        job_id=job_id, token=token, actor=actor, statuses=frozenset({JobStatus.PREVIEWING})
+    )
+    if claimed is None:
+        logger.info("Preview of job %s is held by another worker; this task exits.", job_id)
+        return
+    job, lease = claimed
+    try:
+        _preview_rows(job, lease)
+    except LeaseLost:
+        logger.warning("Preview of job %s lost its lease; stopped without writing.", job_id)
+        return
+    except UpsError as error:
+        _preview_abort(job, actor, error)
+        return
+    _preview_finish(job, actor, lease)
+
+
+def _preview_rows(job: Job, lease: Lease) -> None:
+    client = get_client()
+    client.authenticate()  # one token fetch here, not one per thread
+    ship_from = ship_from_for(job.data_source)
+    concurrency = settings.SHIPOPS_PREVIEW_CONCURRENCY
+    # One pool rates, one validates: each row's two calls run side by side,
+    # ``concurrency`` rows at a time.
+    with (
+        ThreadPoolExecutor(concurrency, thread_name_prefix="rate") as rate_pool,
+        ThreadPoolExecutor(concurrency, thread_name_prefix="xav") as xav_pool,
+    ):
+        for chunk in _chunks(job):
+            pending = [(row.pk, shipment_request(row=row, ship_from=ship_from)) for row in chunk]
+            xav = {pk: _validate_later(xav_pool, client, req.ship_to) for pk, req in pending}
+            rated = {pk: rate_pool.submit(client.rate, req) for pk, req in pending}
+            results = [_row_preview(pk, rated[pk], xav[pk]) for pk, _ in pending]
+            _save_chunk(lease, results)
+
+
+def _chunks(job: Job) -> Iterator[list[JobRow]]:
+    rows = (
+        JobRow.objects.filter(job=job, status=RowStatus.PENDING, is_valid=True)
+        .only("pk", "row_number", "reference", "shipment")
+        .order_by("pk")
+    )
+    last_pk = 0
+    while chunk := list(rows.filter(pk__gt=last_pk)[:CHUNK_ROWS]):
+        yield chunk
+        last_pk = chunk[-1].pk
+
+
+def _validate_later(
+    pool: ThreadPoolExecutor, client: UpsClient, address: Address
+) -> Future[AddressValidation] | None:
+    if address.country not in XAV_COUNTRIES:
+        return None
+    return pool.submit(client.validate_address, address)
+
+
+def _row_preview(
+    row_id: int, rated: Future[Any], validated: Future[AddressValidation] | None
+) -> RowPreview:
+    preview = RowPreview(row_id=row_id)
+    try:
+        preview.cost_cents = rated.result().total_cents
+    except UpsDefinitiveError as error:
+        preview.error = {
+            "column": "",
+            "field": "rate",
+            "message": f"UPS could not rate this shipment: {error.message}",
+        }
+    if validated is not None:
+        try:
+            preview.warnings = address_warnings(validated.result())
+        except UpsDefinitiveError as error:
+            preview.warnings = [
+                {
+                    "code": "address_unchecked",
+                    "message": f"UPS could not check the address: {error.message}",
+                }
+            ]
+    return preview
+
+
+def address_warnings(result: AddressValidation) -> list[dict[str, Any]]:
+    """Return the warnings an operator should see for an address validation result."""
+    warnings: list[dict[str, Any]] = []
+    if result.indicator == "ambiguous":
+        candidates = [
+            f"{', '.join(c.address_lines)}, {c.city}, {c.state} {c.postal_code}"
+            for c in result.candidates[:3]
+        ]
+        warnings.append(
+            {
+                "code": "address_ambiguous",
+                "message": "UPS found more than one matching address.",
+                "candidates": candidates,
+            }
+        )
+    elif result.indicator == "no_candidates":
+        warnings.append(
+            {"code": "address_not_found", "message": "UPS could not find this address."}
+        )
+    if result.classification == "residential":
+        warnings.append(
+            {"code": "residential", "message": "Residential address: UPS adds a surcharge."}
+        )
+    return warnings
+
+
+def _save_chunk(lease: Lease, results: list[RowPreview]) -> None:
+    rows = JobRow.objects.in_bulk([result.row_id for result in results])
+    for result in results:
+        row = rows[result.row_id]
+        row.estimated_cost_cents = result.cost_cents
+        row.warnings = result.warnings
+        row.errors = [result.error] if result.error else []
+        row.is_valid = result.error is None
+    with transaction.atomic():
+        lease_renew(lease)
+        JobRow.objects.bulk_update(
+            rows.values(), ["estimated_cost_cents", "warnings", "errors", "is_valid"]
+        )
+        Job.objects.filter(pk=lease.job_id).update(
+            previewed_count=F("previewed_count") + len(results)
+        )
+
+
+def _preview_finish(job: Job, actor: SystemActor, lease: Lease) -> None:
+    with transaction.atomic():
+        lease_renew(lease)
+        rows = JobRow.objects.filter(job=job, status=RowStatus.PENDING)
+        totals = rows.aggregate(
+            cost=Sum("estimated_cost_cents", default=0),
+            warned=Count("pk", filter=~Q(warnings=[])),
+            invalid=Count("pk", filter=Q(is_valid=False)),
+        )
+        job_transition(
+            job=job,
+            to_status=JobStatus.PREVIEWED,
+            actor=actor,
+            action="preview_finished",
+            message=(
+                f"Preview finished: {rows.count()} rows, estimated {totals['cost']} cents, "
+                f"{totals['warned']} with warnings, {totals['invalid']} with errors."
+            ),
+            changes={
+                "estimated_cost_cents": totals["cost"],
+                "warning_count": totals["warned"],
+                "invalid_count": totals["invalid"],
+                "lease_owner": "",
+                "lease_expires_at": None,
+            },
+            data=totals,
+        )
+
+
+def _preview_abort(job: Job, actor: SystemActor, error: UpsError) -> None:
+    kind = (
+        "UPS refused our credentials" if isinstance(error, UpsAuthError) else "UPS did not answer"
+    )
+    job_transition(
+        job=job,
+        to_status=JobStatus.DRAFT,
+        actor=actor,
+        action="preview_failed",
+        message=f"Preview stopped: {kind}: {error.message} Preview again when UPS is back.",
+        changes={
+            "last_error_code": error.code,
+            "last_error_message": error.message,
+            "lease_owner": "",
+            "lease_expires_at": None,
+        },
+    )

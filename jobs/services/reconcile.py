@@ -1,0 +1,81 @@
+"""Settle rows whose ship outcome is unknown: look them up at UPS, or let a person decide."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+
+from jobs.actors import Actor
+from jobs.models import Job, JobRow
+from jobs.services.transitions import row_transition
+from jobs.states import RowStatus
+from shipops.errors import DomainError
+from ups.client import get_client
+
+# Reconciliation looks for the shipment this many days around the ship attempt.
+PICKUP_WINDOW_DAYS = 3
+
+
+def job_reconcile_unknown(*, job: Job, actor: Actor) -> list[JobRow]:
+    """Look up each unknown row at UPS by its reference; return the rows still undecided."""
+    client = get_client()
+    undecided = []
+    for row in JobRow.objects.filter(job=job, status=RowStatus.UNKNOWN).order_by("row_number"):
+        around = row.updated_at.date()
+        found = client.track_by_reference(
+            row.reference,
+            from_date=around - timedelta(days=PICKUP_WINDOW_DAYS),
+            to_date=around + timedelta(days=PICKUP_WINDOW_DAYS),
+        )
+        live = [package for package in found if package.status.lower() != "voided"]
+        if not live:
+            undecided.append(row)
+            continue
+        package = live[0]
+        with transaction.atomic():
+            row_transition(
+                row=row,
+                to_status=RowStatus.SHIPPED,
+                actor=actor,
+                action="row_reconciled",
+                message=(
+                    f"Found at UPS by reference {row.reference}: "
+                    f"tracking {package.tracking_number}."
+                ),
+                changes={
+                    "tracking_number": package.tracking_number,
+                    "shipment_id": package.shipment_id or package.tracking_number,
+                    "shipped_at": row.shipped_at or row.updated_at,
+                },
+            )
+            Job.objects.filter(pk=job.pk).update(shipped_count=F("shipped_count") + 1)
+    return undecided
+
+
+def row_decide_unknown(*, row: JobRow, actor: Actor, tracking_number: str = "") -> JobRow:
+    """A person settles an unknown row: shipped with ``tracking_number``, or not shipped."""
+    tracking_number = tracking_number.strip().upper()
+    if tracking_number:
+        if not (7 <= len(tracking_number) <= 35 and tracking_number.isalnum()):
+            raise DomainError("bad_tracking", f"{tracking_number!r} is not a UPS tracking number.")
+        with transaction.atomic():
+            row_transition(
+                row=row,
+                to_status=RowStatus.SHIPPED,
+                actor=actor,
+                action="row_decided_shipped",
+                message=f"Marked shipped by a person, tracking {tracking_number}.",
+                changes={"tracking_number": tracking_number, "shipped_at": row.updated_at},
+            )
+            Job.objects.filter(pk=row.job_id).update(shipped_count=F("shipped_count") + 1)
+        return row
+    with transaction.atomic():
+        return row_transition(
+            row=row,
+            to_status=RowStatus.PENDING,
+            actor=actor,
+            action="row_decided_not_shipped",
+            message="Marked not shipped by a person: it will be shipped on resume.",
+        )

@@ -1,0 +1,122 @@
+"""Find jobs whose worker stopped, and explain where a job stopped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.actors import Actor
+from jobs.models import Job, JobRow
+from jobs.services.transitions import job_transition, rows_transition_bulk
+from jobs.states import JobStatus, RowStatus
+
+
+def jobs_mark_lapsed(*, actor: Actor) -> list[Job]:
+    """Mark running jobs whose lease lapsed ``interrupted`` (in-flight rows become unknown)."""
+    now = timezone.now()
+    lapsed = Job.objects.filter(
+        status__in=[JobStatus.RUNNING, JobStatus.APPROVED, JobStatus.PREVIEWING],
+        lease_expires_at__lt=now,
+    )
+    marked = []
+    for job in lapsed:
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().get(pk=job.pk)
+            if locked.lease_expires_at is None or locked.lease_expires_at >= now:
+                continue  # renewed meanwhile
+            _mark_one(locked, actor)
+        marked.append(locked)
+    return marked
+
+
+def _mark_one(job: Job, actor: Actor) -> None:
+    owner = job.lease_owner or "its worker"
+    release = {"lease_owner": "", "lease_expires_at": None}
+    if job.status == JobStatus.PREVIEWING:
+        job_transition(
+            job=job,
+            to_status=JobStatus.DRAFT,
+            actor=actor,
+            action="preview_interrupted",
+            message=f"The preview stopped ({owner} stopped answering). Preview again.",
+            changes={
+                **release,
+                "last_error_code": "preview_interrupted",
+                "last_error_message": "The preview was interrupted.",
+            },
+        )
+        return
+    rows_transition_bulk(
+        rows=JobRow.objects.filter(job=job, status=RowStatus.IN_FLIGHT),
+        to_status=RowStatus.UNKNOWN,
+        actor=actor,
+        action="row_unknown",
+        message="The worker stopped while this row's ship request may have been sent.",
+    )
+    job_transition(
+        job=job,
+        to_status=JobStatus.INTERRUPTED,
+        actor=actor,
+        action="job_interrupted",
+        message=f"Interrupted: {owner} stopped renewing its lease.",
+        changes={
+            **release,
+            "last_error_code": job.last_error_code or "worker_lost",
+            "last_error_message": job.last_error_message
+            or f"{owner} stopped answering (crash, kill or lost task).",
+        },
+    )
+
+
+@dataclass(frozen=True)
+class RecoverySummary:
+    """What an operator reads before choosing resume, restart or cancel."""
+
+    headline: str
+    last_error: str
+    shipped_rows: int
+    unknown_rows: int
+
+
+def job_recovery_summary(job: Job) -> RecoverySummary:
+    """Describe where an interrupted or failed job stopped, in DESIGN.md's words."""
+    rows = JobRow.objects.filter(job=job)
+    total = job.row_count - job.skipped_count
+    last = rows.filter(status=RowStatus.SHIPPED).order_by("-row_number").first()
+    stopped = (
+        rows.filter(status__in=[RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT])
+        .order_by("row_number")
+        .first()
+        or rows.filter(status=RowStatus.PENDING).order_by("row_number").first()
+    )
+    at = stopped.row_number if stopped else (last.row_number if last else 0)
+    remaining = rows.filter(
+        status__in=[RowStatus.PENDING, RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT]
+    ).count()
+    verb = "was interrupted" if job.status == JobStatus.INTERRUPTED else "stopped"
+    headline = f"{job} {verb} at row {at}/{total}."
+    if last is not None:
+        headline += (
+            f" Last: row {last.row_number} ({last.recipient}, tracking {last.tracking_number})."
+        )
+    headline += f" {remaining} remaining."
+    last_error = ""
+    if job.last_error_message:
+        what = "Crashed" if job.status == JobStatus.INTERRUPTED else "Stopped"
+        last_error = f"{what} at row {at} due to: {job.last_error_message}"
+        if stopped is not None and stopped.status != RowStatus.UNKNOWN:
+            last_error += f" Resume will retry row {stopped.row_number}."
+    unknown = rows.filter(status=RowStatus.UNKNOWN).count()
+    if unknown:
+        last_error += (
+            f" {unknown} row(s) have an unknown outcome; resume looks them up at UPS by "
+            f"reference first."
+        )
+    return RecoverySummary(
+        headline=headline,
+        last_error=last_error.strip(),
+        shipped_rows=rows.filter(status=RowStatus.SHIPPED).count(),
+        unknown_rows=unknown,
+    )

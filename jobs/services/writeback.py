@@ -1,0 +1,163 @@
+"""Write tracking numbers back to the source: buffered for files, flushed in batches.
+
+Tracking numbers are durable in the database at phase B; the source file
+catches up by coalesced flushes, each one atomic replace of the whole file,
+at most SHIPOPS_WRITEBACK_FLUSH_SECONDS behind, and always at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+
+from datasources.adapters import get_adapter
+from datasources.adapters.base import SourceAdapter, WriteBack
+from datasources.models import DataSource, SourceKind
+from jobs.actors import Actor
+from jobs.models import Job, JobRow
+from jobs.services.lease import Lease, lease_renew
+from jobs.services.transitions import job_transition, rows_writeback_bulk
+from jobs.states import JobStatus, RowStatus, WritebackStatus
+from shipops.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def writes_in_row_transaction(source: DataSource) -> bool:
+    """Return whether the source's UPDATE can commit together with a row's phase B."""
+    return source.kind == SourceKind.DATABASE and (source.db_alias or "default") == "default"
+
+
+@dataclass
+class WritebackBuffer:
+    """Tracking numbers shipped but not yet in the source file (or other database)."""
+
+    adapter: SourceAdapter
+    lease: Lease
+    actor: Actor
+    pending: dict[int, WriteBack] = field(default_factory=dict)
+    last_flush: float = field(default_factory=time.monotonic)
+
+    def add(self, row_id: int, update: WriteBack) -> None:
+        self.pending[row_id] = update
+        if time.monotonic() - self.last_flush >= settings.SHIPOPS_WRITEBACK_FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every buffered tracking number in one operation; failures are recorded."""
+        if self.pending:
+            batch, self.pending = self.pending, {}
+            write_back_rows(adapter=self.adapter, updates=batch, lease=self.lease, actor=self.actor)
+        self.last_flush = time.monotonic()
+
+
+def write_back_rows(
+    *, adapter: SourceAdapter, updates: dict[int, WriteBack], lease: Lease | None, actor: Actor
+) -> bool:
+    """Write ``updates`` (row id -> write-back) to the source and record the outcome per row."""
+    try:
+        adapter.write_back(list(updates.values()))
+    except (DomainError, OSError) as error:
+        message = getattr(error, "message", None) or str(error)
+        logger.warning("Write-back of %d rows failed: %s", len(updates), message)
+        _record(updates, lease, actor, WritebackStatus.FAILED, message)
+        return False
+    _record(updates, lease, actor, WritebackStatus.WRITTEN, "")
+    return True
+
+
+def _record(
+    updates: dict[int, WriteBack], lease: Lease | None, actor: Actor, status: str, error: str
+) -> None:
+    rows = JobRow.objects.filter(pk__in=list(updates))
+    with transaction.atomic():
+        if lease is not None:
+            lease_renew(lease)
+        if status == WritebackStatus.FAILED:
+            rows = rows.exclude(writeback_status=WritebackStatus.WRITTEN)
+            message = f"Could not write the tracking number back to the source: {error}"
+        else:
+            message = "Tracking number and ship time written back to the source."
+        rows_writeback_bulk(rows=rows, to_status=status, actor=actor, message=message, error=error)
+
+
+def unwritten_rows(job: Job) -> dict[int, WriteBack]:
+    """Return the job's shipped rows whose tracking number is not yet in the source."""
+    rows = JobRow.objects.filter(
+        job=job,
+        status=RowStatus.SHIPPED,
+        writeback_status__in=[WritebackStatus.PENDING, WritebackStatus.FAILED],
+    ).only("pk", "source_key", "tracking_number", "shipped_at")
+    return {
+        row.pk: WriteBack(
+            key=row.source_key, tracking_number=row.tracking_number, shipped_at=row.shipped_at
+        )
+        for row in rows
+        if row.shipped_at is not None
+    }
+
+
+def job_retry_writeback(*, job: Job, actor: Actor) -> Job:
+    """Write the job's unwritten tracking numbers to the source again; complete it if all land."""
+    if job.status == JobStatus.RUNNING:
+        raise DomainError(
+            "job_running", f"{job} is running: it writes its tracking numbers back when it ends."
+        )
+    updates = unwritten_rows(job)
+    if not updates:
+        raise DomainError(
+            "nothing_to_write", f"Every tracking number of {job} is already in the source."
+        )
+    write_back_rows(adapter=get_adapter(job.data_source), updates=updates, lease=None, actor=actor)
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        outcome = job_outcome(locked)
+        changes = {"writeback_failed_count": outcome["writeback_failed"]}
+        if (
+            locked.status == JobStatus.COMPLETED_WITH_WARNINGS
+            and outcome["status"] == JobStatus.COMPLETED
+        ):
+            job_transition(
+                job=locked,
+                to_status=JobStatus.COMPLETED,
+                actor=actor,
+                action="writeback_retried",
+                message=f"Write-back retried: all {len(updates)} tracking numbers written.",
+                changes=changes,
+            )
+        else:
+            Job.objects.filter(pk=locked.pk).update(**changes)
+    job.refresh_from_db()
+    return job
+
+
+def job_outcome(job: Job) -> dict[str, Any]:
+    """Return how a job whose rows are all done ends: completed, or with write-back warnings."""
+    counts = JobRow.objects.filter(job=job).aggregate(
+        shipped=Count("pk", filter=Q(status=RowStatus.SHIPPED)),
+        writeback_failed=Count(
+            "pk",
+            filter=Q(status=RowStatus.SHIPPED) & ~Q(writeback_status=WritebackStatus.WRITTEN),
+        ),
+    )
+    if counts["writeback_failed"]:
+        return {
+            **counts,
+            "status": JobStatus.COMPLETED_WITH_WARNINGS,
+            "message": (
+                f"All rows done: {counts['shipped']} shipped, but {counts['writeback_failed']} "
+                f"tracking numbers could not be written back to the source. They are safe in "
+                f"ShipOps; use “Retry write-back” once the source is writable."
+            ),
+        }
+    return {
+        **counts,
+        "status": JobStatus.COMPLETED,
+        "message": f"All rows done: {counts['shipped']} shipped and written back.",
+    }

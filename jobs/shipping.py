@@ -1,0 +1,75 @@
+"""Turn a row's stored shipment into a UPS request, and a UPS label into a stored file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.base import ContentFile
+
+from datasources.models import DataSource
+from datasources.shipment import Shipment
+from jobs.models import JobRow
+from ups.client import ship_from_address
+from ups.types import Address, Package, ShipmentRequest
+
+LABEL_EXTENSIONS = {"GIF": "gif", "ZPL": "zpl", "EPL": "epl", "SPL": "spl", "PNG": "png"}
+
+
+def ship_from_for(source: DataSource) -> Address:
+    """Return the source's ship-from override merged over the configured warehouse."""
+    base = ship_from_address()
+    override: dict[str, Any] = source.ship_from_override or {}
+    if not override:
+        return base
+    lines = override.get("address_lines") or override.get("address_line")
+    return Address(
+        name=override.get("name", base.name),
+        company=override.get("company", base.company),
+        phone=override.get("phone", base.phone),
+        address_lines=tuple(lines)
+        if isinstance(lines, list)
+        else ((lines,) if lines else base.address_lines),
+        city=override.get("city", base.city),
+        state=override.get("state", base.state),
+        postal_code=override.get("postal_code", base.postal_code),
+        country=override.get("country", base.country),
+    )
+
+
+def shipment_request(*, row: JobRow, ship_from: Address) -> ShipmentRequest:
+    """Build the UPS request for ``row``; its unique reference travels with the package."""
+    shipment = Shipment.from_json(row.shipment)
+    return ShipmentRequest(
+        ship_from=ship_from,
+        ship_to=recipient_address(shipment),
+        service_code=shipment.service_code,
+        package=Package(
+            weight_lbs=shipment.weight_lbs,
+            length_in=shipment.length_in,
+            width_in=shipment.width_in,
+            height_in=shipment.height_in,
+            packaging_code=shipment.packaging_code or "02",
+        ),
+        reference=row.reference,
+    )
+
+
+def recipient_address(shipment: Shipment) -> Address:
+    """Return the shipment's recipient as a UPS address."""
+    return Address(
+        name=shipment.recipient_name,
+        company=shipment.company,
+        phone=shipment.phone,
+        email=shipment.email,
+        address_lines=tuple(shipment.address_lines),
+        city=shipment.city,
+        state=shipment.state,
+        postal_code=shipment.postal_code,
+        country=shipment.country,
+    )
+
+
+def label_file(*, reference: str, label_format: str, content: bytes) -> ContentFile[bytes]:
+    """Return the label as a file named after the row's reference (found again by recovery)."""
+    extension = LABEL_EXTENSIONS.get(label_format.upper(), "bin")
+    return ContentFile(content, name=f"{reference}.{extension}")

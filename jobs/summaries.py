@@ -1,0 +1,104 @@
+"""What the preview and the progress views show, computed once for admin, JSON and commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+
+from jobs.models import Job, JobRow
+from jobs.states import JobStatus, RowStatus
+from ups.service_codes import service_name
+
+PREVIEW_LINES = 20
+# Rows that are part of the batch (not excluded or cancelled).
+IN_BATCH = ~Q(status__in=[RowStatus.SKIPPED, RowStatus.CANCELLED])
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    number: int
+    recipient: str
+    city_state: str
+    service: str
+    estimated_cost_cents: int | None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PreviewSummary:
+    lines: list[PreviewLine]
+    more: int
+    total_rows: int
+    total_cost_cents: int
+    currency: str
+    rows_with_warnings: int
+    rows_with_errors: int
+
+
+def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
+    """Return the first ``limit`` rows of the batch and the totals over all of it (3 queries)."""
+    rows = JobRow.objects.filter(job=job).filter(IN_BATCH)
+    totals = rows.aggregate(
+        count=Count("pk"),
+        cost=Sum("estimated_cost_cents", default=0),
+        warned=Count("pk", filter=~Q(warnings=[])),
+        invalid=Count("pk", filter=Q(is_valid=False)),
+    )
+    first = rows.order_by("row_number").only(
+        "row_number", "shipment", "estimated_cost_cents", "warnings", "errors"
+    )[:limit]
+    lines = [
+        PreviewLine(
+            number=row.row_number,
+            recipient=row.recipient,
+            city_state=", ".join(
+                part for part in (row.shipment.get("city"), row.shipment.get("state")) if part
+            ),
+            service=service_name(str(row.shipment.get("service_code", ""))) if row.shipment else "",
+            estimated_cost_cents=row.estimated_cost_cents,
+            warnings=row.warnings,
+            errors=row.errors,
+        )
+        for row in first
+    ]
+    return PreviewSummary(
+        lines=lines,
+        more=max(0, totals["count"] - len(lines)),
+        total_rows=totals["count"],
+        total_cost_cents=totals["cost"],
+        currency=job.currency,
+        rows_with_warnings=totals["warned"],
+        rows_with_errors=totals["invalid"],
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    status: str
+    done: int
+    total: int
+    percent: int
+    shipped: int
+    failed: int
+
+
+def job_progress(job: Job) -> Progress:
+    """Return how far a job's preview or execution has come, from its counters (no row query)."""
+    total = max(0, job.row_count - job.skipped_count)
+    if job.status in (JobStatus.DRAFT, JobStatus.PREVIEWING, JobStatus.PREVIEWED):
+        done = job.previewed_count
+        total = max(0, total - job.invalid_count) if job.status == JobStatus.PREVIEWING else total
+    else:
+        done = job.shipped_count + job.failed_count
+    percent = 100 if total == 0 else min(100, round(100 * done / total))
+    return Progress(
+        status=job.status,
+        done=min(done, total),
+        total=total,
+        percent=percent,
+        shipped=job.shipped_count,
+        failed=job.failed_count,
+    )

@@ -1,0 +1,200 @@
+"""Columns are found under their common names or the source's mapping; rows map or explain."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pytest
+
+from datasources.adapters import SourceRow
+from datasources.columns import resolve_columns
+from datasources.errors import SourceError
+from datasources.headers import recognise
+from datasources.mapping import build_shipment
+from tests.factories import DataSourceFactory
+from tests.fixtures.sources import full_shipment
+
+
+def _row(values: dict[str, str]) -> SourceRow:
+    return SourceRow(number=1, key="1", values=values, checksum="0" * 64)
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("recipient", "recipient_name"),
+        ("Name", "recipient_name"),
+        ("Ship To Name", "recipient_name"),
+        ("address1", "address_line_1"),
+        ("Address Line 1", "address_line_1"),
+        ("Street", "address_line_1"),
+        ("address_line_2", "address_line_2"),
+        ("City", "city"),
+        ("State", "state"),
+        ("Province", "state"),
+        ("ZIP", "postal_code"),
+        ("Postal Code", "postal_code"),
+        ("Country", "country"),
+        ("Phone", "phone"),
+        ("E-mail", "email"),
+        ("Weight", "weight"),
+        ("weight_lbs", "weight"),
+        ("Length", "length"),
+        ("Width", "width"),
+        ("Height", "height"),
+        ("Service", "service"),
+        ("Reference", "reference"),
+        ("Order ID", "reference"),
+        ("Company", "company"),
+    ],
+)
+def test_common_header_names_are_recognised(header: str, field: str) -> None:
+    recognised = recognise(header)
+
+    assert recognised is not None
+    assert recognised[0] == field
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Weight (kg)", ("weight", "kg")),
+        ("weight_oz", ("weight", "oz")),
+        ("Weight in lbs", ("weight", "lb")),
+        ("Length (cm)", ("length", "cm")),
+        ("Height inches", ("height", "in")),
+    ],
+)
+def test_headers_can_name_a_unit(header: str, expected: tuple[str, str]) -> None:
+    assert recognise(header) == expected
+
+
+def test_a_full_row_becomes_a_shipment() -> None:
+    values = {
+        "Ship To Name": "Jane Doe",
+        "Company": "Acme",
+        "Address Line 1": "1 Main St",
+        "Address Line 2": "Suite 4",
+        "City": "Atlanta",
+        "State": "GA",
+        "ZIP Code": "30303",
+        "Country": "US",
+        "Phone": "404-555-0100",
+        "Email": "jane@example.com",
+        "Weight (oz)": "40",
+        "Length (cm)": "30",
+        "Width (cm)": "20",
+        "Height (cm)": "10",
+        "Service": "UPS 2nd Day Air",
+        "Packaging": "Tube",
+        "Order ID": "SO-1",
+    }
+
+    mapped = build_shipment(_row(values), DataSourceFactory.build())
+
+    assert mapped.errors == []
+    assert mapped.shipment == full_shipment()
+
+
+def test_the_source_mapping_overrides_and_ignores_columns() -> None:
+    source = DataSourceFactory.build(
+        column_mapping={
+            "Customer": "recipient_name",
+            "Deliver To": "address1",
+            "Town": "city",
+            "Mass": "weight_kg",
+            "Name": "",
+        },
+        default_service_code="01",
+        default_packaging_code="04",
+    )
+    values = {
+        "Name": "Blue widget",
+        "Customer": "Jane Doe",
+        "Deliver To": "1 Main St",
+        "Town": "Atlanta",
+        "State": "GA",
+        "Zip": "30303",
+        "Mass": "1",
+    }
+
+    mapped = build_shipment(_row(values), source)
+
+    assert mapped.shipment is not None
+    assert mapped.shipment.recipient_name == "Jane Doe"
+    assert mapped.shipment.weight_lbs == Decimal("2.3")
+    assert (mapped.shipment.service_code, mapped.shipment.packaging_code) == ("01", "04")
+
+
+@pytest.mark.parametrize(
+    ("mapping", "code", "words"),
+    [
+        ({"Town": "galaxy"}, "mapping_invalid", 'sends "Town" to "galaxy"'),
+        ({"Town": "city", "City": "city"}, "mapping_invalid", 'both "Town" and "City"'),
+        ({"Village": "city"}, "mapping_column_missing", '"Village"'),
+    ],
+)
+def test_mapping_mistakes_are_explained(mapping: dict[str, str], code: str, words: str) -> None:
+    headers = ["recipient", "address1", "Town", "City", "weight"]
+
+    with pytest.raises(SourceError) as raised:
+        resolve_columns(headers, DataSourceFactory.build(column_mapping=mapping))
+
+    assert raised.value.code == code
+    assert words in raised.value.message
+
+
+def test_a_weight_column_is_optional_with_a_default_weight() -> None:
+    source = DataSourceFactory.build(default_weight_lbs=Decimal("2"))
+    values = {"recipient": "Jane", "address1": "1 Main St", "city": "Atlanta", "state": "GA"}
+
+    mapped = build_shipment(_row({**values, "zip": "30303"}), source)
+
+    assert mapped.shipment is not None
+    assert mapped.shipment.weight_lbs == Decimal("2.0")
+
+
+def test_a_row_already_shipped_is_reported_with_its_tracking_number() -> None:
+    values = {
+        "recipient": "Jane",
+        "address1": "1 Main St",
+        "city": "Atlanta",
+        "state": "GA",
+        "zip": "30303",
+        "weight": "1",
+        "Tracking Number": "1Z999AA10123456784",
+    }
+
+    mapped = build_shipment(_row(values), DataSourceFactory.build())
+
+    assert mapped.is_valid
+    assert not mapped.is_shippable
+    assert mapped.already_shipped_tracking == "1Z999AA10123456784"
+
+
+def test_problems_found_while_reading_become_row_errors() -> None:
+    values = {"recipient": "J", "address1": "1 St", "city": "A", "state": "GA", "zip": "30303"}
+    row = SourceRow(1, "1", {**values, "weight": "1"}, "0" * 64, issues=("The row is ragged.",))
+
+    mapped = build_shipment(row, DataSourceFactory.build())
+
+    assert mapped.shipment is None
+    assert [(e.column, e.field, e.message) for e in mapped.errors] == [
+        ("", "row", "The row is ragged.")
+    ]
+
+
+def test_no_cell_content_makes_mapping_raise() -> None:
+    rng = random.Random(4)
+    alphabet = "0123456789 ,.-+=@#()abcxyzABCZ\"'\n\tézß€🙂"
+    headers = [
+        "recipient", "address1", "city", "state", "zip", "country", "phone",
+        "email", "weight", "length", "width", "height", "service", "packaging",
+    ]  # fmt: skip
+    source = DataSourceFactory.build()
+
+    for _ in range(500):
+        values = {h: "".join(rng.choices(alphabet, k=rng.randint(0, 12))) for h in headers}
+        mapped = build_shipment(_row(values), source)
+        assert mapped.shipment is not None or mapped.errors

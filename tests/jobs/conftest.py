@@ -1,0 +1,67 @@
+"""Fixtures for the batch engine: saved sources on real files and tables, an approver."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from datasources.models import DataSource, SourceKind
+from jobs.models import Job
+from jobs.services.approval import job_approve
+from jobs.services.creation import job_create
+from jobs.services.execution import job_execute
+from jobs.services.preview import job_preview_run, job_preview_start
+from tests.factories import DataSourceFactory, UserFactory
+from tests.fixtures.sources import csv_bytes, order_rows
+
+
+class SimulatedCrash(BaseException):
+    """Stands in for the process dying: nothing in ShipOps catches a BaseException."""
+
+
+@pytest.fixture
+def approver(db: None) -> User:
+    return UserFactory.create(username="dana", approver=True)
+
+
+@pytest.fixture
+def orders_csv(write_source: Callable[[str, bytes], Path]) -> Callable[..., DataSource]:
+    """Return a factory: n valid orders -> a saved CSV DataSource on a real file."""
+
+    def make(
+        count: int, name: str = "orders.csv", rows: list[list[str]] | None = None
+    ) -> DataSource:
+        write_source(name, csv_bytes(rows or order_rows(count)))
+        return DataSourceFactory.create(
+            kind=SourceKind.CSV, file_path=name, key_column="order_id", name=name
+        )
+
+    return make
+
+
+def read_csv(source: DataSource, root: Path) -> list[dict[str, str]]:
+    with (root / source.file_path).open(newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def previewed_job(source: DataSource, user: User) -> Job:
+    """Create a job and run its preview here, as the preview task would."""
+    job = job_create(source=source, actor=user)
+    job_preview_run(
+        job_id=job.pk, token=job_preview_start(job=job, actor=user, in_background=False)
+    )
+    job.refresh_from_db()
+    return job
+
+
+def ship_all(job: Job, user: User) -> Job:
+    """Approve ``job`` and run its executor here to the end, as the cluster would."""
+    token = job_approve(job=job, acting_user=user, in_background=False)
+    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,138 @@
+"""Fail-fast, unknown outcomes and resume: every row ships exactly once per the UPS ledger."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from datasources.models import DataSource
+from jobs.models import Job, JobRow
+from jobs.services.execution import job_execute
+from jobs.services.resume import job_resume
+from tests.fixtures.sources import csv_bytes, order_rows
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.conftest import previewed_job, read_csv, ship_all
+
+pytestmark = pytest.mark.django_db
+
+
+def statuses(job: Job) -> list[str]:
+    return list(
+        JobRow.objects.filter(job=job).order_by("row_number").values_list("status", flat=True)
+    )
+
+
+def resume_to_end(job: Job, user: User) -> Job:
+    token = job_resume(job=job, actor=user, in_background=False)
+    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+    job.refresh_from_db()
+    return job
+
+
+def assert_shipped_exactly_once(
+    job: Job, sandbox: SandboxController, source: DataSource, root: Path
+) -> None:
+    rows = JobRow.objects.filter(job=job)
+    live = [entry for entry in sandbox.ledger() if not entry.get("voided")]
+    references = [entry["reference"] for entry in live]
+    assert sorted(references) == sorted(rows.values_list("reference", flat=True))
+    by_reference = {entry["reference"]: entry["tracking_number"] for entry in live}
+    for row in rows:
+        assert row.status == "shipped"
+        assert row.tracking_number == by_reference[row.reference]
+    in_file = {line["order_id"]: line["tracking_number"] for line in read_csv(source, root)}
+    assert in_file == dict(rows.values_list("source_key", "tracking_number"))
+
+
+@pytest.fixture
+def ten_orders(orders_csv: Callable[..., DataSource]) -> DataSource:
+    rows = order_rows(10)
+    rows[4][5] = "30305"  # row 4 ships to a postal code the test may make UPS reject
+    return orders_csv(10, rows=rows)
+
+
+def test_first_ups_refusal_stops_the_batch_at_that_exact_row(
+    ups_sandbox: SandboxController, ten_orders: DataSource, approver: User, source_root: Path
+) -> None:
+    ups_sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30305"])
+    job = ship_all(previewed_job(ten_orders, approver), approver)
+
+    assert job.status == "failed"
+    assert statuses(job) == ["shipped"] * 3 + ["failed"] + ["pending"] * 6
+    failed = JobRow.objects.get(job=job, row_number=4)
+    assert job.last_error_row == failed
+    assert failed.error_code
+    assert failed.error_code == job.last_error_code
+    assert job.last_error_message.startswith("Row 4: ")
+    assert len(ups_sandbox.ledger()) == 3
+    in_file = [line["tracking_number"] or "" for line in read_csv(ten_orders, source_root)]
+    shipped = list(JobRow.objects.filter(job=job, row_number__lte=3).order_by("row_number"))
+    assert in_file[:3] == [row.tracking_number for row in shipped]
+    assert in_file[3:] == [""] * 7
+
+    ups_sandbox.clear_faults()
+    job = resume_to_end(job, approver)
+    assert job.status == "completed"
+    assert job.resume_count == 1
+    assert_shipped_exactly_once(job, ups_sandbox, ten_orders, source_root)
+
+
+def test_unknown_ship_outcome_stops_the_batch_and_resume_finds_the_shipment(
+    ups_sandbox: SandboxController,
+    ten_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    settings: object,
+) -> None:
+    settings.UPS_READ_TIMEOUT = 0.5  # type: ignore[attr-defined]
+    ups_sandbox.set_fault("timeout_after_ship", count=1, after=2, hold_seconds=2)
+    job = ship_all(previewed_job(ten_orders, approver), approver)
+
+    assert job.status == "failed"
+    assert statuses(job) == ["shipped"] * 2 + ["unknown"] + ["pending"] * 7
+    unknown = JobRow.objects.get(job=job, row_number=3)
+    assert len(ups_sandbox.ledger(reference=unknown.reference)) == 1
+    assert unknown.tracking_number == ""
+
+    job = resume_to_end(job, approver)
+    assert job.status == "completed"
+    assert_shipped_exactly_once(job, ups_sandbox, ten_orders, source_root)
+
+
+def test_a_ship_request_that_never_reached_ups_is_retried_on_resume(
+    ups_sandbox: SandboxController, ten_orders: DataSource, approver: User, source_root: Path
+) -> None:
+    ups_sandbox.set_fault("http_429", endpoint="ship", after=5, retry_after=1)
+    job = ship_all(previewed_job(ten_orders, approver), approver)
+
+    assert job.status == "failed"
+    assert statuses(job) == ["shipped"] * 5 + ["pending"] * 5
+    assert "Resume will retry row 6" in job.last_error_message
+
+    ups_sandbox.clear_faults()
+    job = resume_to_end(job, approver)
+    assert_shipped_exactly_once(job, ups_sandbox, ten_orders, source_root)
+
+
+def test_a_row_changed_in_the_source_stops_the_batch_before_shipping_it(
+    ups_sandbox: SandboxController,
+    ten_orders: DataSource,
+    approver: User,
+    write_source: Callable[[str, bytes], Path],
+) -> None:
+    job = previewed_job(ten_orders, approver)
+    rows = order_rows(10)
+    rows[4][5] = "30305"
+    rows[6][3] = "Savannah"  # row 6 moves after the preview
+    write_source(ten_orders.file_path, csv_bytes(rows))
+
+    job = ship_all(job, approver)
+    assert job.status == "failed"
+    assert job.last_error_code == "source_changed"
+    assert "Row 6 (key SO-00006) changed in the source" in job.last_error_message
+    assert statuses(job) == ["shipped"] * 5 + ["pending"] * 5
+    assert len(ups_sandbox.ledger()) == 5

@@ -1,0 +1,156 @@
+"""The batch flow over real files, the real database and the UPS sandbox over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.db.models import Sum
+
+from datasources.models import DataSource
+from jobs.filters import RowFilter
+from jobs.models import AuditEntry, JobRow
+from jobs.services.approval import job_approve, job_exclude_rows
+from jobs.services.creation import job_create
+from jobs.summaries import preview_summary
+from shipops.errors import DomainError
+from tests.fixtures.sources import order_row, order_rows
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.conftest import previewed_job, read_csv, ship_all
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_500_row_batch_ships_every_row_once_and_writes_every_tracking_number_back(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    source_root: Path,
+) -> None:
+    source = orders_csv(500)
+    job = ship_all(previewed_job(source, approver), approver)
+
+    assert job.status == "completed"
+    assert (job.shipped_count, job.failed_count) == (500, 0)
+    rows = JobRow.objects.filter(job=job)
+    assert rows.filter(status="shipped", writeback_status="written").count() == 500
+    ledger = ups_sandbox.ledger()
+    assert len(ledger) == 500
+    assert {entry["reference"] for entry in ledger} == set(rows.values_list("reference", flat=True))
+    in_file = {line["order_id"]: line["tracking_number"] for line in read_csv(source, source_root)}
+    in_db = dict(rows.values_list("source_key", "tracking_number"))
+    assert in_file == in_db
+    assert job.actual_cost_cents == rows.aggregate(total=Sum("actual_cost_cents"))["total"]
+    assert all(row.label and row.label.storage.exists(str(row.label.name)) for row in rows[:5])
+
+
+def test_preview_total_is_the_sum_of_the_rated_rows(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    job = previewed_job(orders_csv(45), approver)
+
+    rows = JobRow.objects.filter(job=job)
+    assert job.status == "previewed"
+    assert rows.filter(estimated_cost_cents__isnull=True).count() == 0
+    assert job.estimated_cost_cents == rows.aggregate(total=Sum("estimated_cost_cents"))["total"]
+    summary = preview_summary(job)
+    assert len(summary.lines) == 20
+    assert summary.more == 25
+    assert summary.total_rows == 45
+    assert summary.total_cost_cents == job.estimated_cost_cents
+    assert ups_sandbox.calls("ship") == 0
+
+
+def test_auto_mode_skips_the_preview(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    job = job_create(source=orders_csv(3), actor=approver, mode="auto")
+    job = ship_all(job, approver)
+
+    assert job.status == "completed"
+    assert ups_sandbox.calls("rate") == 0
+    assert list(AuditEntry.objects.filter(job=job, action__startswith="preview")) == []
+
+
+def test_confirm_mode_refuses_approval_before_preview(
+    orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    job = job_create(source=orders_csv(2), actor=approver)
+    with pytest.raises(DomainError) as refused:
+        job_approve(job=job, acting_user=approver, in_background=False)
+    assert refused.value.code == "preview_first"
+
+
+def test_approval_needs_the_permission(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    job = previewed_job(orders_csv(2), approver)
+    clerk = User.objects.create_user("clerk", is_staff=True)
+    with pytest.raises(DomainError) as refused:
+        job_approve(job=job, acting_user=clerk)
+    assert refused.value.code == "permission_denied"
+    job.refresh_from_db()
+    assert (job.status, job.approved_by) == ("previewed", None)
+
+
+def test_invalid_rows_block_approval_until_excluded(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    rows = order_rows(3)
+    rows[2][5] = "3030"  # not a ZIP code
+    source = orders_csv(3, rows=rows)
+    job = previewed_job(source, approver)
+    assert job.invalid_count == 1
+    bad = JobRow.objects.get(job=job, row_number=2)
+    assert "zip" in bad.errors[0]["message"].lower()
+
+    with pytest.raises(DomainError) as refused:
+        job_approve(job=job, acting_user=approver, in_background=False)
+    assert refused.value.code == "invalid_rows"
+
+    assert job_exclude_rows(job=job, actor=approver) == 1
+    job = ship_all(job, approver)
+    assert job.status == "completed"
+    assert job.shipped_count == 2
+    assert JobRow.objects.get(pk=bad.pk).status == "skipped"
+
+
+def test_filter_and_already_shipped_rows_are_left_out_and_reported(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    rows = [[*order_rows(0)[0], "tracking_number"]]
+    rows += [[*order_row(n), ""] for n in range(1, 7)]
+    rows[3][-1] = "1Z999AA10123456784"
+    rows[4][4] = "NY"
+    source = orders_csv(0, rows=rows)
+
+    job = job_create(
+        source=source,
+        actor=approver,
+        row_filter=RowFilter.from_json({"column": "state", "value": "ga"}),
+    )
+    assert job.already_shipped_count == 1
+    assert sorted(JobRow.objects.filter(job=job).values_list("row_number", flat=True)) == [
+        1,
+        2,
+        5,
+        6,
+    ]
+    created = AuditEntry.objects.get(job=job, action="job_created")
+    assert "1 already shipped and left out" in created.message
+    assert created.data["already_shipped_keys"] == ["SO-00003"]
+
+
+def test_a_job_with_no_rows_is_refused(
+    orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        job_create(
+            source=orders_csv(3),
+            actor=approver,
+            row_filter=RowFilter.from_json({"first_row": 9}),
+        )
+    assert refused.value.code == "no_rows"
+    assert not JobRow.objects.exists()

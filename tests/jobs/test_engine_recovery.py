@@ -1,0 +1,292 @@
+"""Crashes at each phase, recovery choices, duplicate deliveries: nothing ships twice."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from django_q.conf import Conf
+
+from datasources.adapters.csv_file import CsvAdapter
+from datasources.models import DataSource
+from jobs.actors import system_actor
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.services.approval import job_approve
+from jobs.services.cancel import job_cancel
+from jobs.services.execution import job_execute
+from jobs.services.reconcile import row_decide_unknown
+from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
+from jobs.services.resume import job_restart, job_resume
+from shipops.errors import DomainError
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.conftest import SimulatedCrash, previewed_job, read_csv, ship_all
+from tests.jobs.test_engine_failures import assert_shipped_exactly_once, resume_to_end, statuses
+from ups.client import UpsClient
+
+pytestmark = pytest.mark.django_db
+
+
+def worker_claims(job: Job) -> int:
+    claims = AuditEntry.objects.filter(job=job, action="lease_claimed")
+    return claims.filter(actor_label__startswith="worker ").count()
+
+
+def crash_when(calls: int, *, before: bool) -> Callable[..., Any]:
+    """Wrap UpsClient.ship so that the ``calls``-th call dies before or after reaching UPS."""
+    real_ship = UpsClient.ship
+    seen = {"calls": 0}
+
+    def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
+        seen["calls"] += 1
+        if seen["calls"] == calls and before:
+            raise SimulatedCrash("the worker died before the request left")
+        result = real_ship(self, *args, **kwargs)
+        if seen["calls"] == calls:
+            raise SimulatedCrash("the worker died before phase B")
+        return result
+
+    return ship
+
+
+def crash_then_lapse(job: Job, approver: User) -> Job:
+    """Run the job until the simulated crash, then let its lease run out."""
+    with pytest.raises(SimulatedCrash):
+        ship_all(job, approver)
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    marked = jobs_mark_lapsed(actor=system_actor("recovery schedule"))
+    assert [marked_job.pk for marked_job in marked] == [job.pk]
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def six_orders(orders_csv: Callable[..., DataSource]) -> DataSource:
+    return orders_csv(6)
+
+
+def test_crash_before_the_ship_request_left(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(UpsClient, "ship", crash_when(3, before=True))
+    job = crash_then_lapse(previewed_job(six_orders, approver), approver)
+    monkeypatch.undo()
+
+    assert job.status == "interrupted"
+    assert statuses(job) == ["shipped", "shipped", "unknown", "pending", "pending", "pending"]
+    summary = job_recovery_summary(job)
+    assert summary.headline.startswith(
+        f"{job} was interrupted at row 3/6. Last: row 2 (Customer 2, tracking 1Z"
+    )
+    assert summary.headline.endswith("4 remaining.")
+
+    with pytest.raises(DomainError) as undecided:
+        job_resume(job=job, actor=approver, in_background=False)
+    assert undecided.value.code == "needs_decision"
+    row = JobRow.objects.get(job=job, row_number=3)
+    row_decide_unknown(row=row, actor=approver)  # a person checked: it never shipped
+
+    job = resume_to_end(job, approver)
+    assert job.status == "completed"
+    assert_shipped_exactly_once(job, ups_sandbox, six_orders, source_root)
+
+
+def test_crash_after_ship_before_phase_b_is_reconciled_by_reference(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(UpsClient, "ship", crash_when(4, before=False))
+    job = crash_then_lapse(previewed_job(six_orders, approver), approver)
+    monkeypatch.undo()
+
+    row = JobRow.objects.get(job=job, row_number=4)
+    assert row.status == "unknown"
+    assert len(ups_sandbox.ledger(reference=row.reference)) == 1
+
+    job = resume_to_end(job, approver)
+    assert job.status == "completed"
+    assert_shipped_exactly_once(job, ups_sandbox, six_orders, source_root)
+    assert AuditEntry.objects.filter(row=row, action="row_reconciled").exists()
+
+
+def test_crash_during_a_flush_loses_no_tracking_number(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    settings.SHIPOPS_WRITEBACK_FLUSH_SECONDS = 0  # flush after every row
+    real_write_back = CsvAdapter.write_back
+    flushes = iter(range(1, 100))
+
+    def write_back(self: CsvAdapter, updates: Any) -> None:
+        if next(flushes) == 3:
+            raise SimulatedCrash("the worker died while writing the file")
+        real_write_back(self, updates)
+
+    monkeypatch.setattr(CsvAdapter, "write_back", write_back)
+    job = crash_then_lapse(previewed_job(six_orders, approver), approver)
+    monkeypatch.undo()
+
+    assert statuses(job)[:3] == ["shipped"] * 3
+    assert JobRow.objects.get(job=job, row_number=3).writeback_status == "pending"
+    assert len(read_csv(six_orders, source_root)) == 6  # the file is whole
+
+    job = resume_to_end(job, approver)
+    assert job.status == "completed"
+    assert_shipped_exactly_once(job, ups_sandbox, six_orders, source_root)
+
+
+def test_restart_needs_confirmation_and_can_void_first(
+    ups_sandbox: SandboxController, six_orders: DataSource, approver: User
+) -> None:
+    ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["104 Main St"])
+    job = ship_all(previewed_job(six_orders, approver), approver)
+    assert statuses(job)[:4] == ["shipped"] * 3 + ["failed"]
+    ups_sandbox.clear_faults()
+
+    with pytest.raises(DomainError) as refused:
+        job_restart(job=job, acting_user=approver)
+    assert refused.value.code == "restart_needs_confirmation"
+    assert refused.value.message == (
+        "Rows 1-3 already have tracking numbers (3 shipments). "
+        "Restarting will create duplicate shipments."
+    )
+
+    new_job = job_restart(job=job, acting_user=approver, void_first=True)
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    assert statuses(job) == ["voided"] * 3 + ["cancelled"] * 3
+    assert all(row.tracking_number for row in JobRow.objects.filter(job=job, status="voided"))
+    assert sum(1 for entry in ups_sandbox.ledger() if entry.get("voided")) == 3
+
+    assert new_job.status == "approved"
+    job_execute(job_id=new_job.pk, token=new_job.fencing_token, slice_seconds=math.inf)
+    new_job.refresh_from_db()
+    assert (new_job.status, new_job.shipped_count) == ("completed", 6)
+
+
+def test_cancel_keeps_shipped_rows(
+    ups_sandbox: SandboxController, six_orders: DataSource, approver: User
+) -> None:
+    ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["103 Main St"])
+    job = ship_all(previewed_job(six_orders, approver), approver)
+    job = job_cancel(job=job, actor=approver)
+
+    assert job.status == "cancelled"
+    assert statuses(job) == [
+        "shipped",
+        "shipped",
+        "cancelled",
+        "cancelled",
+        "cancelled",
+        "cancelled",
+    ]
+    with pytest.raises(DomainError) as refused:
+        job_resume(job=job, actor=approver)
+    assert refused.value.code == "not_resumable"
+
+
+def test_a_second_delivery_of_the_same_task_ships_nothing(
+    ups_sandbox: SandboxController, six_orders: DataSource, approver: User
+) -> None:
+    job = previewed_job(six_orders, approver)
+    token = job_approve(job=job, acting_user=approver, in_background=False)
+    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+
+    assert len(ups_sandbox.ledger()) == 6
+    assert worker_claims(job) == 1
+
+
+def test_a_chain_of_short_slices_ships_every_row_once(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+) -> None:
+    monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 runs each queued task right here
+    settings.SHIPOPS_EXECUTOR_SLICE_SECONDS = 0  # every slice hands over after one row
+    job = previewed_job(six_orders, approver)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_approve(job=job, acting_user=approver)
+    job.refresh_from_db()
+    assert job.status == "completed"
+    assert len(ups_sandbox.ledger()) == 6
+    assert worker_claims(job) == 7
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = previewed_job(six_orders, approver)
+    token = job_approve(job=job, acting_user=approver, in_background=False)
+    real_ship = UpsClient.ship
+
+    def ship_while_another_worker_takes_over(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
+        Job.objects.filter(pk=job.pk).update(fencing_token=job.fencing_token + 100)
+        return real_ship(self, *args, **kwargs)
+
+    monkeypatch.setattr(UpsClient, "ship", ship_while_another_worker_takes_over)
+    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+
+    row = JobRow.objects.get(job=job, row_number=1)
+    assert row.status == "in_flight"  # its phase B was refused: reconciliation will settle it
+    assert statuses(job)[1:] == ["pending"] * 5
+    assert len(ups_sandbox.ledger()) == 1
+
+
+@pytest.fixture
+def failing_write_back(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
+    state = {"fail": True}
+    real_write_back = CsvAdapter.write_back
+
+    def write_back(self: CsvAdapter, updates: Any) -> None:
+        if state["fail"]:
+            raise OSError(28, "No space left on device")
+        real_write_back(self, updates)
+
+    monkeypatch.setattr(CsvAdapter, "write_back", write_back)
+    return state
+
+
+def test_write_back_failures_end_with_warnings_and_can_be_retried(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    failing_write_back: dict[str, bool],
+) -> None:
+    from jobs.services.writeback import job_retry_writeback
+
+    job = ship_all(previewed_job(six_orders, approver), approver)
+    assert job.status == "completed_with_warnings"
+    assert job.writeback_failed_count == 6
+    assert (
+        "6 tracking numbers could not be written back"
+        in AuditEntry.objects.filter(job=job, action="job_finished").get().message
+    )
+
+    failing_write_back["fail"] = False
+    job = job_retry_writeback(job=job, actor=approver)
+    assert (job.status, job.writeback_failed_count) == ("completed", 0)
+    assert_shipped_exactly_once(job, ups_sandbox, six_orders, source_root)

@@ -1,0 +1,161 @@
+"""The retry policy: reads retry transient errors, a ship request is never resent blindly."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.conf import LazySettings
+
+from tests.fixtures.ups_sandbox import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SandboxController,
+)
+from tests.ups.conftest import RECIPIENT, shipment
+from tests.ups.test_errors import free_port
+from ups.backoff import parse_retry_after, retry_delay
+from ups.client import UpsClient
+from ups.errors import UpsOutcomeUnknownError, UpsTransientError
+from ups.sandbox.server import SandboxServer
+
+
+@pytest.mark.parametrize("kind", ["http_503", "http_500", "http_429", "drop_connection"])
+def test_reads_retry_transient_errors_until_they_pass(
+    client: UpsClient, ups_sandbox: SandboxController, kind: str
+) -> None:
+    ups_sandbox.set_fault(kind, endpoint="rate", count=2, retry_after=0)
+
+    assert client.rate(shipment()).total_cents > 0
+    assert ups_sandbox.calls("rate") == 3
+
+
+def test_a_read_timeout_on_a_read_is_retried(ups_sandbox: SandboxController) -> None:
+    ups_sandbox.set_fault("timeout", endpoint="xav", count=1, hold_seconds=3)
+
+    result = UpsClient(read_timeout=0.3).validate_address(shipment().ship_to)
+
+    assert result.indicator == "valid"
+    assert ups_sandbox.calls("xav") == 2
+
+
+def test_retries_are_bounded(ups_sandbox: SandboxController, settings: LazySettings) -> None:
+    settings.UPS_MAX_RETRIES = 2
+    ups_sandbox.set_fault("http_503", endpoint="track")
+
+    with pytest.raises(UpsTransientError):
+        UpsClient().track("1Z999AA10123456784")
+
+    assert ups_sandbox.calls("track") == 3
+
+
+def test_the_token_call_is_retried_too(client: UpsClient, ups_sandbox: SandboxController) -> None:
+    ups_sandbox.set_fault("http_503", endpoint="token", count=1)
+
+    assert client.rate(shipment()).total_cents > 0
+    assert ups_sandbox.calls("token") == 2
+
+
+def test_retry_after_is_honoured(client: UpsClient, ups_sandbox: SandboxController) -> None:
+    ups_sandbox.set_fault("http_429", endpoint="rate", count=1, retry_after=1)
+    client.validate_address(shipment().ship_to)  # the token is fetched before timing
+    started = time.monotonic()
+
+    client.rate(shipment())
+
+    assert time.monotonic() - started >= 1.0
+    assert ups_sandbox.calls("rate") == 2
+
+
+def test_a_retry_after_longer_than_the_longest_wait_gives_up_at_once(
+    client: UpsClient, ups_sandbox: SandboxController
+) -> None:
+    ups_sandbox.set_fault("http_429", endpoint="rate", retry_after=60)
+
+    with pytest.raises(UpsTransientError) as caught:
+        client.rate(shipment())
+
+    assert caught.value.retry_after == 60
+    assert ups_sandbox.calls("rate") == 1
+
+
+def test_ship_is_not_resent_after_a_rate_limit(
+    client: UpsClient, ups_sandbox: SandboxController
+) -> None:
+    ups_sandbox.set_fault("http_429", endpoint="ship", count=1, retry_after=0)
+
+    with pytest.raises(UpsTransientError):
+        client.ship(shipment())
+
+    assert ups_sandbox.calls("ship") == 1
+    assert ups_sandbox.ledger() == []
+
+
+def test_the_third_ship_call_times_out_and_only_it_is_unknown(
+    ups_sandbox: SandboxController,
+) -> None:
+    ups_sandbox.set_fault("timeout_after_ship", after=2, count=1, hold_seconds=5)
+    client = UpsClient(read_timeout=0.5)
+    client.ship(shipment("ROW-1"))
+    client.ship(shipment("ROW-2"))
+
+    with pytest.raises(UpsOutcomeUnknownError):
+        client.ship(shipment("ROW-3"))
+    client.ship(shipment("ROW-4"))
+
+    assert [entry["reference"] for entry in ups_sandbox.ledger()] == [
+        "ROW-1",
+        "ROW-2",
+        "ROW-3",
+        "ROW-4",
+    ]
+    assert ups_sandbox.calls("ship") == 4
+
+
+def test_ship_is_resent_when_the_connection_never_opened(
+    ups_sandbox: SandboxController, settings: LazySettings
+) -> None:
+    port = free_port()
+    settings.UPS_SANDBOX_URL = f"http://127.0.0.1:{port}"
+    settings.UPS_RETRY_BACKOFF = 0.2
+    settings.UPS_MAX_RETRIES = 5
+    credentials = (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
+    with SandboxServer(port=port, credentials=credentials) as before_the_outage:
+        client = UpsClient()
+        client.validate_address(RECIPIENT)  # the token is cached before UPS goes away
+    late = SandboxServer(port=port, credentials=credentials)
+    late.state.tokens = before_the_outage.state.tokens  # the same UPS, back again
+    opening = threading.Timer(0.3, late.start)
+    opening.start()
+    started = time.monotonic()
+    try:
+        result = client.ship(shipment("ROW-LATE"))
+    finally:
+        opening.join()
+        late.stop()
+
+    assert time.monotonic() - started >= 0.3  # the first attempts found no UPS
+    assert late.state.log.counts() == {"ship": 1}
+    [entry] = late.state.ledger.find(reference="ROW-LATE")
+    assert entry.tracking_number == result.tracking_number
+
+
+def test_backoff_doubles_with_jitter_and_respects_retry_after() -> None:
+    delays = [retry_delay(attempt, base=1.0, max_wait=30.0) for attempt in range(4)]
+
+    for attempt, delay in enumerate(delays):
+        assert delay is not None
+        assert 2**attempt / 2 <= delay <= 2**attempt
+    assert retry_delay(0, base=1.0, max_wait=30.0, retry_after=5) == 5
+    assert retry_delay(0, base=1.0, max_wait=30.0, retry_after=31) is None
+    capped = retry_delay(10, base=1.0, max_wait=4.0)
+    assert capped is not None
+    assert capped <= 4.0
+
+
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None

@@ -5,21 +5,10 @@ from __future__ import annotations
 import re
 
 from datasources.validation import Invalid
+from ups.service_codes import SERVICE_NAMES
 
-SERVICES = {
-    "01": "Next Day Air",
-    "02": "2nd Day Air",
-    "03": "Ground",
-    "07": "Worldwide Express",
-    "08": "Worldwide Expedited",
-    "11": "Standard",
-    "12": "3 Day Select",
-    "13": "Next Day Air Saver",
-    "14": "Next Day Air Early",
-    "54": "Worldwide Express Plus",
-    "59": "2nd Day Air A.M.",
-    "65": "Worldwide Saver",
-}
+# Names as UPS writes them ("UPS Ground"); _squash drops the "UPS" prefix when matching.
+SERVICES = SERVICE_NAMES
 PACKAGING = {
     "01": "UPS Letter",
     "02": "Customer Supplied Package",

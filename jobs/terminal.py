@@ -7,8 +7,11 @@ import shutil
 from jobs.summaries import PreviewLine, PreviewSummary
 from shipops.money import format_cents
 
-FIXED_COLUMNS = {"#": 5, "Service": 22, "Est. Cost": 11, "Warnings": 8}
-MIN_FLEX = 8
+# Widths of "#", "Est. Cost" and "Warnings"; the other three share what is left.
+FIXED_WIDTHS = (5, 11, 8)
+FLEX_SHARES = (0.34, 0.32, 0.34)  # Recipient, City, State, Service
+FLEX_MINIMUMS = (9, 11, 7)  # their headers fit
+GAP = 2
 
 
 def terminal_width(default: int = 100) -> int:
@@ -21,9 +24,13 @@ def _fit(text: str, width: int) -> str:
 
 def preview_table(summary: PreviewSummary, *, width: int) -> str:
     """Render the preview as DESIGN.md shows it, fitted to ``width`` columns."""
-    fixed = sum(FIXED_COLUMNS.values()) + 2 * 6
-    flex = max(MIN_FLEX, (width - fixed) // 2)
-    widths = [5, flex, flex, 22, 11, 8]
+    room = width - sum(FIXED_WIDTHS) - GAP * 5
+    recipient, city, service = (
+        max(minimum, int(room * share))
+        for share, minimum in zip(FLEX_SHARES, FLEX_MINIMUMS, strict=True)
+    )
+    number, cost, warnings = FIXED_WIDTHS
+    widths = [number, recipient, city, service, cost, warnings]
     header = ["#", "Recipient", "City, State", "Service", "Est. Cost", "Warnings"]
 
     def line(cells: list[str]) -> str:

@@ -190,8 +190,8 @@ SHIPOPS_UPLOAD_MAX_BYTES = env_int("SHIPOPS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024,
 SHIPOPS_SOURCE_LOCK_SECONDS = env_float("SHIPOPS_SOURCE_LOCK_SECONDS", 30.0, minimum=0.1)
 # Batch engine knobs; docs/batches.md explains each.
 SHIPOPS_PREVIEW_CONCURRENCY = env_int("SHIPOPS_PREVIEW_CONCURRENCY", 8, minimum=1)
-SHIPOPS_LEASE_SECONDS = env_int("SHIPOPS_LEASE_SECONDS", 60, minimum=5)
-SHIPOPS_HANDOVER_SECONDS = env_int("SHIPOPS_HANDOVER_SECONDS", 900, minimum=5)
+SHIPOPS_LEASE_SECONDS = env_int("SHIPOPS_LEASE_SECONDS", 60, minimum=2)
+SHIPOPS_HANDOVER_SECONDS = env_int("SHIPOPS_HANDOVER_SECONDS", 900, minimum=2)
 SHIPOPS_WRITEBACK_FLUSH_SECONDS = env_float("SHIPOPS_WRITEBACK_FLUSH_SECONDS", 5.0)
 SHIPOPS_EXECUTOR_SLICE_SECONDS = env_int(
     "SHIPOPS_EXECUTOR_SLICE_SECONDS", Q_TIMEOUT_SECONDS // 2, minimum=10
@@ -224,6 +224,13 @@ UPS_SHIP_FROM = {
     "postal_code": env_str("UPS_SHIP_FROM_POSTAL_CODE", "30328"),
     "country": env_str("UPS_SHIP_FROM_COUNTRY", "US"),
 }
+# A worker renews its lease between UPS calls, so one call must fit inside a lease.
+if SHIPOPS_LEASE_SECONDS <= UPS_CONNECT_TIMEOUT + UPS_READ_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"SHIPOPS_LEASE_SECONDS={SHIPOPS_LEASE_SECONDS} must be longer than one UPS call may "
+        f"take (UPS_CONNECT_TIMEOUT + UPS_READ_TIMEOUT = "
+        f"{UPS_CONNECT_TIMEOUT + UPS_READ_TIMEOUT:g} s), or a working worker would look dead."
+    )
 if UPS_ENV != "sandbox" and PRODUCTION:
     for _name in ("UPS_CLIENT_ID", "UPS_CLIENT_SECRET", "UPS_SHIPPER_NUMBER"):
         env_required(_name, f"UPS_ENV={UPS_ENV} needs UPS credentials from the environment.")

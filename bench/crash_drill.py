@@ -1,0 +1,315 @@
+"""Crash drill: SIGKILL a real qcluster mid-batch again and again, recover, prove exactly-once.
+
+Run from the project root (it prints one JSON object and exits 1 if a promise broke):
+
+    .venv/bin/python bench/crash_drill.py --rows 120 --kills 8
+
+Each round starts ``manage.py qcluster`` in its own process group, waits until
+it has shipped at least one more row, kills the whole group with SIGKILL at a
+random moment, waits for the lease to lapse and recovers as an operator
+would: mark the job interrupted, resume (unknown rows are looked up at UPS by
+reference; a row UPS has no record of is marked "not shipped", the decision a
+person would take after checking). The last round lets the batch finish.
+Then every row must be shipped exactly once according to the sandbox's
+ledger, with the same tracking number in the database, in the source file and
+in the audit trail. It uses its own temporary SQLite database and sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+MANAGE = str(ROOT / "manage.py")
+LEASE_SECONDS = 3  # longer than one UPS call (0.5 s connect + 2 s read), see configure
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def configure(folder: Path, sandbox_url: str, latency_ms: int) -> dict[str, str]:
+    """Point this process (and the ones it starts) at a fresh data folder and sandbox."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "shipops.settings",
+        "SHIPOPS_DATA_DIR": str(folder),
+        "SHIPOPS_LEASE_SECONDS": str(LEASE_SECONDS),
+        "SHIPOPS_HANDOVER_SECONDS": str(LEASE_SECONDS),
+        "SHIPOPS_WRITEBACK_FLUSH_SECONDS": "0.5",
+        "SHIPOPS_EXECUTOR_SLICE_SECONDS": "10",
+        "SHIPOPS_WORKERS": "1",
+        "SHIPOPS_CLUSTER_NAME": f"drill{os.getpid()}",
+        "SHIPOPS_LOG_LEVEL": "WARNING",
+        "UPS_ENV": "sandbox",
+        "UPS_SANDBOX_URL": sandbox_url,
+        "UPS_SANDBOX_LATENCY_MS": str(latency_ms),
+        "UPS_CONNECT_TIMEOUT": "0.5",
+        "UPS_READ_TIMEOUT": "2",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    return {**os.environ}
+
+
+def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a manage.py command in its own process group, its output going to ``log``."""
+    with log.open("ab") as output:
+        return subprocess.Popen(  # noqa: S603
+            [sys.executable, MANAGE, *argv],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    """Send ``sig`` to the process group; one that ignores SIGTERM for 10 s is killed."""
+    try:
+        os.killpg(process.pid, sig)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def wait_for(predicate: Any, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"crash drill: gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+class Drill:
+    def __init__(self, args: argparse.Namespace, folder: Path) -> None:
+        self.args = args
+        self.random = random.Random(args.seed)
+        self.sandbox_url = f"http://127.0.0.1:{free_port()}"
+        self.env = configure(folder, self.sandbox_url, args.latency_ms)
+        self.figures: dict[str, Any] = {
+            "rows": args.rows,
+            "kills": 0,
+            "resumes": 0,
+            "decided_not_shipped": 0,
+        }
+
+    def run(self) -> dict[str, Any]:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)
+        port = self.sandbox_url.rsplit(":", 1)[1]
+        sandbox = start(["ups_sandbox", "--port", port], self.env, self.log("sandbox"))
+        try:
+            wait_for(self._sandbox_up, timeout=30, what="the UPS sandbox")
+            started = time.monotonic()
+            job = self._create_job()
+            self._rounds(job)
+            self.figures["wall_seconds"] = round(time.monotonic() - started, 1)
+            self.figures.update(self._verify(job))
+        finally:
+            kill_group(sandbox, signal.SIGTERM)
+        return self.figures
+
+    def log(self, name: str) -> Path:
+        return Path(self.env["SHIPOPS_DATA_DIR"]) / f"{name}.log"
+
+    def _sandbox_up(self) -> bool:
+        try:
+            return requests.get(f"{self.sandbox_url}/__sandbox/health", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    def _create_job(self) -> Any:
+        from django.contrib.auth.models import Permission, User
+
+        from datasources.models import DataSource
+        from jobs.services.approval import job_approve
+        from jobs.services.creation import job_create
+
+        sources = Path(self.env["SHIPOPS_DATA_DIR"]) / "sources"
+        sources.mkdir(parents=True, exist_ok=True)
+        with (sources / "drill.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["order_id", "recipient", "address1", "city", "state", "zip", "weight"])
+            for n in range(1, self.args.rows + 1):
+                writer.writerow(
+                    [
+                        f"D{n:05d}",
+                        f"Customer {n}",
+                        f"{n} Peachtree St",
+                        "Atlanta",
+                        "GA",
+                        "30303",
+                        "3",
+                    ]
+                )
+        self.operator = User.objects.create_user("drill", is_staff=True)
+        self.operator.user_permissions.add(Permission.objects.get(codename="approve_job"))
+        self.operator = User.objects.get(pk=self.operator.pk)
+        source = DataSource.objects.create(
+            name="drill", kind="csv", file_path="drill.csv", key_column="order_id"
+        )
+        job = job_create(source=source, actor=self.operator, mode="auto")
+        job_approve(job=job, acting_user=self.operator)  # queued for the cluster
+        return job
+
+    def _rounds(self, job: Any) -> None:
+        from jobs.states import JOB_FINAL_STATUSES
+
+        while True:
+            job.refresh_from_db()
+            if job.status in JOB_FINAL_STATUSES:
+                return
+            cluster = start(["qcluster"], self.env, self.log("cluster"))
+            if self.figures["kills"] < self.args.kills:
+                before = job.shipped_count
+                wait_for(
+                    partial(self._progressed, job, before),
+                    timeout=120,
+                    what="the cluster to ship a row",
+                )
+                time.sleep(self.random.uniform(0, self.args.max_wait))
+                kill_group(cluster)
+                self.figures["kills"] += 1
+                time.sleep(LEASE_SECONDS + 0.5)
+                self._recover(job)
+            else:
+                wait_for(lambda: self._stopped(job), timeout=self.args.timeout, what="the batch")
+                kill_group(cluster, signal.SIGTERM)
+                self._recover(job)
+
+    def _progressed(self, job: Any, shipped_before: int) -> bool:
+        job.refresh_from_db(fields=["shipped_count", "status"])
+        return int(job.shipped_count) > shipped_before or self._stopped(job)
+
+    def _stopped(self, job: Any) -> bool:
+        job.refresh_from_db(fields=["status"])
+        return job.status not in {"approved", "running"}
+
+    def _recover(self, job: Any) -> None:
+        from jobs.actors import system_actor
+        from jobs.models import JobRow
+        from jobs.services.reconcile import row_decide_unknown
+        from jobs.services.recovery import jobs_mark_lapsed
+        from jobs.services.resume import job_resume
+        from shipops.errors import DomainError
+
+        jobs_mark_lapsed(actor=system_actor("crash drill"))
+        job.refresh_from_db()
+        if job.status not in {"interrupted", "failed"}:
+            return
+        try:
+            job_resume(job=job, actor=self.operator)
+        except DomainError as error:
+            if error.code != "needs_decision":
+                raise
+            for row in JobRow.objects.filter(pk__in=error.details["rows"]):
+                row_decide_unknown(row=row, actor=self.operator)  # UPS has no record of it
+                self.figures["decided_not_shipped"] += 1
+            job_resume(job=job, actor=self.operator)
+        self.figures["resumes"] += 1
+
+    def _verify(self, job: Any) -> dict[str, Any]:
+        from jobs.models import AuditEntry, JobRow
+
+        job.refresh_from_db()
+        ledger = requests.get(f"{self.sandbox_url}/__sandbox/ledger", timeout=10).json()[
+            "shipments"
+        ]
+        live: dict[str, list[str]] = {}
+        for entry in ledger:
+            if not entry.get("voided"):
+                live.setdefault(entry["reference"], []).append(entry["tracking_number"])
+        rows = list(JobRow.objects.filter(job=job))
+        path = Path(self.env["SHIPOPS_DATA_DIR"]) / "sources" / "drill.csv"
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            in_file = {
+                line["order_id"]: line.get("tracking_number") or ""
+                for line in csv.DictReader(handle)
+            }
+        audited = set(
+            AuditEntry.objects.filter(job=job, row__isnull=False)
+            .filter(action__in=["row_shipped", "row_reconciled", "row_decided_shipped"])
+            .values_list("row_id", flat=True)
+        )
+        duplicates = sum(1 for tracking in live.values() if len(tracking) > 1)
+        reconciled = AuditEntry.objects.filter(job=job, action="row_reconciled").count()
+        checks = {
+            "reconciled_by_reference": reconciled,
+            "job_status": job.status,
+            "shipments_in_ledger": sum(len(tracking) for tracking in live.values()),
+            "rows_shipped_twice": duplicates,
+            "rows_not_shipped": sum(1 for row in rows if row.status != "shipped"),
+            "tracking_not_in_database": sum(
+                1 for row in rows if live.get(row.reference, [""])[0] != row.tracking_number
+            ),
+            "tracking_not_in_source": sum(
+                1 for row in rows if in_file.get(row.source_key) != row.tracking_number
+            ),
+            "shipped_rows_without_audit": sum(1 for row in rows if row.pk not in audited),
+        }
+        checks["ok"] = (
+            job.status == "completed"
+            and checks["shipments_in_ledger"] == len(rows) == self.args.rows
+            and not any(
+                checks[key] for key in checks if key.startswith(("rows_", "tracking_", "shipped_"))
+            )
+        )
+        return checks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=120)
+    parser.add_argument("--kills", type=int, default=8)
+    parser.add_argument("--latency-ms", type=int, default=30, help="sandbox latency per call")
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=1.5,
+        help="longest random pause after a row ships before the SIGKILL (s)",
+    )
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="shipops-drill-") as folder:
+        try:
+            figures = Drill(args, Path(folder)).run()
+        except SystemExit:
+            log = Path(folder) / "cluster.log"
+            if log.exists():
+                sys.stderr.write("".join(log.read_text().splitlines(True)[-40:]))
+            raise
+    print(json.dumps(figures, indent=2))
+    return 0 if figures["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The management commands, end to end on real files, the database and the sandbox."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from datasources.models import DataSource
+from jobs.models import Job, JobRow
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.conftest import read_csv
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def test_create_preview_approve_in_the_foreground(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    source_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = orders_csv(25)
+    created = run("create_job", source.name, "--user", "dana", "--last-row", "23")
+    job = Job.objects.get()
+    assert created.startswith(f"Created Job {job.pk} from {source.name}: 23 rows, 0 with errors")
+
+    monkeypatch.setenv("COLUMNS", "72")
+    table = run("preview_job", str(job.pk), "--user", "dana")
+    lines = table.splitlines()
+    assert lines[0].split() == ["#", "Recipient", "City,", "State", "Service", "Est.", "Cost", "Warnings"]
+    assert "... and 3 more" in table
+    assert "Total rows: 23" in table
+    assert all(len(line) <= 72 for line in lines[:23])
+
+    shipped = run("approve_job", str(job.pk), "--user", "dana", "--foreground")
+    assert f"Job {job.pk} is completed: 23 shipped, 0 failed" in shipped
+    assert sum(1 for line in read_csv(source, source_root) if line["tracking_number"]) == 23
+
+
+def test_run_job_ships_an_approved_job_here(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    source = orders_csv(3)
+    run("create_job", source.name, "--mode", "auto", "--user", "dana")
+    job = Job.objects.get()
+    run("approve_job", str(job.pk), "--user", "dana")  # queued for a cluster...
+    out = run("run_job", str(job.pk), "--user", "dana")  # ...but shipped here instead
+    assert f"Job {job.pk} is completed: 3 shipped" in out
+    assert len(ups_sandbox.ledger()) == 3
+
+
+def test_ship_takes_a_file_all_the_way_to_labels(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    source_root: Path,
+) -> None:
+    source = orders_csv(4, name="today.csv")
+    out = run("ship", "today.csv", "--auto", "--user", "dana")
+    job = Job.objects.get()
+    assert f"Job {job.pk} is completed: 4 shipped" in out
+    assert f"labels/job-{job.pk}" in out
+    assert all(line["tracking_number"].startswith("1Z") for line in read_csv(source, source_root))
+
+
+def test_recover_jobs_lists_resumes_and_settles(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    source = orders_csv(4)
+    ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["103 Main St"])
+    run("ship", source.file_path, "--auto", "--user", "dana")
+    job = Job.objects.get()
+    assert job.status == "failed"
+
+    listing = run("recover_jobs", "--no-input")
+    assert f"Job {job.pk} stopped at row 3/4. Last: row 2 (Customer 2, tracking 1Z" in listing
+    assert "Resume will retry row 3." in listing
+
+    ups_sandbox.clear_faults()
+    out = run("recover_jobs", "--resume", str(job.pk), "--foreground", "--user", "dana")
+    assert f"Job {job.pk} is completed: 4 shipped" in out
+    assert len(ups_sandbox.ledger()) == 4
+
+
+def test_commands_explain_what_is_wrong(orders_csv: Callable[..., DataSource], approver: User) -> None:
+    with pytest.raises(CommandError, match="There is no job 999."):
+        run("preview_job", "999", "--show-only")
+    with pytest.raises(CommandError, match="There is no data source 'nope'"):
+        run("create_job", "nope")
+    source = orders_csv(2)
+    run("create_job", source.name)
+    job = Job.objects.get()
+    User.objects.create_user("clerk", is_staff=True)
+    with pytest.raises(CommandError, match=f"Job {job.pk} has not been previewed"):
+        run("approve_job", str(job.pk), "--user", "dana")
+    with pytest.raises(CommandError, match="You may not approve jobs"):
+        run("approve_job", str(job.pk), "--user", "clerk")
+    with pytest.raises(CommandError, match="--user"):
+        run("ship", source.file_path)
+    with pytest.raises(CommandError, match="--decide-row"):
+        run("recover_jobs", "--decide-row", "1")
+    assert JobRow.objects.filter(job=job, status="pending").count() == 2

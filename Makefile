@@ -4,6 +4,7 @@
 run:
 	./bin/setup
 	.venv/bin/python manage.py demo_user
+	.venv/bin/python manage.py demo_data
 	.venv/bin/python manage.py serve
 
 test:

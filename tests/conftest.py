@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import LazySettings
+from django.contrib.auth.models import User
+
+from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -16,10 +19,9 @@ def _isolated_storage(settings: LazySettings, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def is_postgres() -> bool:
-    from django.db import connection
-
-    return connection.vendor == "postgresql"
+def approver(db: None) -> User:
+    """A staff user with the approve permission."""
+    return UserFactory.create(username="dana", approver=True)
 
 
 # Shared fixture modules: the UPS sandbox over real HTTP, and source files on disk.

@@ -16,17 +16,12 @@ from jobs.services.approval import job_approve
 from jobs.services.creation import job_create
 from jobs.services.execution import job_execute
 from jobs.services.preview import job_preview_run, job_preview_start
-from tests.factories import DataSourceFactory, UserFactory
+from tests.factories import DataSourceFactory
 from tests.fixtures.sources import csv_bytes, order_rows
 
 
 class SimulatedCrash(BaseException):
     """Stands in for the process dying: nothing in ShipOps catches a BaseException."""
-
-
-@pytest.fixture
-def approver(db: None) -> User:
-    return UserFactory.create(username="dana", approver=True)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,7 +15,14 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from shipops.demo import DEMO_REJECTED_LINE
+
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
+DEMO_REJECTION = {
+    "kind": "reject_address",
+    "endpoint": "ship",
+    "address_lines": [DEMO_REJECTED_LINE],
+}
 STOP_GRACE_SECONDS = 10
 
 
@@ -37,8 +46,11 @@ class Command(BaseCommand):
                 "--port",
                 str(sandbox.port or 8765),
             ]
+        # The demo's one address UPS refuses (shipops.demo), unless faults are configured.
+        env = {**os.environ}
+        env.setdefault("UPS_SANDBOX_FAULTS", json.dumps([DEMO_REJECTION]))
         processes = {
-            name: subprocess.Popen([sys.executable, MANAGE, *argv])  # noqa: S603
+            name: subprocess.Popen([sys.executable, MANAGE, *argv], env=env)  # noqa: S603
             for name, argv in commands.items()
         }
         self.stdout.write(

@@ -13,7 +13,7 @@ def job_list() -> QuerySet[Job]:
 
 
 def job_rows(*, job_id: int | None = None) -> QuerySet[JobRow]:
-    """Rows in source order, the heavy label and shipment fields left for detail views."""
+    """Rows in source order, each with its job joined."""
     rows = JobRow.objects.select_related("job").order_by("job_id", "row_number")
     if job_id is not None:
         rows = rows.filter(job_id=job_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -10,7 +11,7 @@ from datasources.models import DataSource
 from datasources.shipment import Shipment
 from jobs.models import JobRow
 from ups.client import ship_from_address
-from ups.types import Address, Package, ShipmentRequest
+from ups.types import Address, Package, ShipmentRequest, ShipResult
 
 LABEL_EXTENSIONS = {"GIF": "gif", "ZPL": "zpl", "EPL": "epl", "SPL": "spl", "PNG": "png"}
 
@@ -73,3 +74,19 @@ def label_file(*, reference: str, label_format: str, content: bytes) -> ContentF
     """Return the label as a file named after the row's reference (found again by recovery)."""
     extension = LABEL_EXTENSIONS.get(label_format.upper(), "bin")
     return ContentFile(content, name=f"{reference}.{extension}")
+
+
+def shipped_changes(
+    result: ShipResult, shipped_at: datetime, label_name: str | None
+) -> dict[str, Any]:
+    """Return the row fields a ship answer fills in."""
+    return {
+        "tracking_number": result.tracking_number,
+        "shipment_id": result.shipment_id,
+        "actual_cost_cents": result.total_cents,
+        "shipped_at": shipped_at,
+        "label": label_name or "",
+        "label_format": result.label_format,
+        "error_code": "",
+        "error_message": "",
+    }

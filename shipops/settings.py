@@ -54,6 +54,8 @@ else:
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# JSON under /api/ for a refused CSRF check; Django's own page elsewhere.
+CSRF_FAILURE_VIEW = "jobs.api.http.csrf_failure"
 
 INSTALLED_APPS = [
     "shipops.apps.ShipOpsAdminConfig",

@@ -47,6 +47,15 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
     return moved
 
 
+APPROVE_REFUSAL = "You may not approve jobs: ask an administrator for the “approve job” permission."
+
+
+def require_approve_permission(user: User) -> None:
+    """Raise DomainError ``permission_denied`` unless ``user`` may approve (and so ship)."""
+    if not user.has_perm(APPROVE_PERMISSION):
+        raise DomainError("permission_denied", APPROVE_REFUSAL)
+
+
 def job_approve(
     *,
     job: Job,
@@ -61,11 +70,7 @@ def job_approve(
     Returns the token the executor must present; with ``in_background`` a task
     is queued with it, otherwise the caller runs ``job_execute`` itself.
     """
-    if not acting_user.has_perm(APPROVE_PERMISSION):
-        raise DomainError(
-            "permission_denied",
-            "You may not approve jobs: ask an administrator for the “approve job” permission.",
-        )
+    require_approve_permission(acting_user)
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.status == JobStatus.DRAFT and locked.mode != JobMode.AUTO and not previewed_as:

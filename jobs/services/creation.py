@@ -7,10 +7,10 @@ import secrets
 from dataclasses import asdict
 from typing import Any
 
-from datasources.mapping import build_shipment
 from django.db import transaction
 
 from datasources.adapters import get_adapter
+from datasources.mapping import build_shipment
 from datasources.models import DataSource
 from jobs.actors import Actor, actor_user
 from jobs.filters import RowFilter

@@ -27,6 +27,7 @@ from jobs.actors import SystemActor, system_actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
 from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
+from jobs.services.reconcile import row_record_late_shipment
 from jobs.services.transitions import job_transition, row_transition, row_writeback_transition
 from jobs.services.writeback import (
     WritebackBuffer,
@@ -35,7 +36,7 @@ from jobs.services.writeback import (
     write_back_rows,
     writes_in_row_transaction,
 )
-from jobs.shipping import label_file, ship_from_for, shipment_request
+from jobs.shipping import label_file, ship_from_for, shipment_request, shipped_changes
 from jobs.states import JobStatus, RowStatus, WritebackStatus
 from shipops.errors import DomainError
 from ups.client import get_client
@@ -193,6 +194,15 @@ class Executor:
             row.label.name = ""
         try:
             self._commit_shipped(row, result, shipped_at, label_problem)
+        except LeaseLost:
+            # The job was cancelled or taken over while UPS answered. The shipment
+            # exists, so it is recorded on the row all the same, if nobody settled it.
+            row_record_late_shipment(
+                row=row,
+                changes=shipped_changes(result, shipped_at, row.label.name),
+                actor=self.actor,
+            )
+            raise
         except Exception:
             # The shipment exists at UPS: say so loudly, then reconciliation by
             # reference (resume) brings the tracking number into the database.
@@ -216,16 +226,7 @@ class Executor:
                 actor=self.actor,
                 action="row_shipped",
                 message=f"Shipped: tracking number {result.tracking_number}.{label_problem}",
-                changes={
-                    "tracking_number": result.tracking_number,
-                    "shipment_id": result.shipment_id,
-                    "actual_cost_cents": result.total_cents,
-                    "shipped_at": shipped_at,
-                    "label": row.label.name,
-                    "label_format": result.label_format,
-                    "error_code": "",
-                    "error_message": "",
-                },
+                changes=shipped_changes(result, shipped_at, row.label.name),
                 data={"tracking_number": result.tracking_number, "cost_cents": result.total_cents},
             )
             Job.objects.filter(pk=self.job.pk).update(

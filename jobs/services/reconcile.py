@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
+from jobs.services.approval import require_approve_permission
 from jobs.services.transitions import row_transition
 from jobs.states import RowStatus
 from shipops.errors import DomainError
 from ups.client import get_client
+
+logger = logging.getLogger(__name__)
 
 # Reconciliation looks for the shipment this many days around the ship attempt.
 PICKUP_WINDOW_DAYS = 3
@@ -55,7 +61,12 @@ def job_reconcile_unknown(*, job: Job, actor: Actor) -> list[JobRow]:
 
 
 def row_decide_unknown(*, row: JobRow, actor: Actor, tracking_number: str = "") -> JobRow:
-    """A person settles an unknown row: shipped with ``tracking_number``, or not shipped."""
+    """A person settles an unknown row: shipped with ``tracking_number``, or not shipped.
+
+    Needs the approve permission: "not shipped" makes resume ship the row again.
+    """
+    if isinstance(actor, User):
+        require_approve_permission(actor)
     tracking_number = tracking_number.strip().upper()
     if tracking_number:
         if not (7 <= len(tracking_number) <= 35 and tracking_number.isalnum()):
@@ -79,3 +90,37 @@ def row_decide_unknown(*, row: JobRow, actor: Actor, tracking_number: str = "") 
             action="row_decided_not_shipped",
             message="Marked not shipped by a person: it will be shipped on resume.",
         )
+
+
+def row_record_late_shipment(*, row: JobRow, changes: dict[str, Any], actor: Actor) -> bool:
+    """Record a ship answer that came after the worker lost its job; False if already settled.
+
+    The row is still in flight, or unknown (cancel and recovery make in-flight
+    rows unknown): either way UPS's answer is the truth about it.
+    """
+    with transaction.atomic():
+        current = JobRow.objects.select_for_update().get(pk=row.pk)
+        if current.status not in (RowStatus.IN_FLIGHT, RowStatus.UNKNOWN):
+            logger.warning(
+                "Late ship answer for %s (tracking %s) not recorded: the row is %s.",
+                current,
+                changes["tracking_number"],
+                current.status,
+            )
+            return False
+        row_transition(
+            row=current,
+            to_status=RowStatus.SHIPPED,
+            actor=actor,
+            action="row_shipped_late",
+            message=(
+                f"Shipped: tracking number {changes['tracking_number']} (UPS answered after "
+                "the job was cancelled or taken over)."
+            ),
+            changes=changes,
+        )
+        Job.objects.filter(pk=current.job_id).update(
+            shipped_count=F("shipped_count") + 1,
+            actual_cost_cents=F("actual_cost_cents") + (changes.get("actual_cost_cents") or 0),
+        )
+    return True

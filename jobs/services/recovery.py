@@ -105,7 +105,7 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
     last_error = ""
     if job.last_error_message:
         what = "Crashed" if job.status == JobStatus.INTERRUPTED else "Stopped"
-        last_error = f"{what} at row {at} due to: {job.last_error_message}"
+        last_error = f"{what} at row {at} due to: {job.last_error_message.rstrip('.')}."
         if stopped is not None and stopped.status != RowStatus.UNKNOWN:
             last_error += f" Resume will retry row {stopped.row_number}."
     unknown = rows.filter(status=RowStatus.UNKNOWN).count()

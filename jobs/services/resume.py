@@ -8,7 +8,7 @@ from django.db import transaction
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
-from jobs.services.approval import job_approve
+from jobs.services.approval import job_approve, require_approve_permission
 from jobs.services.cancel import job_cancel, job_void_shipped
 from jobs.services.creation import job_create
 from jobs.services.lease import lease_hand_over
@@ -78,25 +78,46 @@ def job_resume(*, job: Job, actor: Actor, in_background: bool = True) -> int:
 
 def job_restart_warning(job: Job) -> str:
     """Return the duplicate warning an operator must confirm before a restart."""
-    rows = JobRow.objects.filter(job=job, status=RowStatus.SHIPPED).order_by("row_number")
-    numbers = list(rows.values_list("row_number", flat=True))
+    numbers = list(
+        JobRow.objects.filter(job=job, status=RowStatus.SHIPPED)
+        .order_by("row_number")
+        .values_list("row_number", flat=True)
+    )
     if not numbers:
         return ""
-    span = f"{numbers[0]}-{numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
+    if len(numbers) == 1:
+        return (
+            f"Row {numbers[0]} already has a tracking number (1 shipment). "
+            "Restarting will create a duplicate shipment."
+        )
     return (
-        f"Rows {span} already have tracking numbers ({len(numbers)} shipments). "
-        "Restarting will create duplicate shipments."
+        f"Rows {number_ranges(numbers)} already have tracking numbers ({len(numbers)} "
+        "shipments). Restarting will create duplicate shipments."
     )
+
+
+def number_ranges(numbers: list[int]) -> str:
+    """Return sorted row numbers as ``1-3, 5, 7-9``."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def job_restart(
     *, job: Job, acting_user: User, confirm_duplicates: bool = False, void_first: bool = False
 ) -> Job:
-    """Cancel ``job`` and ship all of its rows again as a new, approved job.
+    """Cancel ``job`` and ship all of its rows again as a new, approved job; return it.
 
     Rows that already shipped are voided first when ``void_first``; otherwise the
-    operator must confirm the duplicates. Returns the new job.
+    operator must confirm the duplicates. The new job is read from the source
+    before anything is voided or cancelled, so a source that cannot be read
+    changes nothing.
     """
+    require_approve_permission(acting_user)
     if job.status not in RESUMABLE:
         raise DomainError(
             "not_restartable",
@@ -105,14 +126,11 @@ def job_restart(
     warning = job_restart_warning(job)
     if warning and not (confirm_duplicates or void_first):
         raise DomainError("restart_needs_confirmation", warning)
-    if void_first:
-        job_void_shipped(job=job, actor=acting_user)
     keys = set(
         JobRow.objects.filter(job=job)
         .exclude(status=RowStatus.SKIPPED)
         .values_list("source_key", flat=True)
     )
-    job_cancel(job=job, actor=acting_user, reason="Restarted as a new job.")
     new_job = job_create(
         source=job.data_source,
         actor=acting_user,
@@ -120,8 +138,16 @@ def job_restart(
         include_already_shipped=True,
         only_keys=keys,
     )
-    new_job.session_hash = job.session_hash
-    new_job.save(update_fields=["session_hash"])
-    if new_job.invalid_count == 0:
-        job_approve(job=new_job, acting_user=acting_user, previewed_as=job)
+    if void_first:
+        try:
+            job_void_shipped(job=job, actor=acting_user)
+        except DomainError as error:
+            job_cancel(job=new_job, actor=acting_user, reason=f"Restart stopped: {error.message}")
+            raise
+    with transaction.atomic():
+        job_cancel(job=job, actor=acting_user, reason=f"Restarted as {new_job}.")
+        Job.objects.filter(pk=new_job.pk).update(session_hash=job.session_hash)
+        if new_job.invalid_count == 0:
+            job_approve(job=new_job, acting_user=acting_user, previewed_as=job)
+    new_job.refresh_from_db()
     return new_job

@@ -22,7 +22,7 @@ from jobs.services.cancel import job_cancel
 from jobs.services.execution import job_execute
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
-from jobs.services.resume import job_restart, job_resume
+from jobs.services.resume import job_restart, job_resume, number_ranges
 from shipops.errors import DomainError
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import SimulatedCrash, previewed_job, read_csv, ship_all
@@ -232,7 +232,21 @@ def test_a_chain_of_short_slices_ships_every_row_once(
     assert worker_claims(job) == 7
 
 
-def test_a_worker_that_lost_its_lease_writes_nothing(
+def take_over_during_ship(monkeypatch: pytest.MonkeyPatch, take_over: Callable[[], Any]) -> None:
+    """While UPS handles the first ship request, someone else takes the job (``take_over``)."""
+    real_ship = UpsClient.ship
+    calls = {"n": 0}
+
+    def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            take_over()
+        return real_ship(self, *args, **kwargs)
+
+    monkeypatch.setattr(UpsClient, "ship", ship)
+
+
+def test_a_worker_that_lost_its_lease_records_what_ups_returned_and_stops(
     ups_sandbox: SandboxController,
     six_orders: DataSource,
     approver: User,
@@ -240,19 +254,37 @@ def test_a_worker_that_lost_its_lease_writes_nothing(
 ) -> None:
     job = previewed_job(six_orders, approver)
     token = job_approve(job=job, acting_user=approver, in_background=False)
-    real_ship = UpsClient.ship
-
-    def ship_while_another_worker_takes_over(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
-        Job.objects.filter(pk=job.pk).update(fencing_token=job.fencing_token + 100)
-        return real_ship(self, *args, **kwargs)
-
-    monkeypatch.setattr(UpsClient, "ship", ship_while_another_worker_takes_over)
+    take_over_during_ship(
+        monkeypatch,
+        lambda: Job.objects.filter(pk=job.pk).update(fencing_token=job.fencing_token + 100),
+    )
     job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
 
     row = JobRow.objects.get(job=job, row_number=1)
-    assert row.status == "in_flight"  # its phase B was refused: reconciliation will settle it
-    assert statuses(job)[1:] == ["pending"] * 5
-    assert len(ups_sandbox.ledger()) == 1
+    (entry,) = ups_sandbox.ledger()
+    assert (row.status, row.tracking_number) == ("shipped", entry["tracking_number"])
+    assert statuses(job)[1:] == ["pending"] * 5  # and it wrote nothing else
+    job.refresh_from_db()
+    assert (job.status, job.shipped_count) == ("running", 1)
+
+
+def test_cancelling_while_ups_answers_keeps_the_tracking_number(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = previewed_job(six_orders, approver)
+    token = job_approve(job=job, acting_user=approver, in_background=False)
+    take_over_during_ship(monkeypatch, lambda: job_cancel(job=job, actor=approver))
+    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+
+    job.refresh_from_db()
+    (entry,) = ups_sandbox.ledger()
+    assert job.status == "cancelled"
+    assert statuses(job) == ["shipped"] + ["cancelled"] * 5
+    assert JobRow.objects.get(job=job, row_number=1).tracking_number == entry["tracking_number"]
+    assert AuditEntry.objects.filter(job=job, action="row_shipped_late").count() == 1
 
 
 @pytest.fixture
@@ -290,3 +322,50 @@ def test_write_back_failures_end_with_warnings_and_can_be_retried(
     job = job_retry_writeback(job=job, actor=approver)
     assert (job.status, job.writeback_failed_count) == ("completed", 0)
     assert_shipped_exactly_once(job, ups_sandbox, six_orders, source_root)
+
+
+def test_restart_is_refused_before_anything_changes(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+) -> None:
+    ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["103 Main St"])
+    job = ship_all(previewed_job(six_orders, approver), approver)
+    clerk = User.objects.create_user("clerk", is_staff=True)
+
+    with pytest.raises(DomainError) as refused:
+        job_restart(job=job, acting_user=clerk, void_first=True)
+    assert refused.value.code == "permission_denied"
+
+    (source_root / six_orders.file_path).unlink()  # the source is gone: no new job can be read
+    with pytest.raises(DomainError):
+        job_restart(job=job, acting_user=approver, void_first=True)
+
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert statuses(job)[:2] == ["shipped", "shipped"]
+    assert not any(entry.get("voided") for entry in ups_sandbox.ledger())
+    assert Job.objects.count() == 1
+
+
+def test_deciding_an_unknown_row_needs_the_approve_permission(
+    ups_sandbox: SandboxController, six_orders: DataSource, approver: User
+) -> None:
+    job = previewed_job(six_orders, approver)
+    row = JobRow.objects.get(job=job, row_number=1)
+    JobRow.objects.filter(pk=row.pk).update(status="unknown")
+    row.refresh_from_db()
+    clerk = User.objects.create_user("clerk", is_staff=True)
+    with pytest.raises(DomainError) as refused:
+        row_decide_unknown(row=row, actor=clerk)
+    assert refused.value.code == "permission_denied"
+    assert JobRow.objects.get(pk=row.pk).status == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("numbers", "text"),
+    [([1, 2, 3], "1-3"), ([1, 2, 3, 5, 7, 8, 9], "1-3, 5, 7-9"), ([4], "4"), ([2, 4], "2, 4")],
+)
+def test_row_numbers_are_written_as_ranges(numbers: list[int], text: str) -> None:
+    assert number_ranges(numbers) == text

@@ -1,0 +1,205 @@
+"""Acting on jobs through the API: each action calls its service and answers with the job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datasources.models import DataSource
+from jobs.models import Job, JobRow
+from jobs.services.resume import job_restart_warning
+from tests.jobs.api.conftest import make_job
+from tests.jobs.api.contract import ApiClient
+from tests.jobs.conftest import read_csv
+
+pytestmark = pytest.mark.django_db
+
+Capture = Callable[..., Any]
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "becomes"),
+    [("draft", "preview", "previewing"), ("previewed", "approve", "approved")],
+)
+def test_preview_and_approve_queue_their_background_task(
+    api: ApiClient,
+    source: DataSource,
+    django_capture_on_commit_callbacks: Capture,
+    status: str,
+    action: str,
+    becomes: str,
+) -> None:
+    job = make_job(source, status)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = api.post(f"/api/jobs/{job.pk}/{action}")
+
+    assert (response.status_code, response.json()["status"]) == (202, becomes)
+    assert len(queued) == 1
+
+
+def test_an_action_the_job_cannot_take_is_a_conflict_with_the_reason(
+    api: ApiClient, source: DataSource
+) -> None:
+    job = make_job(source, "running")
+    response = api.post(f"/api/jobs/{job.pk}/preview")
+
+    body = response.json()
+    assert (response.status_code, body["code"]) == (409, "illegal_transition")
+    assert body["message"].startswith(f"Job {job.pk} is running and cannot become previewing.")
+    assert body["details"] == {"from": "running", "to": "previewing"}
+
+
+@pytest.mark.parametrize(("status", "code"), [("draft", "preview_first"), ("cancelled", "")])
+def test_approve_refuses_what_the_service_refuses(
+    api: ApiClient, source: DataSource, status: str, code: str
+) -> None:
+    job = make_job(source, status)
+    response = api.post(f"/api/jobs/{job.pk}/approve")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == (code or "illegal_transition")
+    job.refresh_from_db()
+    assert job.status == status
+
+
+def test_switching_to_auto_is_refused_while_a_batch_of_the_session_runs(
+    api: ApiClient, source: DataSource
+) -> None:
+    first = api.post("/api/jobs/", {"source": source.pk, "mode": "auto"}).json()
+    second = make_job(source, "previewed")
+    response = api.post(f"/api/jobs/{second.pk}/approve", {"switch_to_auto": True})
+
+    assert first["status"] == "approved"
+    assert response.status_code == 409
+    assert response.json()["code"] == "mode_locked"
+    assert response.json()["details"] == {"job": first["id"]}
+    second.refresh_from_db()
+    assert second.status == "previewed"
+    # The session kept its mode: a job created without a mode is a confirm job.
+    assert api.post("/api/jobs/", {"source": source.pk}).json()["mode"] == "confirm"
+
+
+def test_restart_without_confirmation_answers_the_duplicate_warning(
+    api: ApiClient, source: DataSource
+) -> None:
+    job = make_job(source, "interrupted", rows=("shipped", "shipped", "pending"))
+    response = api.post(f"/api/jobs/{job.pk}/restart")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "restart_needs_confirmation"
+    assert response.json()["message"] == job_restart_warning(job)
+    assert response.json()["message"].startswith("Rows 1-2 already have tracking numbers")
+    job.refresh_from_db()
+    assert job.status == "interrupted"
+
+
+def test_a_confirmed_restart_answers_the_new_approved_job(
+    api: ApiClient, source: DataSource, django_capture_on_commit_callbacks: Capture
+) -> None:
+    job = make_job(source, "interrupted", rows=("shipped", "pending", "pending"))
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = api.post(f"/api/jobs/{job.pk}/restart", {"confirm_duplicates": True})
+
+    body = response.json()
+    assert response.status_code == 201
+    assert response["Location"] == f"/api/jobs/{body['id']}"
+    assert body["id"] != job.pk
+    assert (body["status"], body["counts"]["rows"]) == ("approved", 3)
+    assert len(queued) == 1
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+
+
+def test_cancel_keeps_shipped_rows_and_records_the_reason(
+    api: ApiClient, source: DataSource
+) -> None:
+    job = make_job(source, "interrupted", rows=("shipped", "pending", "pending"))
+    response = api.post(f"/api/jobs/{job.pk}/cancel", {"reason": "Wrong batch."})
+    again = api.post(f"/api/jobs/{job.pk}/cancel")
+
+    assert (response.status_code, response.json()["status"]) == (200, "cancelled")
+    statuses = list(JobRow.objects.filter(job=job).values_list("status", flat=True))
+    assert statuses == ["shipped", "cancelled", "cancelled"]
+    assert job.audit_entries.get(action="job_cancelled").message.endswith("Wrong batch.")
+    assert (again.status_code, again.json()["code"]) == (409, "not_cancellable")
+
+
+def test_exclude_invalid_skips_the_rows_with_errors(api: ApiClient, source: DataSource) -> None:
+    job = make_job(source, "previewed")
+    JobRow.objects.filter(job=job, row_number=2).update(is_valid=False, errors=[{"m": "x"}])
+    response = api.post(f"/api/jobs/{job.pk}/exclude-invalid")
+
+    body = response.json()
+    assert (body["excluded"], body["job"]["counts"]["skipped"]) == (1, 1)
+    assert JobRow.objects.get(job=job, row_number=2).status == "skipped"
+
+
+def test_retry_writeback_writes_the_tracking_numbers_into_the_file(
+    api: ApiClient, source: DataSource, source_root: Path
+) -> None:
+    job = make_job(source, "completed_with_warnings", rows=("shipped",) * 3)
+    JobRow.objects.filter(job=job).update(writeback_status="failed")
+    response = api.post(f"/api/jobs/{job.pk}/retry-writeback")
+
+    assert response.json()["status"] == "completed"
+    in_file = {line["order_id"]: line["tracking_number"] for line in read_csv(source, source_root)}
+    assert in_file == dict(
+        JobRow.objects.filter(job=job).values_list("source_key", "tracking_number")
+    )
+    refused = api.post(f"/api/jobs/{job.pk}/retry-writeback")
+    assert (refused.status_code, refused.json()["code"]) == (409, "nothing_to_write")
+
+
+def test_a_person_settles_an_unknown_row(api: ApiClient, source: DataSource) -> None:
+    job = make_job(source, "failed", rows=("shipped", "unknown", "unknown"))
+    second, third = JobRow.objects.filter(job=job, row_number__gt=1).order_by("row_number")
+    shipped = api.post(
+        f"/api/jobs/{job.pk}/rows/{second.pk}/decide",
+        {"shipped": True, "tracking_number": "1z999aa10123456799"},
+    )
+    not_shipped = api.post(f"/api/jobs/{job.pk}/rows/{third.pk}/decide", {"shipped": False})
+
+    assert shipped.json()["status"] == "shipped"
+    assert shipped.json()["tracking_number"] == "1Z999AA10123456799"
+    assert (not_shipped.json()["status"], not_shipped.json()["tracking_number"]) == (
+        "pending",
+        None,
+    )
+    assert Job.objects.get(pk=job.pk).shipped_count == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({}, 400, "invalid_request"),
+        ({"shipped": True}, 400, "invalid_request"),
+        ({"shipped": False, "tracking_number": "1Z999AA10123456799"}, 400, "invalid_request"),
+        ({"shipped": True, "tracking_number": "not a number"}, 400, "bad_tracking"),
+    ],
+)
+def test_a_decision_must_be_explicit(
+    api: ApiClient, source: DataSource, body: dict[str, Any], status: int, code: str
+) -> None:
+    job = make_job(source, "failed", rows=("unknown",))
+    row = JobRow.objects.get(job=job)
+    response = api.post(f"/api/jobs/{job.pk}/rows/{row.pk}/decide", body)
+
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    row.refresh_from_db()
+    assert row.status == "unknown"
+
+
+def test_a_decision_on_a_row_that_is_not_unknown_or_of_another_job_is_refused(
+    api: ApiClient, source: DataSource
+) -> None:
+    job = make_job(source, "failed", rows=("pending",))
+    other = make_job(source, "failed", rows=("unknown",))
+    row, elsewhere = JobRow.objects.get(job=job), JobRow.objects.get(job=other)
+    pending = api.post(f"/api/jobs/{job.pk}/rows/{row.pk}/decide", {"shipped": False})
+    mismatched = api.post(f"/api/jobs/{job.pk}/rows/{elsewhere.pk}/decide", {"shipped": False})
+
+    assert (pending.status_code, pending.json()["code"]) == (409, "illegal_transition")
+    assert (mismatched.status_code, mismatched.json()["code"]) == (404, "not_found")

@@ -1,4 +1,4 @@
-"""The admin for the four models: staff only, audit read-only, rows always paginated."""
+"""The admin of the four models: staff only, audit and rows read-only, rows always paginated."""
 
 from __future__ import annotations
 
@@ -86,26 +86,6 @@ def test_rows_are_paginated_and_show_all_is_never_offered(staff_client: Client) 
     assert "showall" not in page.text
 
 
-def test_data_source_can_be_added_in_the_admin(staff_client: Client) -> None:
-    response = staff_client.post(
-        reverse("admin:datasources_datasource_add"),
-        {
-            "name": "Warehouse orders",
-            "kind": "csv",
-            "file_path": "orders.csv",
-            "db_alias": "default",
-            "column_mapping": "{}",
-            "tracking_column": "tracking_number",
-            "shipped_at_column": "shipped_at",
-            "default_service_code": "03",
-            "default_packaging_code": "02",
-            "ship_from_override": "{}",
-        },
-    )
-    assert response.status_code == 302, response.text
-    assert DataSourceFactory._meta.model.objects.filter(name="Warehouse orders").exists()
-
-
 @pytest.mark.parametrize("rows", [5, 60])
 def test_job_changelist_queries_do_not_grow_with_jobs(
     staff_client: Client, django_assert_max_num_queries: DjangoAssertNumQueries, rows: int
@@ -115,3 +95,13 @@ def test_job_changelist_queries_do_not_grow_with_jobs(
         JobFactory.create(data_source=source)
     with django_assert_max_num_queries(12):
         assert staff_client.get(reverse("admin:jobs_job_changelist")).status_code == 200
+
+
+def test_rows_are_read_only_and_their_labels_go_through_the_staff_view(
+    staff_client: Client,
+) -> None:
+    row = JobRowFactory.create(label="labels/job-1/x.gif", label_format="GIF")
+    page = staff_client.get(reverse("admin:jobs_jobrow_change", args=[row.pk])).text
+    assert 'name="_save"' not in page
+    assert reverse("admin:jobs_jobrow_label", args=[row.pk]) in page
+    assert "/media/labels/" not in page

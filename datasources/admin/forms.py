@@ -1,0 +1,144 @@
+"""The data source form: a file uploaded or named under the source folder, or a table; a mapping."""
+
+from __future__ import annotations
+
+from copy import copy
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.forms.models import construct_instance
+from django.http import QueryDict
+
+from datasources.adapters import get_adapter
+from datasources.columns import resolve_columns
+from datasources.errors import SourceError
+from datasources.files import existing_source_file, save_upload, source_root
+from datasources.models import DataSource, SourceKind
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+# Codes of SourceError that a change of the column mapping fixes.
+MAPPING_CODES = {
+    "mapping_column_missing",
+    "mapping_invalid",
+    "mapping_ambiguous",
+    "missing_columns",
+}
+MAPPING_HELP = (
+    'A JSON object from source column to shipment field, such as {"Ship To": "recipient_name"}; '
+    'map a column to "ignore" to leave it out. Columns with usual names are recognised without it.'
+)
+
+
+def upload_kind(upload: UploadedFile) -> str:
+    """Return the kind of source an uploaded file is, by its name (its content is checked later)."""
+    return (
+        SourceKind.EXCEL
+        if Path(upload.name or "").suffix.lower() in EXCEL_SUFFIXES
+        else SourceKind.CSV
+    )
+
+
+class DataSourceForm(forms.ModelForm):
+    """Add or change a data source; it is saved only once ShipOps can read its rows."""
+
+    upload = forms.FileField(
+        required=False,
+        label="Upload a file",
+        help_text="A CSV (.csv, .txt, .tsv) or Excel (.xlsx, .xlsm) file; ShipOps keeps it in "
+        "the source folder.",
+    )
+
+    class Meta:
+        model = DataSource
+        fields = [
+            "name", "kind", "file_path", "sheet_name", "db_alias", "table_name", "key_column",
+            "column_mapping", "tracking_column", "shipped_at_column", "default_service_code",
+            "default_packaging_code", "default_weight_lbs", "ship_from_override",
+        ]  # fmt: skip
+        widgets = {"column_mapping": forms.Textarea(attrs={"rows": 5, "cols": 70})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "file_path" in self.fields:
+            self.fields["file_path"].help_text = (
+                f"Or the path of a file already in the source folder ({source_root()}), "
+                "such as orders/today.csv."
+            )
+        if "db_alias" in self.fields:
+            self.fields["db_alias"].label = "Database alias"
+        if "column_mapping" in self.fields:
+            self.fields["column_mapping"].help_text = MAPPING_HELP
+
+    def clean_column_mapping(self) -> dict[str, Any]:
+        mapping = self.cleaned_data.get("column_mapping") or {}
+        if not isinstance(mapping, dict) or not all(
+            isinstance(column, str) and (target is None or isinstance(target, str))
+            for column, target in mapping.items()
+        ):
+            raise forms.ValidationError(
+                "The column mapping must be a JSON object of column names to field names, such "
+                'as {"Ship To": "recipient_name"}.'
+            )
+        return mapping
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind, upload = cleaned.get("kind"), cleaned.get("upload")
+        if kind == SourceKind.DATABASE:
+            if upload:
+                self.add_error(
+                    "upload", "A database source reads a table: upload only CSV or Excel files."
+                )
+            if not cleaned.get("table_name"):
+                self.add_error("table_name", "A database source needs the name of its table.")
+        elif kind in (SourceKind.CSV, SourceKind.EXCEL):
+            self._clean_file(cleaned, kind, upload)
+        if not self.errors:
+            self._check_readable(cleaned)
+        return cleaned
+
+    def _clean_file(self, cleaned: dict[str, Any], kind: str, upload: UploadedFile | None) -> None:
+        if upload is not None:
+            if upload_kind(upload) != kind:
+                wanted = SourceKind(upload_kind(upload)).label
+                self.add_error(
+                    "upload", f'"{upload.name}" is a {wanted}: choose that kind, or another file.'
+                )
+            elif not self.errors and not self._name_taken(cleaned.get("name")):
+                self._store(cleaned, upload)
+            return
+        if not cleaned.get("file_path"):
+            self.add_error(
+                "file_path", "Upload a file, or give the path of one in the source folder."
+            )
+            return
+        try:
+            existing_source_file(cleaned["file_path"])
+        except SourceError as error:
+            self.add_error("file_path", error.message)
+
+    def _name_taken(self, name: str | None) -> bool:
+        # The unique check runs after clean(); storing the file first would leave it orphaned.
+        return DataSource.objects.filter(name=name).exclude(pk=self.instance.pk).exists()
+
+    def _store(self, cleaned: dict[str, Any], upload: UploadedFile) -> None:
+        try:
+            cleaned["file_path"] = save_upload(upload, name=upload.name or "")
+        except SourceError as error:
+            self.add_error("upload", error.message)
+            return
+        # If the form is shown again, it names the stored file: no second upload needed.
+        data = QueryDict(mutable=True)
+        data.update(self.data)
+        data[self.add_prefix("file_path")] = cleaned["file_path"]
+        self.data = data
+
+    def _check_readable(self, cleaned: dict[str, Any]) -> None:
+        probe = construct_instance(self, copy(self.instance))
+        try:
+            resolve_columns(get_adapter(probe).headers(), probe)
+        except SourceError as error:
+            field = "column_mapping" if error.code in MAPPING_CODES else None
+            self.add_error(field, error.message)

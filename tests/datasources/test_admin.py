@@ -1,0 +1,225 @@
+"""The data source admin: add from an upload or a path, see the rows as a job would, start one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from datasources.models import DataSource
+from tests.factories import UserFactory
+from tests.fixtures.sources import csv_bytes, order_rows, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+ADD = reverse("admin:datasources_datasource_add")
+
+
+@pytest.fixture
+def staff_client(client: Client) -> Client:
+    client.force_login(UserFactory.create(is_superuser=True))
+    return client
+
+
+def form(**fields: Any) -> dict[str, Any]:
+    """Return the add form's fields, as the browser sends them, with ``fields`` changed."""
+    return {
+        "name": "Warehouse orders",
+        "kind": "csv",
+        "file_path": "",
+        "sheet_name": "",
+        "db_alias": "default",
+        "table_name": "",
+        "key_column": "order_id",
+        "column_mapping": "{}",
+        "tracking_column": "tracking_number",
+        "shipped_at_column": "shipped_at",
+        "default_service_code": "03",
+        "default_packaging_code": "02",
+        "default_weight_lbs": "",
+        "ship_from_override": "{}",
+        **fields,
+    }
+
+
+def change_url(source: DataSource) -> str:
+    return reverse("admin:datasources_datasource_change", args=[source.pk])
+
+
+def test_an_upload_is_stored_under_the_source_folder(
+    staff_client: Client, source_root: Path
+) -> None:
+    upload = SimpleUploadedFile("orders.csv", csv_bytes(order_rows(3)), "text/csv")
+    response = staff_client.post(ADD, form(upload=upload))
+    source = DataSource.objects.get()
+    assert response["Location"] == change_url(source)
+    assert source.file_path == "orders.csv"
+    assert (source_root / "orders.csv").read_bytes() == csv_bytes(order_rows(3))
+
+
+def test_a_second_upload_of_the_same_name_keeps_both_files(
+    staff_client: Client, source_root: Path
+) -> None:
+    (source_root / "orders.csv").write_bytes(b"order_id\n1\n")
+    upload = SimpleUploadedFile("orders.csv", csv_bytes(order_rows(2)), "text/csv")
+    staff_client.post(ADD, form(upload=upload))
+    assert DataSource.objects.get().file_path == "orders-2.csv"
+    assert (source_root / "orders.csv").read_bytes() == b"order_id\n1\n"
+
+
+def test_an_excel_upload_needs_the_excel_kind(staff_client: Client, source_root: Path) -> None:
+    workbook = xlsx_bytes({"Orders": order_rows(2)})
+    wrong = staff_client.post(ADD, form(upload=SimpleUploadedFile("orders.xlsx", workbook)))
+    assert wrong.status_code == 200
+    assert "is a Excel workbook: choose that kind" in wrong.text or "Excel workbook" in wrong.text
+    assert not DataSource.objects.exists()
+    assert list(source_root.iterdir()) == []
+    staff_client.post(ADD, form(kind="excel", upload=SimpleUploadedFile("orders.xlsx", workbook)))
+    assert DataSource.objects.get().kind == "excel"
+
+
+def test_an_upload_that_is_not_what_it_says_is_refused(
+    staff_client: Client, source_root: Path
+) -> None:
+    fake = SimpleUploadedFile("orders.xlsx", b"this is not a workbook")
+    response = staff_client.post(ADD, form(kind="excel", upload=fake))
+    assert response.status_code == 200
+    assert not DataSource.objects.exists()
+    assert list(source_root.iterdir()) == []
+
+
+def test_a_taken_name_stores_no_file(staff_client: Client, source_root: Path) -> None:
+    DataSource.objects.create(name="Warehouse orders", kind="csv", file_path="x.csv")
+    upload = SimpleUploadedFile("orders.csv", csv_bytes(order_rows(1)))
+    response = staff_client.post(ADD, form(upload=upload))
+    assert "Data source with this Name already exists." in response.text
+    assert list(source_root.iterdir()) == []
+
+
+def test_a_path_under_the_source_folder_is_accepted(
+    staff_client: Client, write_source: Callable[[str, bytes], Path]
+) -> None:
+    write_source("east/orders.csv", csv_bytes(order_rows(2)))
+    response = staff_client.post(ADD, form(file_path="east/orders.csv"))
+    assert response.status_code == 302
+    assert DataSource.objects.get().file_path == "east/orders.csv"
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("../secrets.csv", "must be relative to the source folder and stay inside it"),
+        ("/etc/passwd", "must be relative to the source folder and stay inside it"),
+        ("missing.csv", "was not found in the source folder"),
+        ("", "Upload a file, or give the path of one in the source folder."),
+    ],
+)
+def test_bad_paths_are_form_errors(staff_client: Client, path: str, error: str) -> None:
+    response = staff_client.post(ADD, form(file_path=path))
+    assert response.status_code == 200
+    assert error in response.text
+    assert not DataSource.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("mapping", "error"),
+    [
+        ("{not json", "Enter a valid JSON."),
+        ("[1, 2]", "The column mapping must be a JSON object"),
+        ('{"Nope": "city"}', "The column mapping names &quot;Nope&quot;"),
+        ('{"city": "planet"}', "which is not a shipment field"),
+    ],
+)
+def test_bad_mappings_are_form_errors(
+    staff_client: Client,
+    write_source: Callable[[str, bytes], Path],
+    mapping: str,
+    error: str,
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(2)))
+    response = staff_client.post(ADD, form(file_path="orders.csv", column_mapping=mapping))
+    assert response.status_code == 200
+    assert error in response.text
+    assert not DataSource.objects.exists()
+
+
+def test_a_header_nobody_recognises_is_mapped_by_hand(
+    staff_client: Client, write_source: Callable[[str, bytes], Path]
+) -> None:
+    rows = order_rows(2)
+    rows[0] = ["Deliver To" if name == "recipient" else name for name in rows[0]]
+    write_source("orders.csv", csv_bytes(rows))
+    unmapped = staff_client.post(ADD, form(file_path="orders.csv"))
+    assert "has no column for: recipient name" in unmapped.text
+    mapped = staff_client.post(
+        ADD, form(file_path="orders.csv", column_mapping='{"Deliver To": "recipient_name"}')
+    )
+    source = DataSource.objects.get()
+    page = staff_client.get(mapped["Location"]).text
+    assert 'data-column="Deliver To" data-field="recipient_name"' in page
+    assert "Mapped" in page
+    assert source.column_mapping == {"Deliver To": "recipient_name"}
+
+
+def test_the_page_shows_sample_rows_mapping_and_validation_summary(
+    staff_client: Client, write_source: Callable[[str, bytes], Path]
+) -> None:
+    rows = [[*order_rows(0)[0], "tracking_number"]]
+    rows += [[*cells, ""] for cells in order_rows(14)[1:]]
+    rows[3][2] = ""  # row 3 has no address
+    rows[5][-1] = "1Z999AA10123456784"  # row 5 already shipped
+    write_source("orders.csv", csv_bytes(rows))
+    source = DataSource.objects.create(
+        name="Orders", kind="csv", file_path="orders.csv", key_column="order_id"
+    )
+    page = staff_client.get(change_url(source)).text
+    assert 'data-testid="summary-rows">14<' in page
+    assert 'data-testid="summary-valid">13<' in page
+    assert 'data-testid="summary-invalid" class="error-text">1<' in page
+    assert 'data-testid="summary-already-shipped">1<' in page
+    assert page.count('data-testid="sample-row"') == 10
+    assert "Column &quot;address1&quot; is empty" in page
+    assert 'data-column="zip" data-field="postal_code"' in page
+    assert 'data-testid="mapping-writeback" data-column="tracking_number"' in page
+
+
+def test_an_unreadable_source_says_why_on_its_page(staff_client: Client) -> None:
+    source = DataSource.objects.create(name="Gone", kind="csv", file_path="gone.csv")
+    page = staff_client.get(change_url(source)).text
+    assert 'data-testid="source-problem"' in page
+    assert "gone.csv" in page
+
+
+def test_a_database_source_needs_an_existing_table(
+    staff_client: Client, orders_table: Callable[..., DataSource]
+) -> None:
+    orders_table(2)
+    missing = staff_client.post(ADD, form(kind="database", table_name="no_such_table"))
+    assert missing.status_code == 200
+    assert not DataSource.objects.exists()
+    staff_client.post(ADD, form(kind="database", table_name="shop_orders"))
+    assert DataSource.objects.get().table_name == "shop_orders"
+
+
+def test_create_job_opens_the_job_form_with_the_source(
+    staff_client: Client, write_source: Callable[[str, bytes], Path]
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(2)))
+    source = DataSource.objects.create(name="Orders", kind="csv", file_path="orders.csv")
+    create = f"{reverse('admin:jobs_job_add')}?data_source={source.pk}"
+    assert f'href="{create}" data-testid="create-job"' in staff_client.get(change_url(source)).text
+    response = staff_client.post(
+        reverse("admin:datasources_datasource_changelist"),
+        {"action": "create_job", "_selected_action": [str(source.pk)], "index": "0"},
+    )
+    assert response["Location"] == create
+
+
+def test_data_source_pages_refuse_anonymous(client: Client) -> None:
+    source = DataSource.objects.create(name="Orders", kind="csv", file_path="orders.csv")
+    for url in (ADD, change_url(source)):
+        assert client.get(url)["Location"].startswith(reverse("admin:login"))

@@ -1,0 +1,34 @@
+"""Read admin pages as a person (or a browser test) would: by their data-testid attributes."""
+
+from __future__ import annotations
+
+import re
+
+
+def text_of(html: str, testid: str) -> str:
+    """Return the text directly inside the first element with ``data-testid=testid``."""
+    match = re.search(rf'data-testid="{re.escape(testid)}"[^>]*>([^<]*)<', html)
+    assert match, f"no element with data-testid={testid}"
+    return match.group(1).strip()
+
+
+def table_of(html: str, testid: str) -> str:
+    """Return the HTML of the table with ``data-testid=testid``."""
+    start = html.index(f'data-testid="{testid}"')
+    return html[start : html.index("</table>", start)]
+
+
+def count_of(html: str, testid: str) -> int:
+    """Return how many elements carry ``data-testid=testid``."""
+    return html.count(f'data-testid="{testid}"')
+
+
+def hidden_fields(html: str, form_testid: str = "confirmation-page") -> dict[str, list[str]]:
+    """Return the hidden inputs of the page's confirmation form, as the browser would post them."""
+    start = html.index(f'data-testid="{form_testid}"')
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(
+        r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html[start:]
+    ):
+        fields.setdefault(name, []).append(value)
+    return fields

@@ -1,0 +1,211 @@
+"""Job actions from the job page and the job list: permission-checked, confirmed, audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from pytest_django import DjangoCaptureOnCommitCallbacks
+
+from datasources.models import DataSource
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.services.creation import session_hash
+from jobs.session_mode import SESSION_KEY
+from jobs.states import JobStatus, RowStatus
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.admin.conftest import job_url, job_with_rows, list_action, messages_of, page_action
+from tests.jobs.admin.html import count_of, hidden_fields
+from tests.jobs.conftest import previewed_job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_preview_from_the_job_page_queues_the_preview_and_audits_the_user(
+    operator_client: Client,
+    operator: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    job = job_with_rows(5)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = page_action(operator_client, job, "preview_jobs")
+    assert response.status_code == 302
+    assert response["Location"] == job_url(job)
+    assert len(queued) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.PREVIEWING
+    entry = AuditEntry.objects.get(job=job, action="preview_started")
+    assert entry.actor == operator
+    page = operator_client.get(job_url(job))
+    assert any(text.startswith(f"{job}: preview started.") for text in messages_of(page))
+
+
+def test_approve_from_the_job_page_ships_the_previewed_job(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver_user: User,
+    approver_client: Client,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    job = previewed_job(orders_csv(3), approver_user)
+    page = approver_client.get(job_url(job)).text
+    assert count_of(page, "action-approve") == 1
+    assert count_of(page, "action-approve-auto") == 1
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = page_action(approver_client, job, "approve_jobs")
+    assert response.status_code == 302
+    assert len(queued) == 1  # the execution task
+    job.refresh_from_db()
+    assert (job.status, job.approved_by) == (JobStatus.APPROVED, approver_user)
+    assert AuditEntry.objects.get(job=job, action="job_approved").actor == approver_user
+    assert approver_client.session.get(SESSION_KEY, "confirm") == "confirm"
+
+
+def test_approve_from_the_list_asks_first_with_the_cost(
+    approver_client: Client, approver_user: User
+) -> None:
+    job = job_with_rows(4, status=JobStatus.PREVIEWED, estimated_cost_cents=4321)
+    page = list_action(approver_client, "approve_jobs", [job])
+    assert page.status_code == 200
+    assert count_of(page.text, "confirmation-page") == 1
+    assert "$43.21" in page.text
+    assert 'name="post" value="yes"' in page.text
+    job.refresh_from_db()
+    assert job.status == JobStatus.PREVIEWED
+
+    # "Yes" posts the page's own form back to the list (without the list's "index" field).
+    answer = hidden_fields(page.text)
+    assert answer["action"] == ["approve_jobs"]
+    assert "index" not in answer
+    approver_client.post(reverse("admin:jobs_job_changelist"), answer)
+    job.refresh_from_db()
+    assert job.status == JobStatus.APPROVED
+
+
+def test_approve_and_switch_to_auto_switches_the_session_first(
+    approver_client: Client, approver_user: User
+) -> None:
+    job = job_with_rows(2, status=JobStatus.PREVIEWED)
+    response = page_action(approver_client, job, "approve_jobs_switch_to_auto")
+    assert response.status_code == 302
+    assert approver_client.session[SESSION_KEY] == "auto"
+    job.refresh_from_db()
+    assert job.status == JobStatus.APPROVED
+    approved = AuditEntry.objects.get(job=job, action="job_approved")
+    assert approved.data["switch_to_auto"] is True
+    assert AuditEntry.objects.filter(action="mode_switched", actor=approver_user).exists()
+
+
+def test_approve_and_switch_is_refused_while_the_session_runs_a_batch(
+    approver_client: Client,
+) -> None:
+    approver_client.get(reverse("admin:index"))
+    key = approver_client.session.session_key
+    busy = job_with_rows(1, status=JobStatus.RUNNING, session_hash=session_hash(key))
+    job = job_with_rows(2, status=JobStatus.PREVIEWED)
+    response = page_action(approver_client, job, "approve_jobs_switch_to_auto")
+    shown = messages_of(approver_client.get(response["Location"]))
+    assert any(f"while {busy} (started in this session) is running" in text for text in shown)
+    job.refresh_from_db()
+    assert job.status == JobStatus.PREVIEWED
+    assert approver_client.session.get(SESSION_KEY, "confirm") == "confirm"
+
+
+def test_people_without_the_approve_permission_cannot_approve(
+    operator_client: Client,
+) -> None:
+    job = job_with_rows(2, status=JobStatus.PREVIEWED)
+    page = operator_client.get(job_url(job)).text
+    assert 'data-testid="action-approve"\n  disabled' in page
+    assert count_of(page, "approve-permission-note") == 1
+
+    for send in (
+        lambda: page_action(operator_client, job, "approve_jobs"),
+        lambda: list_action(operator_client, "approve_jobs", [job], post="yes"),
+        lambda: page_action(operator_client, job, "approve_jobs_switch_to_auto"),
+    ):
+        response = send()
+        assert response.status_code == 302
+        shown = messages_of(operator_client.get(response["Location"]))
+        assert any("ask an administrator for the “approve job” permission" in t for t in shown)
+    job.refresh_from_db()
+    assert job.status == JobStatus.PREVIEWED
+    assert operator_client.session.get(SESSION_KEY, "confirm") == "confirm"
+
+
+def test_a_refused_action_shows_the_services_sentence(approver_client: Client) -> None:
+    job = job_with_rows(2, status=JobStatus.DRAFT)
+    response = page_action(approver_client, job, "approve_jobs")
+    page = approver_client.get(response["Location"])
+    assert f"{job} has not been previewed: preview it before approving." in messages_of(page)
+
+
+def test_cancel_asks_first_and_keeps_shipped_rows(operator_client: Client, operator: User) -> None:
+    job = job_with_rows(5, status=JobStatus.RUNNING, shipped_count=2)
+    JobRow.objects.filter(job=job, row_number__lte=2).update(
+        status=RowStatus.SHIPPED, tracking_number="1Z999AA10123456784"
+    )
+    page = page_action(operator_client, job, "cancel_jobs")
+    assert page.status_code == 200
+    assert (
+        "3 rows that have not shipped will be cancelled; 2 rows that shipped are kept." in page.text
+    )
+    assert 'name="CHANGE_FORM-action" value="cancel_jobs"' in page.text
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING
+
+    answer = hidden_fields(page.text)
+    assert answer["CHANGE_FORM-action"] == ["cancel_jobs"]
+    response = operator_client.post(job_url(job), answer)
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    statuses = set(JobRow.objects.filter(job=job).values_list("status", flat=True))
+    assert statuses == {RowStatus.SHIPPED, RowStatus.CANCELLED}
+    assert AuditEntry.objects.get(job=job, action="job_cancelled").actor == operator
+
+
+def test_list_actions_report_each_job(operator_client: Client) -> None:
+    draft = job_with_rows(2)
+    done = job_with_rows(2, status=JobStatus.COMPLETED)
+    response = list_action(operator_client, "cancel_jobs", [draft, done], post="yes")
+    shown = messages_of(operator_client.get(response["Location"]))
+    assert f"{draft} cancelled; none of its rows had shipped." in shown
+    assert f"{done} is already completed." in shown
+
+
+def test_exclude_rows_with_errors_makes_the_job_approvable(
+    approver_client: Client,
+) -> None:
+    job = job_with_rows(4, status=JobStatus.PREVIEWED, invalid_count=1)
+    JobRow.objects.filter(job=job, row_number=2).update(
+        is_valid=False, errors=[{"column": "zip", "field": "postal_code", "message": "Bad zip."}]
+    )
+    page = approver_client.get(job_url(job)).text
+    assert count_of(page, "action-exclude-invalid") == 1
+    assert count_of(page, "preview-rows-with-errors") == 1
+    page_action(approver_client, job, "exclude_invalid_rows")
+    assert JobRow.objects.get(job=job, row_number=2).status == RowStatus.SKIPPED
+    page_action(approver_client, job, "approve_jobs")
+    job.refresh_from_db()
+    assert job.status == JobStatus.APPROVED
+
+
+def test_actions_need_the_job_page_to_name_the_job(approver_client: Client) -> None:
+    job = job_with_rows(2, status=JobStatus.PREVIEWED)
+    other = job_with_rows(2, status=JobStatus.PREVIEWED)
+    response = approver_client.post(
+        job_url(job), {"CHANGE_FORM-action": "approve_jobs", "_selected_action": str(other.pk)}
+    )
+    assert response.status_code == 400
+    assert Job.objects.get(pk=other.pk).status == JobStatus.PREVIEWED
+
+
+def test_a_plain_post_to_the_job_page_changes_nothing(approver_client: Client) -> None:
+    job = job_with_rows(2, status=JobStatus.PREVIEWED)
+    response = approver_client.post(job_url(job), {"status": "completed", "_save": "Save"})
+    assert response.status_code == 403
+    assert Job.objects.get(pk=job.pk).status == JobStatus.PREVIEWED

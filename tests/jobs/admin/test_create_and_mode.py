@@ -1,0 +1,163 @@
+"""Creating a job in the session's mode, and the mode switch on every admin page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from pytest_django import DjangoCaptureOnCommitCallbacks
+
+from datasources.models import DataSource
+from jobs.models import AuditEntry, Job
+from jobs.services.creation import session_hash
+from jobs.session_mode import SESSION_KEY
+from jobs.states import JobMode, JobStatus
+from tests.fixtures.sources import csv_bytes, order_rows
+from tests.jobs.admin.conftest import job_url, job_with_rows, messages_of
+from tests.jobs.admin.html import count_of, text_of
+
+pytestmark = pytest.mark.django_db
+CREATE = reverse("admin:jobs_job_add")
+MODE = reverse("admin:jobs_job_mode")
+
+
+def create(client: Client, source: DataSource, **fields: object) -> Any:
+    return client.post(CREATE, {"data_source": source.pk, "match": "equals", **fields})
+
+
+def test_confirm_mode_creates_a_draft_with_the_session_recorded(
+    orders_csv: Callable[..., DataSource], approver_client: Client, approver_user: User
+) -> None:
+    source = orders_csv(4)
+    page = approver_client.get(CREATE + f"?data_source={source.pk}").text
+    assert "in <strong>confirm</strong> mode" in page
+    assert f'<option value="{source.pk}" selected>' in page
+
+    response = create(approver_client, source)
+    job = Job.objects.get()
+    assert response["Location"] == job_url(job)
+    assert (job.status, job.mode, job.row_count) == (JobStatus.DRAFT, JobMode.CONFIRM, 4)
+    assert job.created_by == approver_user
+    assert job.session_hash == session_hash(approver_client.session.session_key)
+    shown = messages_of(approver_client.get(job_url(job)))
+    assert f"{job} created: 4 rows, 0 with errors, 0 already shipped and left out." in shown
+
+
+def test_auto_mode_approves_the_new_job_at_once(
+    orders_csv: Callable[..., DataSource],
+    approver_client: Client,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    approver_client.post(MODE, {"mode": "auto"})
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        create(approver_client, orders_csv(3))
+    job = Job.objects.get()
+    assert (job.status, job.mode) == (JobStatus.APPROVED, JobMode.AUTO)
+    assert len(queued) == 1
+    # The session now runs a batch: its mode is locked.
+    response = approver_client.post(MODE, {"mode": "confirm", "next": job_url(job)})
+    assert response["Location"] == job_url(job)
+    shown = messages_of(approver_client.get(job_url(job)))
+    assert any("The mode cannot change while" in text for text in shown)
+    assert approver_client.session[SESSION_KEY] == "auto"
+
+
+def test_auto_mode_leaves_a_job_with_invalid_rows_for_a_person(
+    write_source: Callable[[str, bytes], object],
+    approver_client: Client,
+) -> None:
+    rows = order_rows(3)
+    rows[2][2] = ""  # row 2 has no address
+    write_source("orders.csv", csv_bytes(rows))
+    source = DataSource.objects.create(
+        name="Bad", kind="csv", file_path="orders.csv", key_column="order_id"
+    )
+    approver_client.post(MODE, {"mode": "auto"})
+    create(approver_client, source)
+    job = Job.objects.get()
+    assert job.status == JobStatus.DRAFT
+    shown = messages_of(approver_client.get(job_url(job)))
+    assert any("was not approved: 1 row with errors" in text for text in shown)
+
+
+def test_auto_mode_without_the_approve_permission_says_so(
+    orders_csv: Callable[..., DataSource], operator_client: Client
+) -> None:
+    operator_client.post(MODE, {"mode": "auto"})
+    create(operator_client, orders_csv(2))
+    job = Job.objects.get()
+    assert job.status == JobStatus.DRAFT
+    shown = messages_of(operator_client.get(job_url(job)))
+    assert any("approve job" in text for text in shown)
+
+
+def test_a_filter_takes_only_the_matching_rows(
+    orders_csv: Callable[..., DataSource], approver_client: Client
+) -> None:
+    create(approver_client, orders_csv(9), first_row="3", last_row="5")
+    assert Job.objects.get().row_count == 3
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"column": "city"}, "A column filter needs both a column and a value."),
+        ({"first_row": "5", "last_row": "2"}, "The row range 5-2 is empty: 5 &gt; 2."),
+        ({"first_row": "abc"}, "Enter a whole number."),
+        ({"column": "city", "value": "Nowhere"}, "No rows to ship in"),
+    ],
+)
+def test_bad_input_is_a_form_error(
+    orders_csv: Callable[..., DataSource],
+    approver_client: Client,
+    fields: dict[str, str],
+    error: str,
+) -> None:
+    response = create(approver_client, orders_csv(3), **fields)
+    assert response.status_code == 200
+    assert error in response.text
+    assert not Job.objects.exists()
+
+
+def test_an_unreadable_source_is_a_form_error(approver_client: Client) -> None:
+    source = DataSource.objects.create(name="Gone", kind="csv", file_path="gone.csv")
+    response = create(approver_client, source)
+    assert response.status_code == 200
+    assert count_of(response.text, "form-errors") == 1
+    assert "gone.csv" in response.text
+
+
+@pytest.mark.parametrize(
+    "page", ["admin:index", "admin:jobs_job_changelist", "admin:datasources_datasource_add"]
+)
+def test_every_admin_page_shows_the_mode_switch(approver_client: Client, page: str) -> None:
+    html = approver_client.get(reverse(page)).text
+    assert count_of(html, "mode-switch") == 1
+    assert text_of(html, "mode-current") == "Confirm"
+    assert text_of(html, "mode-switch-button") == "Switch to auto"
+
+
+def test_switching_the_mode_is_audited_and_shown(
+    approver_client: Client, approver_user: User
+) -> None:
+    job = job_with_rows(1)
+    response = approver_client.post(MODE, {"mode": "auto", "next": job_url(job)})
+    assert response["Location"] == job_url(job)
+    page = approver_client.get(job_url(job))
+    assert text_of(page.text, "mode-current") == "Auto"
+    assert text_of(page.text, "mode-switch-button") == "Switch to confirm"
+    assert any(text.startswith("Auto mode:") for text in messages_of(page))
+    entry = AuditEntry.objects.get(action="mode_switched")
+    assert (entry.actor, entry.data) == (approver_user, {"mode": "auto"})
+
+
+def test_mode_switch_refuses_bad_modes_and_foreign_next_urls(approver_client: Client) -> None:
+    response = approver_client.post(MODE, {"mode": "turbo", "next": "https://evil.example/"})
+    assert response["Location"] == reverse("admin:index")
+    shown = messages_of(approver_client.get(reverse("admin:index")))
+    assert "The mode must be confirm or auto, not 'turbo'." in shown
+    assert SESSION_KEY not in approver_client.session

@@ -1,0 +1,179 @@
+"""The job page: the preview table, live progress, rows, audit trail, and constant query counts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Sum
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pytest_django import DjangoAssertNumQueries
+
+from datasources.models import DataSource
+from jobs.models import JobRow
+from jobs.states import JobStatus, RowStatus
+from shipops.money import format_cents
+from tests.factories import AuditEntryFactory
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.admin.conftest import job_url, job_with_rows
+from tests.jobs.admin.html import count_of, table_of, text_of
+from tests.jobs.conftest import previewed_job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_preview_table_shows_twenty_rows_then_the_rest_and_the_totals(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver_user: User,
+    approver_client: Client,
+) -> None:
+    job = previewed_job(orders_csv(23), approver_user)
+    page = approver_client.get(job_url(job)).text
+
+    assert count_of(page, "preview-row") == 20
+    assert "Customer 20" in page
+    assert "Customer 21" not in table_of(page, "preview-table")
+    assert text_of(page, "preview-more") == "... and 3 more"
+    assert text_of(page, "preview-total-rows") == "23"
+    total = JobRow.objects.filter(job=job).aggregate(total=Sum("estimated_cost_cents"))["total"]
+    assert total > 0
+    assert text_of(page, "preview-total-cost") == format_cents(total)
+    assert text_of(page, "preview-rows-with-warnings") == str(job.warning_count)
+    headers = re.findall(r"<th scope=\"col\"[^>]*>([^<]*)</th>", table_of(page, "preview-table"))
+    assert headers == ["#", "Recipient", "City, State", "Service", "Est. Cost", "Warnings"]
+    assert "Atlanta, GA" in page
+    assert "UPS Ground" in page
+
+
+def test_warnings_are_a_count_that_expands_to_their_messages(approver_client: Client) -> None:
+    job = job_with_rows(8, status=JobStatus.PREVIEWED)
+    table = table_of(approver_client.get(job_url(job)).text, "preview-table")
+    assert table.count('data-testid="warning-count">1<') == 2  # rows 4 and 8
+    assert "<details" in table
+    assert "Residential address." in table
+
+
+def test_a_draft_job_says_it_is_not_rated_yet(approver_client: Client) -> None:
+    job = job_with_rows(3, status=JobStatus.DRAFT)
+    page = approver_client.get(job_url(job)).text
+    assert "Not rated yet" in page
+    assert 'data-testid="action-preview"' in page
+    assert 'data-testid="action-approve"' not in page
+
+
+@pytest.mark.parametrize("status", [JobStatus.PREVIEWING, JobStatus.RUNNING, JobStatus.APPROVED])
+def test_live_jobs_poll_their_progress_json(approver_client: Client, status: str) -> None:
+    job = job_with_rows(10, status=status, previewed_count=4, shipped_count=0)
+    page = approver_client.get(job_url(job)).text
+    progress_url = reverse("admin:jobs_job_progress", args=[job.pk])
+    assert f'data-progress-url="{progress_url}"' in page
+    assert "jobs/progress.js" in page
+    assert 'data-testid="job-progress"' in page
+
+
+def test_finished_jobs_do_not_poll(approver_client: Client) -> None:
+    job = job_with_rows(4, status=JobStatus.COMPLETED, shipped_count=4)
+    page = approver_client.get(job_url(job)).text
+    assert "data-progress-url" not in page
+    assert 'aria-valuenow="100"' in page
+    assert text_of(page, "job-progress-text") == "4 of 4 rows shipped"
+
+
+def test_progress_json_reports_the_counters(approver_client: Client) -> None:
+    job = job_with_rows(10, status=JobStatus.RUNNING, shipped_count=3, failed_count=1)
+    response = approver_client.get(reverse("admin:jobs_job_progress", args=[job.pk]))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert response.json() == {
+        "job": job.pk,
+        "status": "running",
+        "status_label": "Running",
+        "done": 4,
+        "total": 10,
+        "percent": 40,
+        "shipped": 3,
+        "failed": 1,
+        "text": "3 of 10 rows shipped, 1 failed",
+        "live": True,
+    }
+
+
+def test_progress_json_of_an_unknown_job_is_a_json_404(approver_client: Client) -> None:
+    response = approver_client.get(reverse("admin:jobs_job_progress", args=[999999]))
+    assert response.status_code == 404
+    assert response.json()["message"] == "There is no job 999999."
+
+
+def test_an_unknown_job_id_redirects_with_a_message(approver_client: Client) -> None:
+    response = approver_client.get(reverse("admin:jobs_job_change", args=[999999]), follow=True)
+    assert response.status_code == 200
+    assert "doesn\N{RIGHT SINGLE QUOTATION MARK}t exist" in response.text
+
+
+def test_rows_are_paginated_and_filtered_by_status(approver_client: Client) -> None:
+    job = job_with_rows(60, status=JobStatus.RUNNING)
+    JobRow.objects.filter(job=job, row_number__lte=5).update(
+        status=RowStatus.SHIPPED, tracking_number="1Z999AA10123456784"
+    )
+    page = approver_client.get(job_url(job)).text
+    rows = table_of(page, "rows-table")
+    assert rows.count('data-testid="job-row"') == 25
+    assert 'data-testid="rows-next"' in page
+    assert "All (60)" in page
+    assert "Shipped (5)" in page
+    assert "Pending (55)" in page
+
+    second = approver_client.get(job_url(job) + "?rows_page=3").text
+    assert table_of(second, "rows-table").count('data-testid="job-row"') == 10
+
+    shipped = approver_client.get(job_url(job) + "?rows_status=shipped").text
+    table = table_of(shipped, "rows-table")
+    assert table.count('data-testid="job-row"') == 5
+    assert table.count('data-testid="tracking-number"') == 5
+    changelist = reverse("admin:jobs_jobrow_changelist")
+    assert f"{changelist}?job__id__exact={job.pk}&amp;status__exact=shipped" in shipped
+
+    for bad in ["?rows_page=abc", "?rows_page=999", "?rows_status=nonsense"]:
+        assert approver_client.get(job_url(job) + bad).status_code == 200
+
+
+def test_audit_trail_shows_the_latest_entries_and_links_to_all(approver_client: Client) -> None:
+    job = job_with_rows(2)
+    for number in range(15):
+        AuditEntryFactory.create(job=job, action="note", message=f"Entry {number}.")
+    page = approver_client.get(job_url(job)).text
+    assert page.count('data-testid="audit-entry"') == 10
+    assert "Entry 14." in page
+    assert "Entry 4." not in page
+    assert f"?job__id__exact={job.pk}" in page
+    all_entries = approver_client.get(
+        reverse("admin:jobs_auditentry_changelist") + f"?job__id__exact={job.pk}"
+    )
+    assert all_entries.status_code == 200
+    assert "Entry 4." in all_entries.text
+
+
+@pytest.mark.parametrize("status", [JobStatus.PREVIEWED, JobStatus.RUNNING, JobStatus.INTERRUPTED])
+def test_job_page_queries_do_not_grow_with_rows(
+    approver_client: Client, django_assert_num_queries: DjangoAssertNumQueries, status: str
+) -> None:
+    small = job_with_rows(10, status=status, last_error_message="UPS did not answer.")
+    large = job_with_rows(1000, status=status, last_error_message="UPS did not answer.")
+    for job in (small, large):
+        JobRow.objects.filter(job=job, row_number__in=[1, 2]).update(
+            status=RowStatus.SHIPPED, tracking_number="1Z999AA10123456784", label="labels/x.gif"
+        )
+        JobRow.objects.filter(job=job, row_number=3).update(status=RowStatus.UNKNOWN)
+        AuditEntryFactory.create(job=job)
+    approver_client.get(job_url(small))  # warm the session and permission caches
+
+    with CaptureQueriesContext(connection) as small_queries:
+        assert approver_client.get(job_url(small)).status_code == 200
+    with django_assert_num_queries(len(small_queries)):
+        assert approver_client.get(job_url(large)).status_code == 200

@@ -1,0 +1,186 @@
+"""An interrupted job's page: the recovery banner, resume, restart with its warning, decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from pytest_django import DjangoCaptureOnCommitCallbacks
+
+from datasources.models import DataSource
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.states import JobStatus, RowStatus
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.admin.conftest import job_url, messages_of, page_action
+from tests.jobs.admin.html import count_of, hidden_fields, text_of
+from tests.jobs.conftest import previewed_job, ship_all
+from tests.jobs.test_engine_recovery import crash_then_lapse, crash_when
+from ups.client import UpsClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def interrupted(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver_user: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Job:
+    """A job of 5 rows whose worker died after UPS shipped row 3: rows 1-2 shipped, 3 unknown."""
+    job = previewed_job(orders_csv(5), approver_user)
+    with monkeypatch.context() as patch:
+        patch.setattr(UpsClient, "ship", crash_when(3, before=False))
+        return crash_then_lapse(job, approver_user)
+
+
+def test_banner_explains_where_the_job_stopped_and_offers_three_choices(
+    interrupted: Job, approver_client: Client
+) -> None:
+    page = approver_client.get(job_url(interrupted)).text
+    assert count_of(page, "recovery-banner") == 1
+    headline = text_of(page, "recovery-headline")
+    assert headline.startswith(f"{interrupted} was interrupted at row 3/5.")
+    assert "Last: row 2 (Customer 2, tracking 1Z" in headline
+    assert headline.endswith("3 remaining.")
+    assert "unknown outcome" in text_of(page, "recovery-last-error")
+    for choice in ("action-resume", "action-restart", "action-cancel"):
+        assert count_of(page, choice) == 1
+    assert count_of(page, "unknown-row") == 1
+
+
+def test_resume_finds_the_lost_shipment_and_continues(
+    interrupted: Job,
+    approver_client: Client,
+    approver_user: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = page_action(approver_client, interrupted, "resume_jobs")
+    assert response.status_code == 302
+    assert len(queued) == 1
+    interrupted.refresh_from_db()
+    assert interrupted.status == JobStatus.RUNNING
+    assert JobRow.objects.get(job=interrupted, row_number=3).status == RowStatus.SHIPPED
+    assert AuditEntry.objects.get(job=interrupted, action="job_resumed").actor == approver_user
+
+
+def test_an_unknown_row_ups_never_saw_waits_for_a_person(
+    interrupted: Job, approver_client: Client, ups_sandbox: SandboxController
+) -> None:
+    ups_sandbox.reset()  # UPS forgets the shipment of row 3: resume cannot settle it alone
+    response = page_action(approver_client, interrupted, "resume_jobs")
+    page = approver_client.get(response["Location"])
+    assert any("UPS has no shipment for row(s) 3" in text for text in messages_of(page))
+    assert count_of(page.text, "mark-shipped") == 1
+
+    row = JobRow.objects.get(job=interrupted, row_number=3)
+    decide = reverse("admin:jobs_job_unknown_row", args=[interrupted.pk, row.pk])
+    refused = approver_client.post(decide, {"decision": "shipped", "tracking_number": ""})
+    shown = messages_of(approver_client.get(refused["Location"]))
+    assert "Row 3: Enter the tracking number UPS gave this parcel." in shown
+    approver_client.post(decide, {"decision": "shipped", "tracking_number": "1z999aa10123456784"})
+    row.refresh_from_db()
+    assert (row.status, row.tracking_number) == (RowStatus.SHIPPED, "1Z999AA10123456784")
+
+
+def test_mark_not_shipped_puts_the_row_back_in_line(
+    interrupted: Job, approver_client: Client
+) -> None:
+    row = JobRow.objects.get(job=interrupted, row_number=3)
+    decide = reverse("admin:jobs_job_unknown_row", args=[interrupted.pk, row.pk])
+    approver_client.post(decide, {"decision": "not_shipped", "tracking_number": "ignored"})
+    row.refresh_from_db()
+    assert row.status == RowStatus.PENDING
+    again = approver_client.post(decide, {"decision": "not_shipped"})
+    shown = messages_of(approver_client.get(again["Location"]))
+    assert any(text.startswith("Row 3: ") and "pending" in text for text in shown)
+
+
+def test_restart_warns_about_duplicates_and_needs_a_choice(
+    interrupted: Job, approver_client: Client, ups_sandbox: SandboxController
+) -> None:
+    page = page_action(approver_client, interrupted, "restart_job")
+    assert page.status_code == 200
+    warning = text_of(page.text, "restart-warning")
+    assert "Rows 1-3 already have tracking numbers" not in warning  # row 3 is unknown, not shipped
+    assert warning == (
+        "Rows 1-2 already have tracking numbers (2 shipments). "
+        "Restarting will create duplicate shipments."
+    )
+    unchosen = approver_client.post(job_url(interrupted), hidden_fields(page.text))
+    assert unchosen.status_code == 200
+    assert "Choose what happens to the rows that already shipped." in unchosen.text
+    assert Job.objects.get(pk=interrupted.pk).status == JobStatus.INTERRUPTED
+
+    response = page_action(
+        approver_client, interrupted, "restart_job", post="yes", choice="duplicate"
+    )
+    new_job = Job.objects.exclude(pk=interrupted.pk).get()
+    assert response["Location"] == job_url(new_job)
+    assert Job.objects.get(pk=interrupted.pk).status == JobStatus.CANCELLED
+    assert new_job.status == JobStatus.APPROVED
+    assert new_job.row_count == 5
+
+
+def test_restart_can_void_the_shipped_rows_first(
+    interrupted: Job, approver_client: Client, ups_sandbox: SandboxController
+) -> None:
+    page_action(approver_client, interrupted, "restart_job", post="yes", choice="void")
+    voided = JobRow.objects.filter(job=interrupted, status=RowStatus.VOIDED)
+    assert voided.count() == 2
+    assert sum(1 for entry in ups_sandbox.ledger() if entry.get("voided")) == 2
+
+
+def test_restart_is_refused_without_the_approve_permission(
+    interrupted: Job, operator_client: Client
+) -> None:
+    page = operator_client.get(job_url(interrupted)).text
+    assert 'data-testid="action-restart"\n  disabled' in page
+    response = page_action(operator_client, interrupted, "restart_job", post="yes", choice="void")
+    assert response.status_code == 302
+    assert Job.objects.get(pk=interrupted.pk).status == JobStatus.INTERRUPTED
+    assert Job.objects.count() == 1
+
+
+def test_retry_write_back_completes_the_job(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver_user: User,
+    approver_client: Client,
+    failing_write_back: dict[str, bool],
+    source_root: Path,
+) -> None:
+    job = ship_all(previewed_job(orders_csv(3), approver_user), approver_user)
+    assert job.status == JobStatus.COMPLETED_WITH_WARNINGS
+    page = approver_client.get(job_url(job)).text
+    assert count_of(page, "action-retry-writeback") == 1
+    assert "Not written back: [Errno 28] No space left on device" in page
+
+    still = page_action(approver_client, job, "retry_writeback")
+    assert any(
+        "still could not be written" in t
+        for t in messages_of(approver_client.get(still["Location"]))
+    )
+    failing_write_back["fail"] = False
+    page_action(approver_client, job, "retry_writeback")
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED
+    assert "1Z" in (source_root / "orders.csv").read_text()
+
+
+def test_only_approvers_decide_unknown_rows(interrupted: Job, operator_client: Client) -> None:
+    page = operator_client.get(job_url(interrupted)).text
+    assert count_of(page, "mark-not-shipped") == 0
+    assert count_of(page, "decision-needs-approver") == 1
+    row = JobRow.objects.get(job=interrupted, row_number=3)
+    decide = reverse("admin:jobs_job_unknown_row", args=[interrupted.pk, row.pk])
+    response = operator_client.post(decide, {"decision": "not_shipped"})
+    shown = messages_of(operator_client.get(response["Location"]))
+    assert any("“approve job” permission" in text for text in shown)
+    row.refresh_from_db()
+    assert row.status == RowStatus.UNKNOWN

@@ -23,8 +23,6 @@ import json
 import os
 import random
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,73 +32,36 @@ from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-MANAGE = str(ROOT / "manage.py")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import configure as configure_bench
+from harness import (
+    csv_source,
+    free_port,
+    kill_group,
+    make_operator,
+    start,
+    wait_for,
+    write_orders_csv,
+)
+
 LEASE_SECONDS = 3  # longer than one UPS call (0.5 s connect + 2 s read), see configure
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def configure(folder: Path, sandbox_url: str, latency_ms: int) -> dict[str, str]:
     """Point this process (and the ones it starts) at a fresh data folder and sandbox."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": "shipops.settings",
-        "SHIPOPS_DATA_DIR": str(folder),
-        "SHIPOPS_LEASE_SECONDS": str(LEASE_SECONDS),
-        "SHIPOPS_HANDOVER_SECONDS": str(LEASE_SECONDS),
-        "SHIPOPS_WRITEBACK_FLUSH_SECONDS": "0.5",
-        "SHIPOPS_EXECUTOR_SLICE_SECONDS": "10",
-        "SHIPOPS_WORKERS": "1",
-        "SHIPOPS_CLUSTER_NAME": f"drill{os.getpid()}",
-        "SHIPOPS_LOG_LEVEL": "WARNING",
-        "UPS_ENV": "sandbox",
-        "UPS_SANDBOX_URL": sandbox_url,
-        "UPS_SANDBOX_LATENCY_MS": str(latency_ms),
-        "UPS_CONNECT_TIMEOUT": "0.5",
-        "UPS_READ_TIMEOUT": "2",
-    }
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(name, None)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    return {**os.environ}
-
-
-def start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start a manage.py command in its own process group, its output going to ``log``."""
-    with log.open("ab") as output:
-        return subprocess.Popen(  # noqa: S603
-            [sys.executable, MANAGE, *argv],
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-    """Send ``sig`` to the process group; one that ignores SIGTERM for 10 s is killed."""
-    try:
-        os.killpg(process.pid, sig)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def wait_for(predicate: Any, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"crash drill: gave up waiting for {what}")
-        time.sleep(0.1)
+    return configure_bench(
+        folder,
+        sandbox_url,
+        latency_ms,
+        SHIPOPS_LEASE_SECONDS=str(LEASE_SECONDS),
+        SHIPOPS_HANDOVER_SECONDS=str(LEASE_SECONDS),
+        SHIPOPS_WRITEBACK_FLUSH_SECONDS="0.5",
+        SHIPOPS_EXECUTOR_SLICE_SECONDS="10",
+        SHIPOPS_WORKERS="1",
+        SHIPOPS_CLUSTER_NAME=f"drill{os.getpid()}",
+        UPS_CONNECT_TIMEOUT="0.5",
+        UPS_READ_TIMEOUT="2",
+    )
 
 
 class Drill:
@@ -147,35 +108,14 @@ class Drill:
             return False
 
     def _create_job(self) -> Any:
-        from django.contrib.auth.models import Permission, User
-
-        from datasources.models import DataSource
         from jobs.services.approval import job_approve
         from jobs.services.creation import job_create
 
-        sources = Path(self.env["SHIPOPS_DATA_DIR"]) / "sources"
-        sources.mkdir(parents=True, exist_ok=True)
-        with (sources / "drill.csv").open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["order_id", "recipient", "address1", "city", "state", "zip", "weight"])
-            for n in range(1, self.args.rows + 1):
-                writer.writerow(
-                    [
-                        f"D{n:05d}",
-                        f"Customer {n}",
-                        f"{n} Peachtree St",
-                        "Atlanta",
-                        "GA",
-                        "30303",
-                        "3",
-                    ]
-                )
-        self.operator = User.objects.create_user("drill", is_staff=True)
-        self.operator.user_permissions.add(Permission.objects.get(codename="approve_job"))
-        self.operator = User.objects.get(pk=self.operator.pk)
-        source = DataSource.objects.create(
-            name="drill", kind="csv", file_path="drill.csv", key_column="order_id"
+        write_orders_csv(
+            Path(self.env["SHIPOPS_DATA_DIR"]) / "sources" / "drill.csv", self.args.rows
         )
+        self.operator = make_operator("drill")
+        source = csv_source("drill", "drill.csv")
         job = job_create(source=source, actor=self.operator, mode="auto")
         job_approve(job=job, acting_user=self.operator)  # queued for the cluster
         return job

@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 EXECUTABLE = frozenset({JobStatus.APPROVED, JobStatus.RUNNING})
 RowCallback = Callable[[JobRow], None]
+ROW_PAGE = 100  # pending rows read per query
 
 
 def job_execute(
@@ -103,6 +104,8 @@ class Executor:
         self.ship_from = ship_from_for(job.data_source)
         self.deadline = time.monotonic() + slice_seconds
         self.on_row = on_row
+        self.upcoming: list[JobRow] = []  # the page being shipped, next row last
+        self.last_number = 0
 
     def run(self) -> None:
         if self.job.status == JobStatus.APPROVED:
@@ -132,11 +135,18 @@ class Executor:
             lease_renew(self.lease)
 
     def _next_row(self) -> JobRow | None:
-        return (
-            JobRow.objects.filter(job_id=self.job.pk, status=RowStatus.PENDING)
-            .order_by("row_number")
-            .first()
-        )
+        # Rows are read a page at a time, not one query per row; phase A's
+        # compare-and-set still checks that each one is pending when it starts.
+        if not self.upcoming:
+            page = JobRow.objects.filter(
+                job_id=self.job.pk, status=RowStatus.PENDING, row_number__gt=self.last_number
+            ).order_by("row_number")[:ROW_PAGE]
+            self.upcoming = list(page)[::-1]
+        if not self.upcoming:
+            return None
+        row = self.upcoming.pop()
+        self.last_number = row.row_number
+        return row
 
     def _ship_one(self, row: JobRow) -> bool:
         """Ship ``row``; return False when the batch must stop."""
@@ -219,7 +229,12 @@ class Executor:
         self, row: JobRow, result: ShipResult, shipped_at: datetime, label_problem: str
     ) -> None:
         with transaction.atomic():
-            lease_renew(self.lease)
+            # The fence check also adds the row to the job's counters: one UPDATE.
+            lease_renew(
+                self.lease,
+                shipped_count=F("shipped_count") + 1,
+                actual_cost_cents=F("actual_cost_cents") + result.total_cents,
+            )
             row_transition(
                 row=row,
                 to_status=RowStatus.SHIPPED,
@@ -228,10 +243,6 @@ class Executor:
                 message=f"Shipped: tracking number {result.tracking_number}.{label_problem}",
                 changes=shipped_changes(result, shipped_at, row.label.name),
                 data={"tracking_number": result.tracking_number, "cost_cents": result.total_cents},
-            )
-            Job.objects.filter(pk=self.job.pk).update(
-                shipped_count=F("shipped_count") + 1,
-                actual_cost_cents=F("actual_cost_cents") + result.total_cents,
             )
             update = WriteBack(
                 key=row.source_key, tracking_number=result.tracking_number, shipped_at=shipped_at

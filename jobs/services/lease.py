@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -93,17 +94,18 @@ def lease_claim(
     return job, Lease(job_id=job.pk, token=job.fencing_token, owner=actor.label)
 
 
-def lease_renew(lease: Lease) -> None:
+def lease_renew(lease: Lease, **changes: Any) -> None:
     """Check the fence and extend the lease; raise LeaseLost if another worker took the job.
 
     Call it inside every executor transaction: the UPDATE also locks the job
-    row until that transaction ends.
+    row until that transaction ends. ``changes`` are more job fields (counters)
+    set by the same UPDATE, so only while the fence holds.
     """
     updated = Job.objects.filter(
         pk=lease.job_id,
         fencing_token=lease.token,
         status__in=[JobStatus.RUNNING, JobStatus.PREVIEWING],
-    ).update(lease_expires_at=lease_expiry())
+    ).update(lease_expires_at=lease_expiry(), **changes)
     if updated != 1:
         raise LeaseLost(lease.job_id)
 

@@ -100,12 +100,20 @@ def _preview_rows(job: Job, lease: Lease) -> None:
         ThreadPoolExecutor(concurrency, thread_name_prefix="rate") as rate_pool,
         ThreadPoolExecutor(concurrency, thread_name_prefix="xav") as xav_pool,
     ):
+        # The next chunk's calls are queued before this chunk is saved, so the
+        # pools never stand idle while the database writes.
+        submitted: list[tuple[int, Future[Any], Future[AddressValidation] | None]] = []
         for chunk in _chunks(job):
-            pending = [(row.pk, shipment_request(row=row, ship_from=ship_from)) for row in chunk]
-            xav = {pk: _validate_later(xav_pool, client, req.ship_to) for pk, req in pending}
-            rated = {pk: rate_pool.submit(client.rate, req) for pk, req in pending}
-            results = [_row_preview(pk, rated[pk], xav[pk]) for pk, _ in pending]
-            _save_chunk(lease, results)
+            queued = []
+            for row in chunk:
+                request = shipment_request(row=row, ship_from=ship_from)
+                validated = _validate_later(xav_pool, client, request.ship_to)
+                queued.append((row.pk, rate_pool.submit(client.rate, request), validated))
+            if submitted:
+                _save_chunk(lease, [_row_preview(*calls) for calls in submitted])
+            submitted = queued
+        if submitted:
+            _save_chunk(lease, [_row_preview(*calls) for calls in submitted])
 
 
 def _chunks(job: Job) -> Iterator[list[JobRow]]:

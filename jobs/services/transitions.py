@@ -56,24 +56,36 @@ def row_transition(
     changes: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
 ) -> JobRow:
-    """Move ``row`` to ``to_status`` with any field ``changes``, audited, in one transaction."""
-    changes = changes or {}
+    """Move ``row`` to ``to_status`` with any field ``changes``, audited, in one transaction.
+
+    The move is a compare-and-set: one UPDATE that matches only while the row
+    still has the status it was checked against (the caller's copy, else the
+    one read again), so nobody else's change in between is overwritten.
+    """
+    changes = {**(changes or {}), "updated_at": timezone.now()}
     with transaction.atomic():
-        locked = JobRow.objects.select_for_update().get(pk=row.pk)
-        check_row_transition(row_label=str(locked), current=locked.status, target=to_status)
-        from_status = locked.status
-        locked.status = to_status
-        for field, value in changes.items():
-            setattr(locked, field, value)
-        locked.save(update_fields=["status", "updated_at", *changes])
+        from_status = row.status
+        while True:
+            check_row_transition(row_label=str(row), current=from_status, target=to_status)
+            moved = JobRow.objects.filter(pk=row.pk, status=from_status).update(
+                status=to_status, **changes
+            )
+            if moved:
+                break
+            current = JobRow.objects.filter(pk=row.pk).values_list("status", flat=True).first()
+            if current is None:
+                raise JobRow.DoesNotExist(f"{row} no longer exists.")
+            from_status = current
         audit_record(
             actor=actor,
             action=action,
             message=message,
-            row=locked,
+            row=row,
             data={"from": from_status, "to": to_status, **(data or {})},
         )
-    _refresh_from(row, locked, ["status", "updated_at", *changes])
+    row.status = to_status
+    for field, value in changes.items():
+        setattr(row, field, value)
     return row
 
 

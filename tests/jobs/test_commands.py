@@ -39,7 +39,16 @@ def test_create_preview_approve_in_the_foreground(
     monkeypatch.setenv("COLUMNS", "72")
     table = run("preview_job", str(job.pk), "--user", "dana")
     lines = table.splitlines()
-    assert lines[0].split() == ["#", "Recipient", "City,", "State", "Service", "Est.", "Cost", "Warnings"]
+    assert lines[0].split() == [
+        "#",
+        "Recipient",
+        "City,",
+        "State",
+        "Service",
+        "Est.",
+        "Cost",
+        "Warnings",
+    ]
     assert "... and 3 more" in table
     assert "Total rows: 23" in table
     assert all(len(line) <= 72 for line in lines[:23])
@@ -94,7 +103,9 @@ def test_recover_jobs_lists_resumes_and_settles(
     assert len(ups_sandbox.ledger()) == 4
 
 
-def test_commands_explain_what_is_wrong(orders_csv: Callable[..., DataSource], approver: User) -> None:
+def test_commands_explain_what_is_wrong(
+    orders_csv: Callable[..., DataSource], approver: User
+) -> None:
     with pytest.raises(CommandError, match="There is no job 999."):
         run("preview_job", "999", "--show-only")
     with pytest.raises(CommandError, match="There is no data source 'nope'"):

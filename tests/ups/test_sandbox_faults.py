@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -10,6 +11,7 @@ import requests
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.ups.conftest import RECIPIENT, shipment
 from ups.client import UpsClient
+from ups.sandbox import server
 from ups.sandbox.faults import Fault, FaultBook, faults_from_environ
 
 
@@ -36,6 +38,32 @@ def test_random_latency_stays_in_its_range(
     client.rate(shipment())
 
     assert 0.1 <= time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(("latency_ms", "work_ms"), [(300, 200), (100, 250)])
+def test_latency_counts_from_the_request_including_the_sandboxs_own_work(
+    client: UpsClient,
+    ups_sandbox: SandboxController,
+    monkeypatch: pytest.MonkeyPatch,
+    latency_ms: int,
+    work_ms: int,
+) -> None:
+    # UPS's latency includes its processing: the answer leaves max(L, work) after the request.
+    client.rate(shipment())
+    slow_work = server.handle
+
+    def handle(*args: Any) -> Any:
+        time.sleep(work_ms / 1000)
+        return slow_work(*args)
+
+    monkeypatch.setattr(server, "handle", handle)
+    ups_sandbox.set_fault("latency", ms=latency_ms)
+    started = time.monotonic()
+
+    client.rate(shipment())
+
+    expected = max(latency_ms, work_ms) / 1000
+    assert expected <= time.monotonic() - started < expected + 0.09
 
 
 def test_a_fault_fires_after_and_count_calls_then_disappears() -> None:

@@ -3,6 +3,8 @@
 A fault targets one endpoint (or ``*``), lets ``after`` matching calls through,
 then fires on the next ``count`` calls (or until cleared when ``count`` is
 None). Latency faults add up; of the other faults, the first one armed fires.
+A latency counts from when the request came in, the sandbox's own work included
+(see ``SandboxHandler._serve``), as UPS's latency includes its processing.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterable
 from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,6 +112,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         state = self.server.state
+        received = time.monotonic()
         request = self._read_request()
         if request.path == CONTROL_PREFIX or request.path.startswith(f"{CONTROL_PREFIX}/"):
             self._send(handle_control(state, request))
@@ -122,13 +124,17 @@ class SandboxHandler(BaseHTTPRequestHandler):
         route, params = found
         state.log.record(route.endpoint, request)
         plan = state.faults.draw(route.endpoint)
-        state.wait(plan.latency)
         fault = plan.fault
         if fault is not None and not fault.acts_after_work:
-            self._send(self._fault_instead(state, fault, request))
-            return
-        reply = self._work(state, route, request, params)
-        self._send(reply if fault is None else self._fault_after(state, fault, reply))
+            reply = self._fault_instead(state, fault, request)
+        else:
+            reply = self._work(state, route, request, params)
+            if fault is not None:
+                reply = self._fault_after(state, fault, reply)
+        # UPS's latency includes its own work: the answer leaves ``latency``
+        # after the request came in, however long checking and rendering took.
+        state.wait(received + plan.latency - time.monotonic())
+        self._send(reply)
 
     def _work(
         self, state: SandboxState, route: Route, request: SandboxRequest, params: dict[str, str]

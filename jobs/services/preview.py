@@ -19,6 +19,7 @@ from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, 
 from jobs.services.transitions import job_transition
 from jobs.shipping import ship_from_for, shipment_request
 from jobs.states import JobStatus, RowStatus
+from shipops.money import format_cents
 from ups.client import UpsClient, get_client
 from ups.errors import UpsAuthError, UpsDefinitiveError, UpsError
 from ups.types import Address, AddressValidation
@@ -220,7 +221,8 @@ def _preview_finish(job: Job, actor: SystemActor, lease: Lease) -> None:
             actor=actor,
             action="preview_finished",
             message=(
-                f"Preview finished: {rows.count()} rows, estimated {totals['cost']} cents, "
+                f"Preview finished: {rows.count()} rows, estimated "
+                f"{format_cents(totals['cost'], job.currency)}, "
                 f"{totals['warned']} with warnings, {totals['invalid']} with errors."
             ),
             changes={

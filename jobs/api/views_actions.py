@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -24,7 +25,7 @@ from jobs.states import JobMode
 from shipops.errors import DomainError
 
 
-class JobActionView(ApiView):
+class JobActionView(ApiView, ABC):
     """POST: parse the body, load the job, call one service, answer with the job.
 
     The answer is 202 where the service queued background work, 200 where it is done.
@@ -39,11 +40,11 @@ class JobActionView(ApiView):
         job = get_job(job_id, Job.objects.select_related("data_source"))
         return self.act(request, job=job, user=user, data=data)
 
+    @abstractmethod
     def act(
         self, request: HttpRequest, *, job: Job, user: User, data: dict[str, Any]
     ) -> JsonResponse:
         """Call the service for ``job`` and return the response."""
-        raise NotImplementedError
 
 
 class ApproveView(JobActionView):

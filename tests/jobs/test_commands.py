@@ -106,7 +106,7 @@ def test_recover_jobs_lists_resumes_and_settles(
 def test_commands_explain_what_is_wrong(
     orders_csv: Callable[..., DataSource], approver: User
 ) -> None:
-    with pytest.raises(CommandError, match="There is no job 999."):
+    with pytest.raises(CommandError, match=r"There is no job 999\."):
         run("preview_job", "999", "--show-only")
     with pytest.raises(CommandError, match="There is no data source 'nope'"):
         run("create_job", "nope")

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from shipops.demo import DEMO_REJECTED_LINE
 
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
-DEMO_REJECTION = {
+DEMO_REJECTION: dict[str, Any] = {
     "kind": "reject_address",
     "endpoint": "ship",
     "address_lines": [DEMO_REJECTED_LINE],

@@ -93,9 +93,11 @@ def clean_state(value: str, *, country: str) -> str:
     regions = REGIONS.get(country)
     text = " ".join(value.split())
     if regions is None:
+        # Upper-case first: it can lengthen a text ("ß" becomes "SS").
+        text = text.upper()
         if len(text) > MAX_STATE:
             raise Invalid(f"is longer than the {MAX_STATE} characters of a province code")
-        return text.upper()
+        return text
     code = text.upper().replace(".", "")
     if code in regions:
         return code

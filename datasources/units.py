@@ -34,7 +34,10 @@ def _parse(value: str, default_unit: str, units: dict[str, Decimal], kind: str) 
     if amount <= 0:
         raise Invalid(f"must be more than 0 {next(iter(units))}")
     # UPS bills weights and sizes to one decimal place, rounded up.
-    return (amount * units[unit]).quantize(TENTH, rounding=ROUND_UP)
+    try:
+        return (amount * units[unit]).quantize(TENTH, rounding=ROUND_UP)
+    except InvalidOperation:  # more digits than any parcel has
+        raise Invalid(f"is far too large to be a {kind}") from None
 
 
 def parse_weight_lbs(value: str, *, unit: str = "lb") -> Decimal:

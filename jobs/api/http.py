@@ -83,6 +83,10 @@ class ApiView(View):
 
     # Needed on top of staff status for POST (checked before anything is read or changed).
     write_permission = ""
+    # The query parameters the view reads; any other is refused, so a typo (``?stauts=``)
+    # never passes silently as "no filter".
+    # None: the view takes any (the JSON 404 of an unknown URL).
+    query_fields: frozenset[str] | None = frozenset()
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
@@ -90,6 +94,14 @@ class ApiView(View):
             write = request.method == "POST" and self.write_permission
             if write and not user.has_perm(self.write_permission):
                 raise permission_denied()
+            allowed = self.query_fields
+            if allowed is not None and (unknown := sorted(set(request.GET) - allowed)):
+                raise ApiError(
+                    400,
+                    "invalid_request",
+                    f"Unknown query parameter(s): {', '.join(map(repr, unknown))}.",
+                    details={"fields": unknown, "allowed": sorted(allowed)},
+                )
             return super().dispatch(request, *args, **kwargs)
         except ApiError as error:
             return error.response()

@@ -67,8 +67,9 @@ def operation(
     body: str | None = None,
     description: str = "",
 ) -> dict[str, Any]:
-    """Return one operation; every one may answer 401 and 403, every POST 400/409/415/502."""
-    codes = {401, 403, *errors} | ({400, 409, 415, 502} if body else set())
+    """Return one operation; every one may answer 400 (an unknown query parameter), 401 and
+    403, every POST 409/415/502 too."""
+    codes = {400, 401, 403, *errors} | ({400, 409, 415, 502} if body else set())
     responses: dict[str, Any] = {
         str(ok): {
             "description": SUCCESS[ok],

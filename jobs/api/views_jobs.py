@@ -41,6 +41,7 @@ from jobs.states import JobMode, JobStatus, RowStatus
 from jobs.summaries import preview_summary
 
 CREATE_FIELDS = {"source", "filter", "mode", "include_already_shipped"}
+LIST_QUERY = frozenset({"status", "page", "page_size"})
 
 
 def job_response(job_id: int, *, status: int = 200) -> JsonResponse:
@@ -53,6 +54,8 @@ def job_response(job_id: int, *, status: int = 200) -> JsonResponse:
 
 class JobListView(ApiView):
     """GET: the jobs, newest first, paginated; POST: create a job from a data source."""
+
+    query_fields = LIST_QUERY
 
     def get(self, request: HttpRequest) -> JsonResponse:
         jobs = api_jobs()
@@ -98,6 +101,8 @@ class JobDetailView(ApiView):
 
 class JobRowsView(ApiView):
     """GET: a job's rows in source order, paginated, optionally only some statuses."""
+
+    query_fields = LIST_QUERY
 
     def get(self, request: HttpRequest, job_id: int) -> JsonResponse:
         get_job(job_id, Job.objects.only("pk"))
@@ -147,6 +152,8 @@ class JobRecoveryView(ApiView):
 
 class NotFoundView(ApiView):
     """Any other URL under /api/: a 404 in the API's error shape (after the staff check)."""
+
+    query_fields = None
 
     def not_found(self, request: HttpRequest) -> JsonResponse:
         hint = f" Did you mean {request.path}/?" if _routed(request.path + "/") else ""

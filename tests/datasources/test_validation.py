@@ -11,6 +11,8 @@ from datasources.geo import CA_PROVINCES, US_STATES, clean_state
 from datasources.mapping import build_shipment
 from datasources.models import DataSource
 from datasources.shipment import Shipment
+from datasources.units import parse_weight_lbs
+from datasources.validation import Invalid
 from tests.factories import DataSourceFactory
 
 BASE = {
@@ -172,3 +174,14 @@ def test_every_state_and_province_is_known_by_code_and_name() -> None:
             assert clean_state(name.upper(), country=country) == code
     assert len(US_STATES) == 59
     assert len(CA_PROVINCES) == 13
+
+
+def test_a_number_longer_than_decimal_precision_is_an_error_not_a_crash() -> None:
+    with pytest.raises(Invalid, match="far too large"):
+        parse_weight_lbs("9" * 30)
+
+
+def test_a_province_that_grows_when_upper_cased_is_measured_after() -> None:
+    with pytest.raises(Invalid, match="longer than the 5 characters"):
+        clean_state("ßßßß", country="DE")  # "SSSSSSSS" once upper-cased
+    assert clean_state("ßß", country="DE") == "SSSS"

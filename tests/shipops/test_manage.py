@@ -56,6 +56,11 @@ def test_deploy_check_passes_with_the_production_variables(tmp_path: Path) -> No
         ({"SHIPOPS_ENV": "staging"}, "SHIPOPS_ENV='staging' is not known"),
         ({"UPS_ENV": "live"}, "UPS_ENV='live' is not known"),
         (
+            {"SHIPOPS_LEASE_SECONDS": "30"},
+            "SHIPOPS_LEASE_SECONDS=30 must be longer than one UPS call may take "
+            "(UPS_CONNECT_TIMEOUT + UPS_READ_TIMEOUT = 35 s)",
+        ),
+        (
             {**PRODUCTION_ENV, "UPS_ENV": "production"},
             "UPS_CLIENT_ID is not set: UPS_ENV=production needs UPS credentials",
         ),

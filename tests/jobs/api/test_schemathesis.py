@@ -78,7 +78,7 @@ def staff(approver: User) -> StaffSession:
 
 
 @contextmanager
-def test_connection_kept() -> Iterator[None]:
+def keeping_test_connection() -> Iterator[None]:
     """Keep the test's database connection across WSGI calls, as Django's test client does.
 
     Calls go through the real WSGI app, whose request signals would otherwise
@@ -175,7 +175,7 @@ def test_api_answers_match_the_document(
             assert response.json().get("code") != "csrf_failed", "the CSRF header was lost"
 
     seen: Counter[int] = Counter()
-    with test_connection_kept():
+    with keeping_test_connection():
         answers_match()
     # Not only the door: the requests reached the views' own checks and answers.
     assert set(seen) - {401, 403}, seen

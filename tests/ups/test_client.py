@@ -50,10 +50,10 @@ def test_ship_returns_a_gif_label_and_a_valid_1z_number(
 
 
 def test_ship_sends_the_reference_in_the_package(client: UpsClient) -> None:
-    result = client.ship(shipment("ROW-REF-35-CHARACTERS-LONG-XXXXXXXX"))
+    result = client.ship(shipment("ROW-REF-35-CHARACTERS-LONG-ABCDEFGH"))
 
     [package] = client.track(result.tracking_number)
-    assert package.reference_numbers == ("ROW-REF-35-CHARACTERS-LONG-XXXXXXXX",)
+    assert package.reference_numbers == ("ROW-REF-35-CHARACTERS-LONG-ABCDEFGH",)
 
 
 def test_ship_returns_zpl_on_request(client: UpsClient) -> None:

@@ -11,6 +11,8 @@ from a CSV file is created and approved, then ``job_execute`` runs it in this
 process to the end, timed. With the sandbox answering every call
 ``--latency-ms`` after it received it, the target is wall / (N x L) <= 1.05;
 with no latency the figure is rows per second, and SQL statements per row.
+``bare_client_ratio`` is the same ratio for the UPS client alone, calling the
+sandbox in a loop: the part of the overhead that is HTTP, not ShipOps.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from harness import (
 )
 
 TARGET_RATIO = 1.05
+FLOOR_CALLS = 200  # bare client calls timed for the floor
 
 
 class ExecutorBench:
@@ -64,6 +67,7 @@ class ExecutorBench:
             timed = [self._execute(self.args.rows, latency) for _ in range(self.args.repeat)]
             fast = [self._execute(self.args.rows, 0) for _ in range(self.args.repeat)]
             queries = self._count_queries(50)
+            floor = self._client_floor(FLOOR_CALLS, latency)
         wall = statistics.median(timed)
         ideal = self.args.rows * latency / 1000
         fast_wall = statistics.median(fast)
@@ -79,6 +83,7 @@ class ExecutorBench:
             "no_latency_wall_seconds": [round(w, 3) for w in fast],
             "no_latency_rows_per_second": round(self.args.rows / fast_wall, 1),
             "sql_statements_per_row": queries,
+            "bare_client_ratio": floor,
         }
         figures["ok"] = figures["ratio"] is None or figures["ratio"] <= TARGET_RATIO
         return figures
@@ -115,6 +120,29 @@ class ExecutorBench:
         if job.status != "completed" or job.shipped_count != rows:
             raise SystemExit(f"bench: job {job.pk} ended {job.status} ({job.shipped_count} rows)")
         return wall
+
+    def _client_floor(self, calls: int, latency_ms: int) -> float | None:
+        """Ship one request ``calls`` times with the bare UPS client: no database, no executor.
+
+        What the HTTP client and the sandbox's framing cost on their own; the
+        executor's ratio can come no lower than this.
+        """
+        from jobs.models import JobRow
+        from jobs.shipping import ship_from_for, shipment_request
+        from ups.client import get_client
+
+        if not latency_ms:
+            return None
+        row = JobRow.objects.select_related("job__data_source").first()
+        assert row is not None
+        request = shipment_request(row=row, ship_from=ship_from_for(row.job.data_source))
+        client = get_client()
+        self._set_latency(latency_ms)
+        started = time.perf_counter()
+        for _ in range(calls):
+            client.ship(request)
+        wall = time.perf_counter() - started
+        return round(wall / (calls * latency_ms / 1000), 4)
 
     def _count_queries(self, rows: int) -> float:
         from django.db import connection

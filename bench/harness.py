@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -166,15 +166,36 @@ class Sandbox:
         self.stop()
 
 
+ORDER_COLUMNS = ["order_id", "recipient", "address1", "city", "state", "zip", "weight"]
+
+
+def order_lines(rows: int, prefix: str = "D") -> Iterator[list[str]]:
+    """Yield ``rows`` valid order lines (the cells of ORDER_COLUMNS, key ``order_id``)."""
+    for n in range(1, rows + 1):
+        key, street = f"{prefix}{n:05d}", f"{n} Peachtree St"
+        yield [key, f"Customer {n}", street, "Atlanta", "GA", "30303", "3"]
+
+
 def write_orders_csv(path: Path, rows: int, prefix: str = "D") -> None:
     """Write ``rows`` valid order lines (7 columns, key ``order_id``) to ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["order_id", "recipient", "address1", "city", "state", "zip", "weight"])
-        for n in range(1, rows + 1):
-            key, street = f"{prefix}{n:05d}", f"{n} Peachtree St"
-            writer.writerow([key, f"Customer {n}", street, "Atlanta", "GA", "30303", "3"])
+        writer.writerow(ORDER_COLUMNS)
+        writer.writerows(order_lines(rows, prefix))
+
+
+def write_orders_xlsx(path: Path, rows: int, prefix: str = "D") -> None:
+    """Write the order lines of ``write_orders_csv`` to the one sheet of a new workbook."""
+    from openpyxl import Workbook
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Orders")
+    sheet.append(ORDER_COLUMNS)
+    for line in order_lines(rows, prefix):
+        sheet.append(line)
+    workbook.save(path)
 
 
 def make_operator(username: str = "bench") -> Any:
@@ -186,12 +207,17 @@ def make_operator(username: str = "bench") -> Any:
     return User.objects.get(pk=user.pk)
 
 
-def csv_source(name: str, file_path: str) -> Any:
+def file_source(name: str, file_path: str, kind: str) -> Any:
+    """Save a data source of ``kind`` ("csv" or "excel") on a file, keyed by ``order_id``."""
     from datasources.models import DataSource
 
     return DataSource.objects.create(
-        name=name, kind="csv", file_path=file_path, key_column="order_id"
+        name=name, kind=kind, file_path=file_path, key_column="order_id"
     )
+
+
+def csv_source(name: str, file_path: str) -> Any:
+    return file_source(name, file_path, "csv")
 
 
 def load_average() -> float:

@@ -2,7 +2,10 @@
 
 Phase A (a transaction) marks the row in flight; the ship call runs outside
 any transaction with the row's unique reference; phase B (a transaction)
-stores the tracking number, label and cost. Every transaction first checks
+stores the tracking number, label and cost. Phase B of one row runs while
+the next row's ship call is under way (``CallThread``): the calls stay one
+after another, each sent only after the previous one succeeded, and at a
+crash at most two rows are in flight. Every transaction first checks
 the fencing token (``lease_renew``), so a worker that lost the job cannot
 write. The first UPS refusal, or a ship call whose outcome is unknown, stops
 the batch. A batch runs in slices: at the end of one it hands the lease to a
@@ -14,7 +17,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -26,6 +33,7 @@ from datasources.adapters.base import WriteBack
 from jobs.actors import SystemActor, system_actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
+from jobs.services.call_thread import CallThread
 from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
 from jobs.services.reconcile import row_record_late_shipment
 from jobs.services.transitions import job_transition, row_transition, row_writeback_transition
@@ -53,6 +61,14 @@ logger = logging.getLogger(__name__)
 EXECUTABLE = frozenset({JobStatus.APPROVED, JobStatus.RUNNING})
 RowCallback = Callable[[JobRow], None]
 ROW_PAGE = 100  # pending rows read per query
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A row UPS shipped, with UPS's answer, until phase B records it."""
+
+    row: JobRow
+    result: ShipResult
 
 
 def job_execute(
@@ -101,6 +117,7 @@ class Executor:
         self.in_row_transaction = writes_in_row_transaction(job.data_source)
         self.buffer = WritebackBuffer(adapter=self.adapter, lease=lease, actor=actor)
         self.client = get_client()
+        self.calls = CallThread()  # the next row's ship call, while this row is recorded
         self.ship_from = ship_from_for(job.data_source)
         self.deadline = time.monotonic() + slice_seconds
         self.on_row = on_row
@@ -110,16 +127,28 @@ class Executor:
     def run(self) -> None:
         if self.job.status == JobStatus.APPROVED:
             self._start()
-        while (row := self._next_row()) is not None:
-            shipped = self._ship_one(row)
-            if self.on_row is not None:
-                self.on_row(row)
-            if not shipped:
-                return
-            if time.monotonic() > self.deadline:
+        with self.calls:
+            self._ship_rows()
+
+    def _ship_rows(self) -> None:
+        # ``unrecorded``: the row UPS just shipped, recorded (phase B) while the
+        # next row's ship call is on its way. Calls never overlap each other.
+        unrecorded: Shipped | None = None
+        while True:
+            if unrecorded is not None and time.monotonic() > self.deadline:
                 # Every slice ships at least one row, so a chain always moves on.
+                self._settle(unrecorded)
                 self._hand_over()
                 return
+            row = self._next_row()
+            if row is None:
+                break
+            shipped = self._ship_one(row, unrecorded)
+            if shipped is None:
+                return
+            unrecorded = shipped
+        if unrecorded is not None:
+            self._settle(unrecorded)
         self._finish()
 
     def _start(self) -> None:
@@ -148,12 +177,43 @@ class Executor:
         self.last_number = row.row_number
         return row
 
-    def _ship_one(self, row: JobRow) -> bool:
-        """Ship ``row``; return False when the batch must stop."""
+    def _ship_one(self, row: JobRow, unrecorded: Shipped | None) -> Shipped | None:
+        """Ship ``row``, recording ``unrecorded`` meanwhile; None when the batch stops here."""
         if (problem := self._source_problem(row)) is not None:
+            if unrecorded is not None:
+                self._settle(unrecorded)
             self._stop(row, RowStatus.PENDING, "source_changed", problem)
-            return False
+            return None
         request = shipment_request(row=row, ship_from=self.ship_from)
+        try:
+            self._mark_in_flight(row)
+        except LeaseLost:
+            if unrecorded is not None:
+                self._record_shipped(unrecorded)  # records it late, then raises LeaseLost
+            raise
+        try:
+            if unrecorded is None:
+                result = self.client.ship(request)
+            else:
+                call = self.calls.start(partial(self.client.ship, request))
+                self._settle_during(unrecorded, row, call)
+                result = call.result()
+        except UpsError as error:
+            self._stop_on_ups_error(row, error)
+            if self.on_row is not None:
+                self.on_row(row)
+            return None
+        logger.info(
+            "UPS shipped job %s row %s: tracking %s",
+            self.job.pk,
+            row.row_number,
+            result.tracking_number,
+            extra={"job_id": self.job.pk, "reference": row.reference},
+        )
+        return Shipped(row, result)
+
+    def _mark_in_flight(self, row: JobRow) -> None:
+        """Phase A: from here on, the row may exist at UPS."""
         with transaction.atomic():
             lease_renew(self.lease)
             row_transition(
@@ -164,20 +224,27 @@ class Executor:
                 message=f"Sending the ship request (reference {row.reference}).",
                 changes={"attempts": row.attempts + 1},
             )
+
+    def _settle_during(self, unrecorded: Shipped, row: JobRow, call: Future[ShipResult]) -> None:
+        """Record ``unrecorded`` while ``row``'s ship call runs; never leave that call behind."""
         try:
-            result = self.client.ship(request)
-        except UpsError as error:
-            self._stop_on_ups_error(row, error)
-            return False
-        logger.info(
-            "UPS shipped job %s row %s: tracking %s",
-            self.job.pk,
-            row.row_number,
-            result.tracking_number,
-            extra={"job_id": self.job.pk, "reference": row.reference},
-        )
-        self._record_shipped(row, result)
-        return True
+            self._settle(unrecorded)
+        except BaseException as error:
+            try:
+                result = call.result()
+            except UpsError:
+                raise error from None  # the row stays in flight: reconciliation settles it
+            if isinstance(error, LeaseLost):
+                with suppress(LeaseLost):
+                    self._record_shipped(Shipped(row, result))  # recorded late
+            else:
+                self._say_unrecorded(Shipped(row, result))
+            raise
+
+    def _settle(self, shipped: Shipped) -> None:
+        self._record_shipped(shipped)
+        if self.on_row is not None:
+            self.on_row(shipped.row)
 
     def _source_problem(self, row: JobRow) -> str | None:
         current = self.adapter.current_checksums([row.source_key]).get(row.source_key)
@@ -190,7 +257,9 @@ class Executor:
             f"the source: rows already shipped are left out automatically."
         )
 
-    def _record_shipped(self, row: JobRow, result: ShipResult) -> None:
+    def _record_shipped(self, shipped: Shipped) -> None:
+        """Phase B: the tracking number, label and cost; late if the job was taken meanwhile."""
+        row, result = shipped.row, shipped.result
         shipped_at = timezone.now()
         label = label_file(
             reference=row.reference, label_format=result.label_format, content=result.label_bytes
@@ -214,16 +283,22 @@ class Executor:
             )
             raise
         except Exception:
-            # The shipment exists at UPS: say so loudly, then reconciliation by
-            # reference (resume) brings the tracking number into the database.
-            logger.exception(
-                "Job %s row %s was shipped (tracking %s, reference %s) but not recorded.",
-                self.job.pk,
-                row.row_number,
-                result.tracking_number,
-                row.reference,
-            )
+            self._say_unrecorded(shipped)
             raise
+
+    def _say_unrecorded(self, shipped: Shipped) -> None:
+        """Log, from an ``except`` block, a shipment UPS made that phase B did not record.
+
+        Loudly: reconciliation by reference (resume) then brings its tracking
+        number into the database.
+        """
+        logger.exception(
+            "Job %s row %s was shipped (tracking %s, reference %s) but not recorded.",
+            self.job.pk,
+            shipped.row.row_number,
+            shipped.result.tracking_number,
+            shipped.row.reference,
+        )
 
     def _commit_shipped(
         self, row: JobRow, result: ShipResult, shipped_at: datetime, label_problem: str

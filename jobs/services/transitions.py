@@ -63,26 +63,29 @@ def row_transition(
     one read again), so nobody else's change in between is overwritten.
     """
     changes = {**(changes or {}), "updated_at": timezone.now()}
-    with transaction.atomic():
-        from_status = row.status
-        while True:
-            check_row_transition(row_label=str(row), current=from_status, target=to_status)
+    from_status = row.status
+    while True:
+        # Refusals are raised outside the atomic block below, which has no savepoint
+        # (two round trips fewer per executor phase): a caller that catches one can
+        # go on using its own transaction.
+        check_row_transition(row_label=str(row), current=from_status, target=to_status)
+        with transaction.atomic(savepoint=False):
             moved = JobRow.objects.filter(pk=row.pk, status=from_status).update(
                 status=to_status, **changes
             )
             if moved:
+                audit_record(
+                    actor=actor,
+                    action=action,
+                    message=message,
+                    row=row,
+                    data={"from": from_status, "to": to_status, **(data or {})},
+                )
                 break
-            current = JobRow.objects.filter(pk=row.pk).values_list("status", flat=True).first()
-            if current is None:
-                raise JobRow.DoesNotExist(f"{row} no longer exists.")
-            from_status = current
-        audit_record(
-            actor=actor,
-            action=action,
-            message=message,
-            row=row,
-            data={"from": from_status, "to": to_status, **(data or {})},
-        )
+        current = JobRow.objects.filter(pk=row.pk).values_list("status", flat=True).first()
+        if current is None:
+            raise JobRow.DoesNotExist(f"{row} no longer exists.")
+        from_status = current
     row.status = to_status
     for field, value in changes.items():
         setattr(row, field, value)

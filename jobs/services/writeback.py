@@ -2,7 +2,10 @@
 
 Tracking numbers are durable in the database at phase B; the source file
 catches up by coalesced flushes, each one atomic replace of the whole file,
-at most SHIPOPS_WRITEBACK_FLUSH_SECONDS behind, and always at the end.
+and always at the end. Flushes are SHIPOPS_WRITEBACK_FLUSH_SECONDS apart, or
+FLUSH_SPACING times the last flush's duration when that is longer: a flush
+costs time proportional to the file, so a fixed interval would make a large
+batch's write-back quadratic; spaced this way it stays linear.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from shipops.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
+# The next flush waits this many times the last one's duration: flushing then takes at
+# most 1/21 of a batch's time, however large the file grows.
+FLUSH_SPACING = 20
+
 
 def writes_in_row_transaction(source: DataSource) -> bool:
     """Return whether the source's UPDATE can commit together with a row's phase B."""
@@ -43,17 +50,27 @@ class WritebackBuffer:
     actor: Actor
     pending: dict[int, WriteBack] = field(default_factory=dict)
     last_flush: float = field(default_factory=time.monotonic)
+    last_flush_seconds: float = 0.0
 
     def add(self, row_id: int, update: WriteBack) -> None:
         self.pending[row_id] = update
-        if time.monotonic() - self.last_flush >= settings.SHIPOPS_WRITEBACK_FLUSH_SECONDS:
+        if time.monotonic() - self.last_flush >= self.flush_interval():
             self.flush()
+
+    def flush_interval(self) -> float:
+        """Return the seconds between flushes: the setting, or more after a slow flush."""
+        base = settings.SHIPOPS_WRITEBACK_FLUSH_SECONDS
+        if base <= 0:
+            return 0.0  # no coalescing: a flush after every row (crash drills, tests)
+        return max(base, FLUSH_SPACING * self.last_flush_seconds)
 
     def flush(self) -> None:
         """Write every buffered tracking number in one operation; failures are recorded."""
         if self.pending:
             batch, self.pending = self.pending, {}
+            started = time.monotonic()
             write_back_rows(adapter=self.adapter, updates=batch, lease=self.lease, actor=self.actor)
+            self.last_flush_seconds = time.monotonic() - started
         self.last_flush = time.monotonic()
 
 

@@ -76,6 +76,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
     timeout = 60  # an idle keep-alive connection is closed after a minute
     server: _Server
 
+    received = 0.0  # when the request line arrived, time.monotonic()
+
+    def parse_request(self) -> bool:
+        """Note when the request arrived: UPS's latency counts from there, parsing included."""
+        self.received = time.monotonic()
+        return super().parse_request()
+
     def do_GET(self) -> None:
         """Serve a GET."""
         self._serve()
@@ -112,7 +119,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         state = self.server.state
-        received = time.monotonic()
         request = self._read_request()
         if request.path == CONTROL_PREFIX or request.path.startswith(f"{CONTROL_PREFIX}/"):
             self._send(handle_control(state, request))
@@ -133,7 +139,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 reply = self._fault_after(state, fault, reply)
         # UPS's latency includes its own work: the answer leaves ``latency``
         # after the request came in, however long checking and rendering took.
-        state.wait(received + plan.latency - time.monotonic())
+        state.wait(self.received + plan.latency - time.monotonic())
         self._send(reply)
 
     def _work(

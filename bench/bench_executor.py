@@ -14,7 +14,10 @@ with no latency the figure is rows per second, and SQL statements per row.
 ``bare_client_ratio`` is the same ratio for the UPS client alone, calling the
 sandbox in a loop: the part of the overhead that is HTTP, not ShipOps; and
 ``ratio_to_bare_client`` is the executor's wall time over N bare calls: what
-ShipOps adds to the client's own time.
+ShipOps adds to the client's own time. ``committed_write_floor_ratio`` is the
+bare loop with one single-row UPDATE committed before each call, in raw SQL:
+the least that any executor recording a row in flight before sending it
+(DESIGN.md's phase A) can reach on this machine and database.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class ExecutorBench:
             fast = [self._execute(self.args.rows, 0) for _ in range(self.args.repeat)]
             queries = self._count_queries(50)
             bare_call = self._bare_call_seconds(FLOOR_CALLS, latency)
+            floor_call = self._bare_call_seconds(FLOOR_CALLS, latency, commit_first=True)
         wall = statistics.median(timed)
         ideal = self.args.rows * latency / 1000
         fast_wall = statistics.median(fast)
@@ -89,6 +93,8 @@ class ExecutorBench:
         if bare_call is not None:
             figures["bare_client_ratio"] = round(bare_call / (latency / 1000), 4)
             figures["ratio_to_bare_client"] = round(wall / (self.args.rows * bare_call), 4)
+        if floor_call is not None:
+            figures["committed_write_floor_ratio"] = round(floor_call / (latency / 1000), 4)
         figures["ok"] = figures["ratio"] is None or figures["ratio"] <= TARGET_RATIO
         return figures
 
@@ -125,12 +131,17 @@ class ExecutorBench:
             raise SystemExit(f"bench: job {job.pk} ended {job.status} ({job.shipped_count} rows)")
         return wall
 
-    def _bare_call_seconds(self, calls: int, latency_ms: int) -> float | None:
-        """Return the mean seconds of one ship call by the bare UPS client (no database).
+    def _bare_call_seconds(
+        self, calls: int, latency_ms: int, *, commit_first: bool = False
+    ) -> float | None:
+        """Return the mean seconds of one ship call by the bare UPS client.
 
         What the HTTP client and the sandbox's framing cost on their own at
-        ``latency_ms``; the executor's ratio can come no lower than this.
+        ``latency_ms``; the executor's ratio can come no lower than this. With
+        ``commit_first``, each call follows one committed single-row UPDATE.
         """
+        from django.db import connection, transaction
+
         from jobs.models import JobRow
         from jobs.shipping import ship_from_for, shipment_request
         from ups.client import get_client
@@ -141,9 +152,14 @@ class ExecutorBench:
         assert row is not None
         request = shipment_request(row=row, ship_from=ship_from_for(row.job.data_source))
         client = get_client()
+        table = connection.ops.quote_name(JobRow._meta.db_table)
+        touch = f"UPDATE {table} SET attempts = attempts WHERE id = %s"  # noqa: S608 (our table)
         self._set_latency(latency_ms)
         started = time.perf_counter()
         for _ in range(calls):
+            if commit_first:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(touch, [row.pk])
             client.ship(request)
         return (time.perf_counter() - started) / calls
 

@@ -10,9 +10,9 @@ arrived), with timers wrapped around the executor's steps in this process:
 the checksum re-read, phase A, phase B, the ship call (timed on the thread
 that makes it), the wait for the call thread to start it, and the wait for
 its answer to reach the executor. It prints each step's median and mean in
-milliseconds. Phase B overlaps the next ship call, so it is not on the
-critical path; the others are. No target: this explains bench_executor's
-figure, it does not judge it.
+milliseconds. Phase B and the next row's checksum re-read overlap the
+current ship call, so they are not on the critical path; the others are.
+No target: this explains bench_executor's figure, it does not judge it.
 """
 
 from __future__ import annotations

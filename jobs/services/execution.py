@@ -3,9 +3,11 @@
 Phase A (a transaction) marks the row in flight; the ship call runs outside
 any transaction with the row's unique reference; phase B (a transaction)
 stores the tracking number, label and cost. Phase B of one row runs while
-the next row's ship call is under way (``CallThread``): the calls stay one
-after another, each sent only after the previous one succeeded, and at a
-crash at most two rows are in flight. Every transaction first checks
+the next row's ship call is under way (``CallThread``), and so does reading
+the row after that, checking it against its source and building its request:
+between two calls there is only phase A. The calls stay one after another,
+each sent only after the previous one succeeded, and at a crash at most two
+rows are in flight. Every transaction first checks
 the fencing token (``lease_renew``), so a worker that lost the job cannot
 write. The first UPS refusal, or a ship call whose outcome is unknown, stops
 the batch. A batch runs in slices: at the end of one it hands the lease to a
@@ -33,7 +35,7 @@ from datasources.adapters.base import WriteBack
 from jobs.actors import SystemActor, system_actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
-from jobs.services.call_thread import CallThread
+from jobs.services.call_thread import CallThread, run_here
 from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
 from jobs.services.reconcile import row_record_late_shipment
 from jobs.services.transitions import job_transition, row_transition, row_writeback_transition
@@ -54,13 +56,22 @@ from ups.errors import (
     UpsError,
     UpsOutcomeUnknownError,
 )
-from ups.types import ShipResult
+from ups.types import ShipmentRequest, ShipResult
 
 logger = logging.getLogger(__name__)
 
 EXECUTABLE = frozenset({JobStatus.APPROVED, JobStatus.RUNNING})
 RowCallback = Callable[[JobRow], None]
 ROW_PAGE = 100  # pending rows read per query
+
+
+@dataclass(frozen=True)
+class NextRow:
+    """The next row to ship, with its request, or why the source no longer allows it."""
+
+    row: JobRow
+    request: ShipmentRequest | None
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,20 +144,25 @@ class Executor:
     def _ship_rows(self) -> None:
         # ``unrecorded``: the row UPS just shipped, recorded (phase B) while the
         # next row's ship call is on its way. Calls never overlap each other.
+        # ``upcoming``: the next row, checked and made into a request during the
+        # previous call, so that only phase A stands between two calls.
         unrecorded: Shipped | None = None
-        while True:
+        upcoming = self._prepare_next()
+        while upcoming is not None:
             if unrecorded is not None and time.monotonic() > self.deadline:
                 # Every slice ships at least one row, so a chain always moves on.
                 self._settle(unrecorded)
                 self._hand_over()
                 return
-            row = self._next_row()
-            if row is None:
-                break
-            shipped = self._ship_one(row, unrecorded)
-            if shipped is None:
+            if upcoming.request is None:
+                if unrecorded is not None:
+                    self._settle(unrecorded)
+                self._stop(upcoming.row, RowStatus.PENDING, "source_changed", upcoming.problem)
                 return
-            unrecorded = shipped
+            outcome = self._ship_one(upcoming.row, upcoming.request, unrecorded)
+            if outcome is None:
+                return
+            unrecorded, upcoming = outcome
         if unrecorded is not None:
             self._settle(unrecorded)
         self._finish()
@@ -177,27 +193,34 @@ class Executor:
         self.last_number = row.row_number
         return row
 
-    def _ship_one(self, row: JobRow, unrecorded: Shipped | None) -> Shipped | None:
-        """Ship ``row``, recording ``unrecorded`` meanwhile; None when the batch stops here."""
-        if (problem := self._source_problem(row)) is not None:
-            if unrecorded is not None:
-                self._settle(unrecorded)
-            self._stop(row, RowStatus.PENDING, "source_changed", problem)
+    def _prepare_next(self) -> NextRow | None:
+        """Read the next pending row, check it against its source and build its request."""
+        row = self._next_row()
+        if row is None:
             return None
-        request = shipment_request(row=row, ship_from=self.ship_from)
+        if (problem := self._source_problem(row)) is not None:
+            return NextRow(row, None, problem)
+        return NextRow(row, shipment_request(row=row, ship_from=self.ship_from))
+
+    def _ship_one(
+        self, row: JobRow, request: ShipmentRequest, unrecorded: Shipped | None
+    ) -> tuple[Shipped, NextRow | None] | None:
+        """Ship ``row``, recording ``unrecorded`` and preparing the next row meanwhile.
+
+        Return the shipped row and the next one, or None when the batch stops here.
+        """
         try:
             self._mark_in_flight(row)
         except LeaseLost:
             if unrecorded is not None:
                 self._record_shipped(unrecorded)  # records it late, then raises LeaseLost
             raise
+        ship = partial(self.client.ship, request)
         try:
-            if unrecorded is None:
-                result = self.client.ship(request)
-            else:
-                call = self.calls.start(partial(self.client.ship, request))
-                self._settle_during(unrecorded, row, call)
-                result = call.result()
+            # A slice's first row has no row to record meanwhile: its call runs here.
+            call = run_here(ship) if unrecorded is None else self.calls.start(ship)
+            upcoming = self._while_calling(unrecorded, row, call)
+            result = call.result()
         except UpsError as error:
             self._stop_on_ups_error(row, error)
             if self.on_row is not None:
@@ -210,7 +233,7 @@ class Executor:
             result.tracking_number,
             extra={"job_id": self.job.pk, "reference": row.reference},
         )
-        return Shipped(row, result)
+        return Shipped(row, result), upcoming
 
     def _mark_in_flight(self, row: JobRow) -> None:
         """Phase A: from here on, the row may exist at UPS."""
@@ -225,10 +248,19 @@ class Executor:
                 changes={"attempts": row.attempts + 1},
             )
 
-    def _settle_during(self, unrecorded: Shipped, row: JobRow, call: Future[ShipResult]) -> None:
-        """Record ``unrecorded`` while ``row``'s ship call runs; never leave that call behind."""
+    def _while_calling(
+        self, unrecorded: Shipped | None, row: JobRow, call: Future[ShipResult]
+    ) -> NextRow | None:
+        """Record ``unrecorded`` and prepare the next row while ``row``'s ship call runs.
+
+        Whatever goes wrong here, that call is never left behind: its answer is
+        waited for, recorded late if the job was taken meanwhile, else logged
+        for reconciliation.
+        """
         try:
-            self._settle(unrecorded)
+            if unrecorded is not None:
+                self._settle(unrecorded)
+            return self._prepare_next()
         except BaseException as error:
             try:
                 result = call.result()

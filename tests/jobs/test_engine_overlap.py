@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from datasources.models import DataSource
 from jobs.actors import system_actor
-from jobs.models import AuditEntry, Job
+from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve
 from jobs.services.execution import Executor, Shipped, job_execute
 from jobs.services.recovery import jobs_mark_lapsed
@@ -56,6 +56,21 @@ def before_recording(
     monkeypatch.setattr(Executor, "_record_shipped", record)
 
 
+def approve_and_execute(source: DataSource, approver: User) -> Job:
+    """Preview and approve a job from ``source``, then run it to the end in this thread."""
+    job = previewed_job(source, approver)
+    token = job_approve(job=job, acting_user=approver, in_background=False)
+    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+    return job
+
+
+def lapse(job: Job) -> None:
+    """Let the job's lease run out and the recovery schedule find it, as after a crash."""
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    jobs_mark_lapsed(actor=system_actor("recovery schedule"))
+    job.refresh_from_db()
+
+
 @pytest.fixture
 def shipped_exactly_once(
     ups_sandbox: SandboxController, source_root: Path
@@ -83,9 +98,7 @@ def test_the_next_ship_call_starts_before_the_row_is_recorded(
     before_recording(
         monkeypatch, 1, lambda: overlapped.append(started[2].wait(timeout=WAIT_SECONDS))
     )
-    job = previewed_job(source, approver)
-    token = job_approve(job=job, acting_user=approver, in_background=False)
-    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+    job = approve_and_execute(source, approver)
 
     assert overlapped == [True]  # row 2's call was under way while row 1 was recorded
     shipped_exactly_once(job, source)
@@ -104,17 +117,14 @@ def test_a_crash_while_recording_leaves_both_rows_to_reconciliation(
         raise SimulatedCrash("the worker died while recording row 3")
 
     before_recording(monkeypatch, 3, crash)
-    job = previewed_job(source, approver)
-    token = job_approve(job=job, acting_user=approver, in_background=False)
     with pytest.raises(SimulatedCrash):
-        job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+        approve_and_execute(source, approver)
+    job = Job.objects.get()
     monkeypatch.undo()
 
     # Row 4's call had started: it finished before the worker let go, unrecorded.
     assert len(ups_sandbox.ledger()) == 4
-    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    jobs_mark_lapsed(actor=system_actor("recovery schedule"))
-    job.refresh_from_db()
+    lapse(job)
     assert job.status == "interrupted"
     assert statuses(job) == ["shipped", "shipped", "unknown", "unknown", "pending", "pending"]
 
@@ -146,3 +156,71 @@ def test_losing_the_lease_while_recording_records_both_answers_late(
         assert row.tracking_number == ledger[row.reference]
     late = AuditEntry.objects.filter(job=job, action="row_shipped_late")
     assert sorted(late.values_list("row__row_number", flat=True)) == [2, 3]
+
+
+def test_the_next_row_is_checked_against_its_source_during_the_call(
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    shipped_exactly_once: Callable[[Job, DataSource], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = orders_csv(4)
+    checked = {3: threading.Event()}
+    real_check, real_ship = Executor._source_problem, UpsClient.ship
+    calls = {"n": 0}
+    row_3_checked_during_call_2 = []
+
+    def source_problem(self: Executor, row: JobRow) -> str | None:
+        checked.setdefault(row.row_number, threading.Event()).set()
+        return real_check(self, row)
+
+    def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            row_3_checked_during_call_2.append(checked[3].wait(timeout=WAIT_SECONDS))
+        return real_ship(self, *args, **kwargs)
+
+    monkeypatch.setattr(Executor, "_source_problem", source_problem)
+    monkeypatch.setattr(UpsClient, "ship", ship)
+    job = approve_and_execute(source, approver)
+
+    assert row_3_checked_during_call_2 == [True]  # only phase A is left between two calls
+    shipped_exactly_once(job, source)
+
+
+def test_a_failure_while_preparing_the_next_row_loses_no_tracking_number(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    shipped_exactly_once: Callable[[Job, DataSource], None],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source = orders_csv(4)
+    real_check = Executor._source_problem
+
+    def source_problem(self: Executor, row: JobRow) -> str | None:
+        if row.row_number == 3:
+            raise OSError(5, "Input/output error")
+        return real_check(self, row)
+
+    monkeypatch.setattr(Executor, "_source_problem", source_problem)
+    with pytest.raises(OSError, match="Input/output error"):
+        approve_and_execute(source, approver)
+    job = Job.objects.get()
+    monkeypatch.undo()
+
+    # Row 2's call was under way: it was waited for and its tracking number logged.
+    row_2 = job.rows.get(row_number=2)
+    (tracking,) = [
+        e["tracking_number"] for e in ups_sandbox.ledger() if e["reference"] == row_2.reference
+    ]
+    assert statuses(job) == ["shipped", "in_flight", "pending", "pending"]
+    assert f"shipped (tracking {tracking}, reference {row_2.reference}) but not recorded" in (
+        caplog.text
+    )
+
+    lapse(job)
+    job = resume_to_end(job, approver)
+    shipped_exactly_once(job, source)
+    assert AuditEntry.objects.filter(job=job, action="row_reconciled").count() == 1

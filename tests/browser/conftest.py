@@ -178,6 +178,15 @@ def page(
     )
     context.set_default_timeout(10_000)
     tab = context.new_page()
+    # Every request the pages make must succeed: a 404 (a missing icon, script or
+    # stylesheet) or a 500 behind a poll fails the test that caused it.
+    failed: list[str] = []
+    tab.on(
+        "response",
+        lambda answer: (
+            failed.append(f"{answer.status} {answer.url}") if answer.status >= 400 else None
+        ),
+    )
     tab.goto("/admin/login/?next=/admin/")
     tab.fill("#id_username", staff.username)
     tab.fill("#id_password", PASSWORD)
@@ -186,6 +195,7 @@ def page(
     yield tab
     tab.goto("about:blank")  # stops the progress poller
     context.close()
+    assert failed == [], f"requests that failed: {failed}"
 
 
 class Screenshot(Protocol):

@@ -99,6 +99,9 @@ def test_ship_the_demo_csv_from_preview_to_labels(
     tmp_path: Path,
 ) -> None:
     screenshot(page, "admin-home")
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon is not None
+    assert page.request.get(icon).ok  # the tab shows ShipOps's icon, not a 404
     create_job(page, demo_source, screenshot)
     preview(page, cluster)
 

@@ -177,3 +177,26 @@ def test_job_page_queries_do_not_grow_with_rows(
         assert approver_client.get(job_url(small)).status_code == 200
     with django_assert_num_queries(len(small_queries)):
         assert approver_client.get(job_url(large)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("status", "preview_first"),
+    [
+        (JobStatus.PREVIEWED, True),
+        (JobStatus.RUNNING, False),
+        (JobStatus.FAILED, False),
+        (JobStatus.COMPLETED, False),
+    ],
+)
+def test_the_page_leads_with_the_preview_until_shipping_starts_then_with_the_rows(
+    approver_client: Client, status: str, preview_first: bool
+) -> None:
+    job = job_with_rows(3, status=status)
+    page = approver_client.get(job_url(job)).text
+
+    preview_at = page.index('data-testid="preview-section"')
+    assert (preview_at < page.index('data-testid="rows-table"')) is preview_first
+    opening = page[page.rindex("<details", 0, preview_at) : page.index(">", preview_at)]
+    assert (" open" in opening) is preview_first  # after that, one click away
+    if not preview_first:
+        assert text_of(page, "preview-collapsed-totals").startswith("3 rows, ")

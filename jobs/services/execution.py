@@ -260,6 +260,8 @@ class Executor:
         try:
             if unrecorded is not None:
                 self._settle(unrecorded)
+            if call.done() and call.exception() is not None:
+                return None  # the batch stops at this row: nothing to prepare
             return self._prepare_next()
         except BaseException as error:
             try:

@@ -224,3 +224,29 @@ def test_a_failure_while_preparing_the_next_row_loses_no_tracking_number(
     job = resume_to_end(job, approver)
     shipped_exactly_once(job, source)
     assert AuditEntry.objects.filter(job=job, action="row_reconciled").count() == 1
+
+
+def test_a_refused_row_stops_the_batch_without_preparing_the_next(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = orders_csv(3)
+    ups_sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30303"])
+    prepared = []
+    real_check = Executor._source_problem
+
+    def source_problem(self: Executor, row: JobRow) -> str | None:
+        prepared.append(row.row_number)
+        if row.row_number > 1:
+            raise OSError(5, "Input/output error")  # it would, if it were read
+        return real_check(self, row)
+
+    monkeypatch.setattr(Executor, "_source_problem", source_problem)
+    job = approve_and_execute(source, approver)
+
+    job.refresh_from_db()
+    assert prepared == [1]
+    assert job.status == "failed"
+    assert statuses(job) == ["failed", "pending", "pending"]

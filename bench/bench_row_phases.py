@@ -69,11 +69,12 @@ class StepTimes:
 def instrument(times: StepTimes) -> None:
     from jobs.services.call_thread import CallThread
     from jobs.services.execution import Executor
+    from jobs.services.recording import ShipmentRecorder
     from ups.client import UpsClient
 
     times.timed(Executor, "_source_problem", "checksum_reread")
     times.timed(Executor, "_mark_in_flight", "phase_a")
-    times.timed(Executor, "_record_shipped", "phase_b")
+    times.timed(ShipmentRecorder, "record", "phase_b")
     real_start, real_ship, real_result = CallThread.start, UpsClient.ship, Future.result
 
     def start(self: CallThread, call: Callable[[], Any]) -> Future[Any]:

@@ -1,17 +1,18 @@
 """The executor: ship a job's rows strictly in order, phase A, ship call, phase B.
 
 Phase A (a transaction) marks the row in flight; the ship call runs outside
-any transaction with the row's unique reference; phase B (a transaction)
-stores the tracking number, label and cost. Phase B of one row runs while
-the next row's ship call is under way (``CallThread``), and so does reading
-the row after that, checking it against its source and building its request:
-between two calls there is only phase A. The calls stay one after another,
-each sent only after the previous one succeeded, and at a crash at most two
-rows are in flight. Every transaction first checks
-the fencing token (``lease_renew``), so a worker that lost the job cannot
-write. The first UPS refusal, or a ship call whose outcome is unknown, stops
-the batch. A batch runs in slices: at the end of one it hands the lease to a
-newly queued task, so no task outlives django-q2's timeout.
+any transaction with the row's unique reference; phase B (a transaction,
+``jobs.services.recording``) stores the tracking number, label and cost.
+Phase B of one row runs while the next row's ship call is under way
+(``CallThread``), and so does reading the row after that, checking it
+against its source and building its request: between two calls there is
+only phase A. The calls stay one after another, each sent only after the
+previous one succeeded, and at a crash at most two rows are in flight.
+Every transaction first checks the fencing token (``lease_renew``), so a
+worker that lost the job cannot write. The first UPS refusal, or a ship
+call whose outcome is unknown, stops the batch. A batch runs in slices: at
+the end of one it hands the lease to a newly queued task, so no task
+outlives django-q2's timeout.
 """
 
 from __future__ import annotations
@@ -22,33 +23,24 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from datasources.adapters import get_adapter
-from datasources.adapters.base import WriteBack
 from jobs.actors import SystemActor, system_actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
 from jobs.services.call_thread import CallThread, run_here
 from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
-from jobs.services.reconcile import row_record_late_shipment
-from jobs.services.transitions import job_transition, row_transition, row_writeback_transition
-from jobs.services.writeback import (
-    WritebackBuffer,
-    job_outcome,
-    unwritten_rows,
-    write_back_rows,
-    writes_in_row_transaction,
-)
-from jobs.shipping import label_file, ship_from_for, shipment_request, shipped_changes
-from jobs.states import JobStatus, RowStatus, WritebackStatus
-from shipops.errors import DomainError
+from jobs.services.recording import ShipmentRecorder, Shipped
+from jobs.services.transitions import job_transition, row_transition
+from jobs.services.writeback import job_outcome, unwritten_rows, write_back_rows
+from jobs.shipping import ship_from_for, shipment_request
+from jobs.states import JobStatus, RowStatus
 from ups.client import get_client
 from ups.errors import (
     UpsAuthError,
@@ -72,14 +64,6 @@ class NextRow:
     row: JobRow
     request: ShipmentRequest | None
     problem: str = ""
-
-
-@dataclass(frozen=True)
-class Shipped:
-    """A row UPS shipped, with UPS's answer, until phase B records it."""
-
-    row: JobRow
-    result: ShipResult
 
 
 def job_execute(
@@ -125,8 +109,7 @@ class Executor:
         self.lease = lease
         self.actor = actor
         self.adapter = get_adapter(job.data_source)
-        self.in_row_transaction = writes_in_row_transaction(job.data_source)
-        self.buffer = WritebackBuffer(adapter=self.adapter, lease=lease, actor=actor)
+        self.recorder = ShipmentRecorder(job=job, lease=lease, actor=actor, adapter=self.adapter)
         self.client = get_client()
         self.calls = CallThread()  # the next row's ship call, while this row is recorded
         self.ship_from = ship_from_for(job.data_source)
@@ -213,7 +196,7 @@ class Executor:
             self._mark_in_flight(row)
         except LeaseLost:
             if unrecorded is not None:
-                self._record_shipped(unrecorded)  # records it late, then raises LeaseLost
+                self.recorder.record(unrecorded)  # records it late, then raises LeaseLost
             raise
         ship = partial(self.client.ship, request)
         try:
@@ -270,13 +253,13 @@ class Executor:
                 raise error from None  # the row stays in flight: reconciliation settles it
             if isinstance(error, LeaseLost):
                 with suppress(LeaseLost):
-                    self._record_shipped(Shipped(row, result))  # recorded late
+                    self.recorder.record(Shipped(row, result))  # recorded late
             else:
-                self._say_unrecorded(Shipped(row, result))
+                self.recorder.say_unrecorded(Shipped(row, result))
             raise
 
     def _settle(self, shipped: Shipped) -> None:
-        self._record_shipped(shipped)
+        self.recorder.record(shipped)
         if self.on_row is not None:
             self.on_row(shipped.row)
 
@@ -289,98 +272,6 @@ class Executor:
             f"Row {row.row_number} (key {row.source_key}) {change} the source after the job "
             f"was created, so it was not shipped. Cancel this job and create a new one from "
             f"the source: rows already shipped are left out automatically."
-        )
-
-    def _record_shipped(self, shipped: Shipped) -> None:
-        """Phase B: the tracking number, label and cost; late if the job was taken meanwhile."""
-        row, result = shipped.row, shipped.result
-        shipped_at = timezone.now()
-        label = label_file(
-            reference=row.reference, label_format=result.label_format, content=result.label_bytes
-        )
-        label_problem = ""
-        try:
-            row.label.save(label.name or f"{row.reference}.label", label, save=False)
-        except OSError as error:
-            # Never let a full disk cost a tracking number: ship on, say what is missing.
-            label_problem = f" The label could not be stored ({error.strerror})."
-            row.label.name = ""
-        try:
-            self._commit_shipped(row, result, shipped_at, label_problem)
-        except LeaseLost:
-            # The job was cancelled or taken over while UPS answered. The shipment
-            # exists, so it is recorded on the row all the same, if nobody settled it.
-            row_record_late_shipment(
-                row=row,
-                changes=shipped_changes(result, shipped_at, row.label.name),
-                actor=self.actor,
-            )
-            raise
-        except Exception:
-            self._say_unrecorded(shipped)
-            raise
-
-    def _say_unrecorded(self, shipped: Shipped) -> None:
-        """Log, from an ``except`` block, a shipment UPS made that phase B did not record.
-
-        Loudly: reconciliation by reference (resume) then brings its tracking
-        number into the database.
-        """
-        logger.exception(
-            "Job %s row %s was shipped (tracking %s, reference %s) but not recorded.",
-            self.job.pk,
-            shipped.row.row_number,
-            shipped.result.tracking_number,
-            shipped.row.reference,
-        )
-
-    def _commit_shipped(
-        self, row: JobRow, result: ShipResult, shipped_at: datetime, label_problem: str
-    ) -> None:
-        with transaction.atomic():
-            # The fence check also adds the row to the job's counters: one UPDATE.
-            lease_renew(
-                self.lease,
-                shipped_count=F("shipped_count") + 1,
-                actual_cost_cents=F("actual_cost_cents") + result.total_cents,
-            )
-            row_transition(
-                row=row,
-                to_status=RowStatus.SHIPPED,
-                actor=self.actor,
-                action="row_shipped",
-                message=f"Shipped: tracking number {result.tracking_number}.{label_problem}",
-                changes=shipped_changes(result, shipped_at, row.label.name),
-                data={"tracking_number": result.tracking_number, "cost_cents": result.total_cents},
-            )
-            update = WriteBack(
-                key=row.source_key, tracking_number=result.tracking_number, shipped_at=shipped_at
-            )
-            if self.in_row_transaction:
-                self._write_back_in_transaction(row, update)
-        if not self.in_row_transaction:
-            self.buffer.add(row.pk, update)
-
-    def _write_back_in_transaction(self, row: JobRow, update: WriteBack) -> None:
-        # Same database: the source row's UPDATE commits with the row's state. It runs
-        # in a savepoint, so a failing UPDATE is recorded without undoing the shipment.
-        try:
-            self.adapter.write_back([update])
-        except (DomainError, DatabaseError) as error:
-            problem = getattr(error, "message", None) or str(error)
-            row_writeback_transition(
-                row=row,
-                to_status=WritebackStatus.FAILED,
-                actor=self.actor,
-                message=f"Could not write the tracking number back to the source: {problem}",
-                error=problem,
-            )
-            return
-        row_writeback_transition(
-            row=row,
-            to_status=WritebackStatus.WRITTEN,
-            actor=self.actor,
-            message="Tracking number and ship time written back to the source table.",
         )
 
     def _stop_on_ups_error(self, row: JobRow, error: UpsError) -> None:
@@ -403,7 +294,7 @@ class Executor:
 
     def _stop(self, row: JobRow, row_status: str, code: str, message: str) -> None:
         """Fail fast: record the row's outcome and fail the job; earlier rows stay shipped."""
-        self.buffer.flush()
+        self.recorder.buffer.flush()
         with transaction.atomic():
             lease_renew(self.lease)
             if row.status != row_status:
@@ -433,14 +324,14 @@ class Executor:
             )
 
     def _hand_over(self) -> None:
-        self.buffer.flush()
+        self.recorder.buffer.flush()
         with transaction.atomic():
             lease_renew(self.lease)
             job = Job.objects.select_for_update().get(pk=self.job.pk)
             enqueue_execution(job.pk, lease_hand_over(job=job, actor=self.actor))
 
     def _finish(self) -> None:
-        self.buffer.flush()
+        self.recorder.buffer.flush()
         retry = unwritten_rows(self.job)
         if retry:
             write_back_rows(adapter=self.adapter, updates=retry, lease=self.lease, actor=self.actor)

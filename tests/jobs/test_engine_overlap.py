@@ -17,7 +17,8 @@ from datasources.models import DataSource
 from jobs.actors import system_actor
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve
-from jobs.services.execution import Executor, Shipped, job_execute
+from jobs.services.execution import Executor, job_execute
+from jobs.services.recording import ShipmentRecorder, Shipped
 from jobs.services.recovery import jobs_mark_lapsed
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import SimulatedCrash, previewed_job
@@ -46,14 +47,14 @@ def before_recording(
     monkeypatch: pytest.MonkeyPatch, row_number: int, action: Callable[[], object]
 ) -> None:
     """Run ``action`` just before phase B of row ``row_number``."""
-    real_record = Executor._record_shipped
+    real_record = ShipmentRecorder.record
 
-    def record(self: Executor, shipped: Shipped) -> None:
+    def record(self: ShipmentRecorder, shipped: Shipped) -> None:
         if shipped.row.row_number == row_number:
             action()
         real_record(self, shipped)
 
-    monkeypatch.setattr(Executor, "_record_shipped", record)
+    monkeypatch.setattr(ShipmentRecorder, "record", record)
 
 
 def approve_and_execute(source: DataSource, approver: User) -> Job:

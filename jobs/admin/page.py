@@ -19,10 +19,6 @@ from jobs.states import JobStatus, RowStatus, WritebackStatus
 from jobs.summaries import job_progress, preview_summary
 
 LIVE_STATUSES = frozenset({JobStatus.PREVIEWING, JobStatus.APPROVED, JobStatus.RUNNING})
-# Until shipping starts the page leads with the preview; from then on with the rows.
-BEFORE_SHIPPING = frozenset(
-    {JobStatus.DRAFT, JobStatus.PREVIEWING, JobStatus.PREVIEWED, JobStatus.APPROVED}
-)
 ROWS_PER_PAGE = 25
 AUDIT_SHOWN = 10
 UNKNOWN_SHOWN = 20
@@ -169,7 +165,8 @@ def job_page_context(
         "job": job,
         "progress": progress_payload(job),
         "preview": preview_summary(job),
-        "preview_first": job.status in BEFORE_SHIPPING,
+        # Until shipping starts the page leads with the preview; from then on with the rows.
+        "preview_first": job.started_at is None,
         "recovery": job_recovery_summary(job) if job.status in RECOVERABLE else None,
         "bar_buttons": bar,
         "banner_buttons": banner,

@@ -41,6 +41,7 @@ from jobs.services.transitions import job_transition, row_transition
 from jobs.services.writeback import job_outcome, unwritten_rows, write_back_rows
 from jobs.shipping import ship_from_for, shipment_request
 from jobs.states import JobStatus, RowStatus
+from shipops.errors import DomainError
 from ups.client import get_client
 from ups.errors import (
     UpsAuthError,
@@ -59,11 +60,12 @@ ROW_PAGE = 100  # pending rows read per query
 
 @dataclass(frozen=True)
 class NextRow:
-    """The next row to ship, with its request, or why the source no longer allows it."""
+    """The next row to ship, with its request, or why the source does not allow it now."""
 
     row: JobRow
-    request: ShipmentRequest | None
+    request: ShipmentRequest | None  # None: the batch stops before this row
     problem: str = ""
+    code: str = ""
 
 
 def job_execute(
@@ -140,7 +142,7 @@ class Executor:
             if upcoming.request is None:
                 if unrecorded is not None:
                     self._settle(unrecorded)
-                self._stop(upcoming.row, RowStatus.PENDING, "source_changed", upcoming.problem)
+                self._stop(upcoming.row, RowStatus.PENDING, upcoming.code, upcoming.problem)
                 return
             outcome = self._ship_one(upcoming.row, upcoming.request, unrecorded)
             if outcome is None:
@@ -181,9 +183,18 @@ class Executor:
         row = self._next_row()
         if row is None:
             return None
-        if (problem := self._source_problem(row)) is not None:
-            return NextRow(row, None, problem)
-        return NextRow(row, shipment_request(row=row, ship_from=self.ship_from))
+        try:
+            if (problem := self._source_problem(row)) is not None:
+                return NextRow(row, None, problem, "source_changed")
+            return NextRow(row, shipment_request(row=row, ship_from=self.ship_from))
+        except (DomainError, OSError) as error:
+            # Stop cleanly with the reason, after the row under way is recorded.
+            reason = getattr(error, "message", None) or str(error)
+            problem = (
+                f"Row {row.row_number} (key {row.source_key}) could not be checked against the "
+                f"source, so it was not shipped: {reason} Resume once the source can be read."
+            )
+            return NextRow(row, None, problem, "source_unreadable")
 
     def _ship_one(
         self, row: JobRow, request: ShipmentRequest, unrecorded: Shipped | None
@@ -194,9 +205,11 @@ class Executor:
         """
         try:
             self._mark_in_flight(row)
-        except LeaseLost:
+        except Exception:
             if unrecorded is not None:
-                self.recorder.record(unrecorded)  # records it late, then raises LeaseLost
+                # Late if the job was taken meanwhile; logged for reconciliation if it fails.
+                with suppress(Exception):
+                    self.recorder.record(unrecorded)
             raise
         ship = partial(self.client.ship, request)
         try:

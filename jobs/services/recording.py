@@ -71,17 +71,23 @@ class ShipmentRecorder:
         try:
             self._commit(row, result, shipped_at, label_problem)
         except LeaseLost:
-            # The job was cancelled or taken over while UPS answered. The shipment
-            # exists, so it is recorded on the row all the same, if nobody settled it.
-            row_record_late_shipment(
-                row=row,
-                changes=shipped_changes(result, shipped_at, row.label.name),
-                actor=self.actor,
-            )
+            self._record_late(shipped, shipped_at)
             raise
         except Exception:
             self.say_unrecorded(shipped)
             raise
+
+    def _record_late(self, shipped: Shipped, shipped_at: datetime) -> None:
+        # The job was cancelled or taken over while UPS answered. The shipment
+        # exists, so it is recorded on the row all the same, if nobody settled it.
+        try:
+            row_record_late_shipment(
+                row=shipped.row,
+                changes=shipped_changes(shipped.result, shipped_at, shipped.row.label.name),
+                actor=self.actor,
+            )
+        except Exception:
+            self.say_unrecorded(shipped)
 
     def say_unrecorded(self, shipped: Shipped) -> None:
         """Log, from an ``except`` block, a shipment UPS made that phase B did not record.

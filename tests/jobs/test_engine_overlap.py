@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import DatabaseError
+from django.db.models import F
 from django.utils import timezone
 
 from datasources.models import DataSource
@@ -20,6 +23,7 @@ from jobs.services.approval import job_approve
 from jobs.services.execution import Executor, job_execute
 from jobs.services.recording import ShipmentRecorder, Shipped
 from jobs.services.recovery import jobs_mark_lapsed
+from tests.fixtures.sources import ORDER_HEADERS, order_rows
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import SimulatedCrash, previewed_job
 from tests.jobs.test_engine_failures import assert_shipped_exactly_once, resume_to_end, statuses
@@ -57,100 +61,137 @@ def before_recording(
     monkeypatch.setattr(ShipmentRecorder, "record", record)
 
 
-def approve_and_execute(source: DataSource, approver: User) -> Job:
-    """Preview and approve a job from ``source``, then run it to the end in this thread."""
-    job = previewed_job(source, approver)
-    token = job_approve(job=job, acting_user=approver, in_background=False)
-    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
-    return job
+@dataclass
+class Batch:
+    """One test's job: its orders file, approver and sandbox, run here as a worker would."""
 
+    sandbox: SandboxController
+    make_source: Callable[..., DataSource]
+    approver: User
+    source_root: Path
+    source: DataSource = field(init=False)
+    job: Job = field(init=False)
+    token: int = field(init=False)
 
-def lapse(job: Job) -> None:
-    """Let the job's lease run out and the recovery schedule find it, as after a crash."""
-    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    jobs_mark_lapsed(actor=system_actor("recovery schedule"))
-    job.refresh_from_db()
+    def approve(self, count: int, rows: list[list[str]] | None = None) -> Job:
+        """Write ``count`` orders, then preview and approve a job from them (not run yet)."""
+        self.source = self.make_source(count, rows=rows)
+        self.job = previewed_job(self.source, self.approver)
+        self.token = job_approve(job=self.job, acting_user=self.approver, in_background=False)
+        return self.job
+
+    def execute(self) -> Job:
+        """Run the approved job to the end in this thread; return it as it is stored."""
+        try:
+            job_execute(job_id=self.job.pk, token=self.token, slice_seconds=math.inf)
+        finally:
+            self.job.refresh_from_db()
+        return self.job
+
+    def lapse(self) -> None:
+        """Let the job's lease run out and the recovery schedule find it, as after a crash."""
+        Job.objects.filter(pk=self.job.pk).update(
+            lease_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        jobs_mark_lapsed(actor=system_actor("recovery schedule"))
+        self.job.refresh_from_db()
+
+    def resume_and_check(self) -> None:
+        """Resume the job to the end; every row must then be shipped exactly once."""
+        self.job = resume_to_end(self.job, self.approver)
+        assert self.job.status == "completed"
+        assert_shipped_exactly_once(self.job, self.sandbox, self.source, self.source_root)
+
+    def unrecorded_log(self, row_number: int) -> str:
+        """Return the log line of row ``row_number``: shipped (per the ledger), not recorded."""
+        reference = self.job.rows.get(row_number=row_number).reference
+        (entry,) = [e for e in self.sandbox.ledger() if e["reference"] == reference]
+        tracking = entry["tracking_number"]
+        return f"shipped (tracking {tracking}, reference {reference}) but not recorded"
 
 
 @pytest.fixture
-def shipped_exactly_once(
-    ups_sandbox: SandboxController, source_root: Path
-) -> Callable[[Job, DataSource], None]:
-    """Check that every row of a job is shipped once, in the database, the ledger and file."""
+def batch(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    source_root: Path,
+) -> Batch:
+    return Batch(ups_sandbox, orders_csv, approver, source_root)
 
-    def check(job: Job, source: DataSource) -> None:
-        job.refresh_from_db()
-        assert job.status == "completed"
-        assert_shipped_exactly_once(job, ups_sandbox, source, source_root)
 
-    return check
+def take_over_before_recording(monkeypatch: pytest.MonkeyPatch, job: Job, row_number: int) -> None:
+    """Let another worker take ``job`` just before phase B of row ``row_number``."""
+    before_recording(
+        monkeypatch,
+        row_number,
+        lambda: Job.objects.filter(pk=job.pk).update(fencing_token=F("fencing_token") + 100),
+    )
+
+
+def unreadable_from(monkeypatch: pytest.MonkeyPatch, row_number: int) -> list[int]:
+    """Make the source unreadable from row ``row_number`` on; return the rows checked."""
+    real_check = Executor._source_problem
+    checked: list[int] = []
+
+    def source_problem(self: Executor, row: JobRow) -> str | None:
+        checked.append(row.row_number)
+        if row.row_number >= row_number:
+            raise OSError(5, "Input/output error")
+        return real_check(self, row)
+
+    monkeypatch.setattr(Executor, "_source_problem", source_problem)
+    return checked
 
 
 def test_the_next_ship_call_starts_before_the_row_is_recorded(
-    orders_csv: Callable[..., DataSource],
-    approver: User,
-    shipped_exactly_once: Callable[[Job, DataSource], None],
-    monkeypatch: pytest.MonkeyPatch,
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = orders_csv(4)
+    batch.approve(4)
     started: dict[int, threading.Event] = {2: threading.Event()}
     count_ship_calls(monkeypatch, started)
     overlapped = []
     before_recording(
         monkeypatch, 1, lambda: overlapped.append(started[2].wait(timeout=WAIT_SECONDS))
     )
-    job = approve_and_execute(source, approver)
+    batch.execute()
 
     assert overlapped == [True]  # row 2's call was under way while row 1 was recorded
-    shipped_exactly_once(job, source)
+    assert batch.job.status == "completed"
+    assert_shipped_exactly_once(batch.job, batch.sandbox, batch.source, batch.source_root)
 
 
 def test_a_crash_while_recording_leaves_both_rows_to_reconciliation(
-    ups_sandbox: SandboxController,
-    orders_csv: Callable[..., DataSource],
-    approver: User,
-    shipped_exactly_once: Callable[[Job, DataSource], None],
-    monkeypatch: pytest.MonkeyPatch,
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = orders_csv(6)
+    batch.approve(6)
 
     def crash() -> None:
         raise SimulatedCrash("the worker died while recording row 3")
 
     before_recording(monkeypatch, 3, crash)
     with pytest.raises(SimulatedCrash):
-        approve_and_execute(source, approver)
-    job = Job.objects.get()
+        batch.execute()
     monkeypatch.undo()
 
     # Row 4's call had started: it finished before the worker let go, unrecorded.
-    assert len(ups_sandbox.ledger()) == 4
-    lapse(job)
-    assert job.status == "interrupted"
-    assert statuses(job) == ["shipped", "shipped", "unknown", "unknown", "pending", "pending"]
+    assert len(batch.sandbox.ledger()) == 4
+    batch.lapse()
+    assert batch.job.status == "interrupted"
+    assert statuses(batch.job) == ["shipped", "shipped", "unknown", "unknown", "pending", "pending"]
 
-    job = resume_to_end(job, approver)
-    shipped_exactly_once(job, source)
-    assert AuditEntry.objects.filter(job=job, action="row_reconciled").count() == 2
+    batch.resume_and_check()
+    assert AuditEntry.objects.filter(job=batch.job, action="row_reconciled").count() == 2
 
 
 def test_losing_the_lease_while_recording_records_both_answers_late(
-    ups_sandbox: SandboxController,
-    orders_csv: Callable[..., DataSource],
-    approver: User,
-    monkeypatch: pytest.MonkeyPatch,
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = orders_csv(5)
-    job = previewed_job(source, approver)
-    token = job_approve(job=job, acting_user=approver, in_background=False)
-    before_recording(
-        monkeypatch,
-        2,
-        lambda: Job.objects.filter(pk=job.pk).update(fencing_token=token + 100),
-    )
-    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+    job = batch.approve(5)
+    take_over_before_recording(monkeypatch, job, 2)
+    batch.execute()
 
-    ledger = {entry["reference"]: entry["tracking_number"] for entry in ups_sandbox.ledger()}
+    ledger = {entry["reference"]: entry["tracking_number"] for entry in batch.sandbox.ledger()}
     assert len(ledger) == 3  # rows 1 and 2, and row 3 whose call was under way
     assert statuses(job) == ["shipped", "shipped", "shipped", "pending", "pending"]
     for row in job.rows.filter(status="shipped"):
@@ -160,12 +201,9 @@ def test_losing_the_lease_while_recording_records_both_answers_late(
 
 
 def test_the_next_row_is_checked_against_its_source_during_the_call(
-    orders_csv: Callable[..., DataSource],
-    approver: User,
-    shipped_exactly_once: Callable[[Job, DataSource], None],
-    monkeypatch: pytest.MonkeyPatch,
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = orders_csv(4)
+    batch.approve(4)
     checked = {3: threading.Event()}
     real_check, real_ship = Executor._source_problem, UpsClient.ship
     calls = {"n": 0}
@@ -183,71 +221,88 @@ def test_the_next_row_is_checked_against_its_source_during_the_call(
 
     monkeypatch.setattr(Executor, "_source_problem", source_problem)
     monkeypatch.setattr(UpsClient, "ship", ship)
-    job = approve_and_execute(source, approver)
+    batch.execute()
 
     assert row_3_checked_during_call_2 == [True]  # only phase A is left between two calls
-    shipped_exactly_once(job, source)
+    assert batch.job.status == "completed"
 
 
-def test_a_failure_while_preparing_the_next_row_loses_no_tracking_number(
-    ups_sandbox: SandboxController,
-    orders_csv: Callable[..., DataSource],
-    approver: User,
-    shipped_exactly_once: Callable[[Job, DataSource], None],
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+def test_an_unreadable_source_stops_the_batch_after_recording_the_row_under_way(
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = orders_csv(4)
-    real_check = Executor._source_problem
-
-    def source_problem(self: Executor, row: JobRow) -> str | None:
-        if row.row_number == 3:
-            raise OSError(5, "Input/output error")
-        return real_check(self, row)
-
-    monkeypatch.setattr(Executor, "_source_problem", source_problem)
-    with pytest.raises(OSError, match="Input/output error"):
-        approve_and_execute(source, approver)
-    job = Job.objects.get()
+    batch.approve(4)
+    unreadable_from(monkeypatch, 3)  # found while row 2's call is out
+    job = batch.execute()
     monkeypatch.undo()
 
-    # Row 2's call was under way: it was waited for and its tracking number logged.
-    row_2 = job.rows.get(row_number=2)
-    (tracking,) = [
-        e["tracking_number"] for e in ups_sandbox.ledger() if e["reference"] == row_2.reference
-    ]
-    assert statuses(job) == ["shipped", "in_flight", "pending", "pending"]
-    assert f"shipped (tracking {tracking}, reference {row_2.reference}) but not recorded" in (
-        caplog.text
-    )
+    assert (job.status, job.last_error_code) == ("failed", "source_unreadable")
+    assert "Row 3 (key SO-00003) could not be checked" in job.last_error_message
+    assert "Input/output error" in job.last_error_message
+    assert statuses(job) == ["shipped", "shipped", "pending", "pending"]
+    assert len(batch.sandbox.ledger()) == 2
 
-    lapse(job)
-    job = resume_to_end(job, approver)
-    shipped_exactly_once(job, source)
-    assert AuditEntry.objects.filter(job=job, action="row_reconciled").count() == 1
+    batch.resume_and_check()
+
+
+def test_a_refusal_is_not_hidden_by_an_unreadable_next_row(
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = order_rows(3)
+    rows[2][ORDER_HEADERS.index("zip")] = "30305"
+    batch.approve(3, rows=rows)
+    batch.sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30305"])
+    batch.sandbox.set_fault("latency", ms=300)  # row 2's refusal comes after row 3 is read
+    checked = unreadable_from(monkeypatch, 3)
+    job = batch.execute()
+
+    assert checked == [1, 2, 3]
+    assert job.status == "failed"
+    assert job.last_error_code != "source_unreadable"  # UPS's refusal, with its code
+    assert statuses(job) == ["shipped", "failed", "pending"]
 
 
 def test_a_refused_row_stops_the_batch_without_preparing_the_next(
-    ups_sandbox: SandboxController,
-    orders_csv: Callable[..., DataSource],
-    approver: User,
-    monkeypatch: pytest.MonkeyPatch,
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = orders_csv(3)
-    ups_sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30303"])
-    prepared = []
-    real_check = Executor._source_problem
+    batch.approve(3)
+    batch.sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30303"])
+    checked = unreadable_from(monkeypatch, 2)  # it would be, if it were read
+    job = batch.execute()
 
-    def source_problem(self: Executor, row: JobRow) -> str | None:
-        prepared.append(row.row_number)
-        if row.row_number > 1:
-            raise OSError(5, "Input/output error")  # it would, if it were read
-        return real_check(self, row)
-
-    monkeypatch.setattr(Executor, "_source_problem", source_problem)
-    job = approve_and_execute(source, approver)
-
-    job.refresh_from_db()
-    assert prepared == [1]
+    assert checked == [1]
     assert job.status == "failed"
     assert statuses(job) == ["failed", "pending", "pending"]
+
+
+def test_a_failing_phase_a_still_records_the_row_shipped_before_it(
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch.approve(4)
+    real_mark = Executor._mark_in_flight
+
+    def mark_in_flight(self: Executor, row: JobRow) -> None:
+        if row.row_number == 3:
+            raise DatabaseError("the database went away")
+        real_mark(self, row)
+
+    monkeypatch.setattr(Executor, "_mark_in_flight", mark_in_flight)
+    with pytest.raises(DatabaseError):
+        batch.execute()
+
+    assert statuses(batch.job) == ["shipped", "shipped", "pending", "pending"]  # 2 not in flight
+    assert len(batch.sandbox.ledger()) == 2
+
+
+def test_a_late_record_that_fails_is_logged_with_its_tracking_number(
+    batch: Batch, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    job = batch.approve(3)
+    take_over_before_recording(monkeypatch, job, 1)
+
+    def record_late(**_: Any) -> None:
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr("jobs.services.recording.row_record_late_shipment", record_late)
+    batch.execute()
+
+    assert batch.unrecorded_log(1) in caplog.text

@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from datasources.models import DataSource
@@ -180,18 +181,19 @@ def test_job_page_queries_do_not_grow_with_rows(
 
 
 @pytest.mark.parametrize(
-    ("status", "preview_first"),
+    ("status", "started", "preview_first"),
     [
-        (JobStatus.PREVIEWED, True),
-        (JobStatus.RUNNING, False),
-        (JobStatus.FAILED, False),
-        (JobStatus.COMPLETED, False),
+        (JobStatus.PREVIEWED, False, True),
+        (JobStatus.CANCELLED, False, True),  # cancelled before anything shipped
+        (JobStatus.RUNNING, True, False),
+        (JobStatus.FAILED, True, False),
+        (JobStatus.COMPLETED, True, False),
     ],
 )
 def test_the_page_leads_with_the_preview_until_shipping_starts_then_with_the_rows(
-    approver_client: Client, status: str, preview_first: bool
+    approver_client: Client, status: str, started: bool, preview_first: bool
 ) -> None:
-    job = job_with_rows(3, status=status)
+    job = job_with_rows(3, status=status, started_at=timezone.now() if started else None)
     page = approver_client.get(job_url(job)).text
 
     preview_at = page.index('data-testid="preview-section"')

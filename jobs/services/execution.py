@@ -216,7 +216,7 @@ class Executor:
             # A slice's first row has no row to record meanwhile: its call runs here.
             call = run_here(ship) if unrecorded is None else self.calls.start(ship)
             upcoming = self._while_calling(unrecorded, row, call)
-            result = call.result()
+            result = self._answer(row, call)
         except UpsError as error:
             self._stop_on_ups_error(row, error)
             if self.on_row is not None:
@@ -269,6 +269,19 @@ class Executor:
                     self.recorder.record(Shipped(row, result))  # recorded late
             else:
                 self.recorder.say_unrecorded(Shipped(row, result))
+            raise
+
+    def _answer(self, row: JobRow, call: Future[ShipResult]) -> ShipResult:
+        """Wait for UPS's answer to ``row``; an interruption (Ctrl-C) waits once more."""
+        try:
+            return call.result()
+        except BaseException as interruption:
+            if isinstance(interruption, Exception):
+                raise
+            # The request has left: wait for its answer and record it before going
+            # (a second Ctrl-C stops waiting; reconciliation then finds the row).
+            with suppress(Exception):
+                self.recorder.record(Shipped(row, call.result()))
             raise
 
     def _settle(self, shipped: Shipped) -> None:

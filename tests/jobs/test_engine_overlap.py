@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -306,3 +307,27 @@ def test_a_late_record_that_fails_is_logged_with_its_tracking_number(
     batch.execute()
 
     assert batch.unrecorded_log(1) in caplog.text
+
+
+def test_an_interruption_while_ups_works_still_records_its_answer(
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch.approve(4)
+    real_result = Future.result
+    waits = {"n": 0}
+
+    def result(self: Future[Any], timeout: float | None = None) -> Any:
+        waits["n"] += 1
+        if waits["n"] == 2:  # Ctrl-C while the executor waits for row 2's answer
+            raise KeyboardInterrupt
+        return real_result(self, timeout)
+
+    monkeypatch.setattr(Future, "result", result)
+    with pytest.raises(KeyboardInterrupt):
+        batch.execute()
+    monkeypatch.undo()
+
+    assert len(batch.sandbox.ledger()) == 2
+    assert statuses(batch.job) == ["shipped", "shipped", "pending", "pending"]
+    batch.lapse()
+    batch.resume_and_check()

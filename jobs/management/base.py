@@ -6,6 +6,7 @@ import math
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -74,7 +75,15 @@ class JobCommand(BaseCommand):
             done = JobRow.objects.filter(job=job, status__in=["shipped", "failed"]).count()
             self._progress(done, total)
 
-        job_execute(job_id=job.pk, token=token, slice_seconds=math.inf, on_row=report)
+        try:
+            job_execute(job_id=job.pk, token=token, slice_seconds=math.inf, on_row=report)
+        except KeyboardInterrupt:
+            job.refresh_from_db()
+            raise CommandError(
+                f"Stopped by Ctrl-C with {job.shipped_count} rows of {job} shipped. It shows as "
+                f"running until its lease lapses ({settings.SHIPOPS_LEASE_SECONDS} s), then as "
+                f"interrupted: resume it with `manage.py recover_jobs --resume {job.pk}`."
+            ) from None
         job.refresh_from_db()
         self._progress(job_progress(job).done, total)
         self.stdout.write("")

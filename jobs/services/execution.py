@@ -250,8 +250,8 @@ class Executor:
         """Record ``unrecorded`` and prepare the next row while ``row``'s ship call runs.
 
         Whatever goes wrong here, that call is never left behind: its answer is
-        waited for, recorded late if the job was taken meanwhile, else logged
-        for reconciliation.
+        waited for, then recorded if the job was taken meanwhile (late) or the
+        operator pressed Ctrl-C, else logged for reconciliation.
         """
         try:
             if unrecorded is not None:
@@ -264,9 +264,10 @@ class Executor:
                 result = call.result()
             except UpsError:
                 raise error from None  # the row stays in flight: reconciliation settles it
-            if isinstance(error, LeaseLost):
-                with suppress(LeaseLost):
-                    self.recorder.record(Shipped(row, result))  # recorded late
+            if isinstance(error, LeaseLost | KeyboardInterrupt):
+                # Recorded late if the job was taken meanwhile; after Ctrl-C, as usual.
+                with suppress(Exception):
+                    self.recorder.record(Shipped(row, result))
             else:
                 self.recorder.say_unrecorded(Shipped(row, result))
             raise
@@ -275,9 +276,7 @@ class Executor:
         """Wait for UPS's answer to ``row``; an interruption (Ctrl-C) waits once more."""
         try:
             return call.result()
-        except BaseException as interruption:
-            if isinstance(interruption, Exception):
-                raise
+        except KeyboardInterrupt:
             # The request has left: wait for its answer and record it before going
             # (a second Ctrl-C stops waiting; reconciliation then finds the row).
             with suppress(Exception):

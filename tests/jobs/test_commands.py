@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from datasources.models import DataSource
 from jobs.models import Job, JobRow
+from jobs.services import execution
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import read_csv
 
@@ -68,6 +69,38 @@ def test_run_job_ships_an_approved_job_here(
     out = run("run_job", str(job.pk), "--user", "dana")  # ...but shipped here instead
     assert f"Job {job.pk} is completed: 3 shipped" in out
     assert len(ups_sandbox.ledger()) == 3
+
+
+def test_ctrl_c_during_run_job_says_what_shipped_and_how_to_go_on(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = orders_csv(4)
+    run("create_job", source.name, "--mode", "auto", "--user", "dana")
+    job = Job.objects.get()
+    run("approve_job", str(job.pk), "--user", "dana")
+
+    def interrupted_after_two_rows(row: JobRow) -> None:
+        if row.row_number == 2:
+            raise KeyboardInterrupt
+
+    real_execute = execution.job_execute
+    monkeypatch.setattr(
+        "jobs.management.base.job_execute",
+        lambda **kwargs: real_execute(**{**kwargs, "on_row": interrupted_after_two_rows}),
+    )
+    with pytest.raises(CommandError) as stopped:
+        run("run_job", str(job.pk), "--user", "dana")
+
+    # Ctrl-C came while row 3's call was out: its answer was waited for and recorded.
+    assert len(ups_sandbox.ledger()) == 3
+    assert str(stopped.value) == (
+        f"Stopped by Ctrl-C with 3 rows of Job {job.pk} shipped. It shows as running until its "
+        f"lease lapses (60 s), then as interrupted: resume it with "
+        f"`manage.py recover_jobs --resume {job.pk}`."
+    )
 
 
 def test_ship_takes_a_file_all_the_way_to_labels(

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jobs.actors import Actor, system_actor
+from jobs.admin.common import rows
 from jobs.models import Job, JobRow
 from jobs.services.execution import job_execute
 from jobs.services.preview import job_preview_run
@@ -80,7 +81,7 @@ class JobCommand(BaseCommand):
         except KeyboardInterrupt:
             job.refresh_from_db()
             raise CommandError(
-                f"Stopped by Ctrl-C with {job.shipped_count} rows of {job} shipped. It shows as "
+                f"Stopped by Ctrl-C with {rows(job.shipped_count)} of {job} shipped. It shows as "
                 f"running until its lease lapses ({settings.SHIPOPS_LEASE_SECONDS} s), then as "
                 f"interrupted: resume it with `manage.py recover_jobs --resume {job.pk}`."
             ) from None

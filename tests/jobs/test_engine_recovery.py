@@ -247,19 +247,32 @@ def take_over_during_ship(monkeypatch: pytest.MonkeyPatch, take_over: Callable[[
     monkeypatch.setattr(UpsClient, "ship", ship)
 
 
+def execute_taken_over_during_ship(
+    source: DataSource,
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+    take_over: Callable[[Job], Any],
+) -> Job:
+    """Approve a job from ``source`` and run it here; ``take_over`` acts during the first call."""
+    job = previewed_job(source, approver)
+    token = job_approve(job=job, acting_user=approver, in_background=False)
+    take_over_during_ship(monkeypatch, lambda: take_over(job))
+    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+    return job
+
+
 def test_a_worker_that_lost_its_lease_records_what_ups_returned_and_stops(
     ups_sandbox: SandboxController,
     six_orders: DataSource,
     approver: User,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    job = previewed_job(six_orders, approver)
-    token = job_approve(job=job, acting_user=approver, in_background=False)
-    take_over_during_ship(
+    job = execute_taken_over_during_ship(
+        six_orders,
+        approver,
         monkeypatch,
-        lambda: Job.objects.filter(pk=job.pk).update(fencing_token=job.fencing_token + 100),
+        lambda job: Job.objects.filter(pk=job.pk).update(fencing_token=job.fencing_token + 100),
     )
-    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
 
     row = JobRow.objects.get(job=job, row_number=1)
     (entry,) = ups_sandbox.ledger()
@@ -275,10 +288,9 @@ def test_cancelling_while_ups_answers_keeps_the_tracking_number(
     approver: User,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    job = previewed_job(six_orders, approver)
-    token = job_approve(job=job, acting_user=approver, in_background=False)
-    take_over_during_ship(monkeypatch, lambda: job_cancel(job=job, actor=approver))
-    job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
+    job = execute_taken_over_during_ship(
+        six_orders, approver, monkeypatch, lambda job: job_cancel(job=job, actor=approver)
+    )
 
     job.refresh_from_db()
     (entry,) = ups_sandbox.ledger()

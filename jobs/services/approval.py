@@ -104,6 +104,23 @@ def job_approve(
     return token
 
 
+def mode_locking_job(session_key: str | None) -> Job | None:
+    """Return the job that keeps a session's mode from changing: approved or running, if any."""
+    key = session_hash(session_key)
+    if not key:
+        return None
+    locking = Job.objects.filter(session_hash=key, status__in=MODE_LOCKING_STATUSES)
+    return locking.only("pk", "status").first()
+
+
+def mode_locked_message(job: Job) -> str:
+    """Say why the mode cannot change now, naming the job that locks it."""
+    return (
+        f"The mode cannot change while {job} (started in this session) is "
+        f"{job.get_status_display().lower()}: wait until it finishes or cancel it."
+    )
+
+
 def session_mode_switch(*, session_key: str | None, to_mode: str, actor: Actor) -> None:
     """Check that a session may switch to ``to_mode`` and record the switch.
 
@@ -111,19 +128,9 @@ def session_mode_switch(*, session_key: str | None, to_mode: str, actor: Actor) 
     """
     if to_mode not in JobMode.values:
         raise DomainError("bad_mode", f"The mode must be confirm or auto, not {to_mode!r}.")
-    key = session_hash(session_key)
-    busy = (
-        Job.objects.filter(session_hash=key, status__in=MODE_LOCKING_STATUSES).first()
-        if key
-        else None
-    )
+    busy = mode_locking_job(session_key)
     if busy is not None:
-        raise DomainError(
-            "mode_locked",
-            f"The mode cannot change while {busy} (started in this session) is "
-            f"{busy.get_status_display().lower()}: wait until it finishes or cancel it.",
-            details={"job": busy.pk},
-        )
+        raise DomainError("mode_locked", mode_locked_message(busy), details={"job": busy.pk})
     with transaction.atomic():
         audit_record(
             actor=actor,

@@ -23,16 +23,6 @@ def _closing_connections[Result](call: Callable[[], Result]) -> Result:
         connections.close_all()
 
 
-def run_here[Result](call: Callable[[], Result]) -> Future[Result]:
-    """Run ``call`` in this thread; return its result or exception as a finished future."""
-    future: Future[Result] = Future()
-    try:
-        future.set_result(call())
-    except Exception as error:
-        future.set_exception(error)
-    return future
-
-
 class CallThread:
     """Runs one call at a time in the background; leaving the ``with`` block waits for it."""
 

@@ -34,7 +34,7 @@ from datasources.adapters import get_adapter
 from jobs.actors import SystemActor, system_actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
-from jobs.services.call_thread import CallThread, run_here
+from jobs.services.call_thread import CallThread
 from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
 from jobs.services.recording import ShipmentRecorder, Shipped
 from jobs.services.transitions import job_transition, row_transition
@@ -211,10 +211,10 @@ class Executor:
                 with suppress(Exception):
                     self.recorder.record(unrecorded)
             raise
-        ship = partial(self.client.ship, request)
+        # Even with no row to record meanwhile, the call runs on the call thread:
+        # a Ctrl-C then interrupts only the wait, never the request itself.
+        call = self.calls.start(partial(self.client.ship, request))
         try:
-            # A slice's first row has no row to record meanwhile: its call runs here.
-            call = run_here(ship) if unrecorded is None else self.calls.start(ship)
             upcoming = self._while_calling(unrecorded, row, call)
             result = self._answer(row, call)
         except UpsError as error:

@@ -132,6 +132,11 @@ def test_ship_the_demo_csv_from_preview_to_labels(
     expect(by_testid(page, "job-progress")).to_have_attribute("aria-valuenow", "50")
     expect(by_testid(page, "job-progress-text")).to_have_text(f"{half} of {ROWS} rows shipped")
     assert progress_json(page, job)["percent"] == 50
+    # This session's batch runs: its mode cannot change, and the header shows it.
+    expect(by_testid(page, "mode-switch-button")).to_be_disabled()
+    expect(by_testid(page, "mode-switch-locked")).to_have_attribute(
+        "title", re.compile(rf"^The mode cannot change while Job {job.pk} .* is running")
+    )
     screenshot(page, "running")
 
     assert cluster.run_all() >= ROWS - half  # one slice per row, perhaps one to close the job
@@ -139,6 +144,7 @@ def test_ship_the_demo_csv_from_preview_to_labels(
     assert progress_of(page) == 100
     assert progress_json(page, job)["percent"] == 100
     expect(by_testid(page, "job-live")).to_have_count(0)
+    expect(by_testid(page, "mode-switch-button")).to_be_enabled()
     tracking = by_testid(page, "tracking-number")
     expect(tracking.first).to_have_text(re.compile(r"^1Z[0-9A-Z]{16}$"))
     assert tracking.count() == by_testid(page, "job-row").count()

@@ -35,15 +35,25 @@ pytestmark = pytest.mark.django_db
 WAIT_SECONDS = 10
 
 
-def count_ship_calls(monkeypatch: pytest.MonkeyPatch, started: dict[int, threading.Event]) -> None:
-    """Wrap UpsClient.ship so that each call sets its event (by call number) as it starts."""
+def count_ship_calls(
+    monkeypatch: pytest.MonkeyPatch,
+    started: dict[int, threading.Event],
+    finished: dict[int, threading.Event] | None = None,
+) -> None:
+    """Wrap UpsClient.ship so that each call sets its events (by call number) as it starts
+    and, in ``finished``, once UPS answered."""
     real_ship = UpsClient.ship
     calls = {"n": 0}
 
     def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
-        started.setdefault(calls["n"], threading.Event()).set()
-        return real_ship(self, *args, **kwargs)
+        number = calls["n"]
+        started.setdefault(number, threading.Event()).set()
+        try:
+            return real_ship(self, *args, **kwargs)
+        finally:
+            if finished is not None:
+                finished.setdefault(number, threading.Event()).set()
 
     monkeypatch.setattr(UpsClient, "ship", ship)
 
@@ -265,14 +275,20 @@ def test_a_refusal_is_not_hidden_by_an_unreadable_next_row(
 def test_a_refused_row_stops_the_batch_without_preparing_the_next(
     batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    batch.approve(3)
-    batch.sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30303"])
-    checked = unreadable_from(monkeypatch, 2)  # it would be, if it were read
+    rows = order_rows(3)
+    rows[2][ORDER_HEADERS.index("zip")] = "30305"  # row 2 (rows[0] is the header)
+    batch.approve(3, rows=rows)
+    batch.sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30305"])
+    finished = {2: threading.Event()}
+    count_ship_calls(monkeypatch, {}, finished)
+    # Row 1 is recorded only once UPS has refused row 2.
+    before_recording(monkeypatch, 1, lambda: finished[2].wait(timeout=WAIT_SECONDS))
+    checked = unreadable_from(monkeypatch, 3)  # it would be, if it were read
     job = batch.execute()
 
-    assert checked == [1]
+    assert checked == [1, 2]
     assert job.status == "failed"
-    assert statuses(job) == ["failed", "pending", "pending"]
+    assert statuses(job) == ["shipped", "failed", "pending"]
 
 
 def test_a_failing_phase_a_still_records_the_row_shipped_before_it(
@@ -309,8 +325,9 @@ def test_a_late_record_that_fails_is_logged_with_its_tracking_number(
     assert batch.unrecorded_log(1) in caplog.text
 
 
+@pytest.mark.parametrize("interrupted_row", [1, 2])
 def test_an_interruption_while_ups_works_still_records_its_answer(
-    batch: Batch, monkeypatch: pytest.MonkeyPatch
+    batch: Batch, monkeypatch: pytest.MonkeyPatch, interrupted_row: int
 ) -> None:
     batch.approve(4)
     real_result = Future.result
@@ -318,7 +335,7 @@ def test_an_interruption_while_ups_works_still_records_its_answer(
 
     def result(self: Future[Any], timeout: float | None = None) -> Any:
         waits["n"] += 1
-        if waits["n"] == 2:  # Ctrl-C while the executor waits for row 2's answer
+        if waits["n"] == interrupted_row:  # Ctrl-C while the executor waits for this row
             raise KeyboardInterrupt
         return real_result(self, timeout)
 
@@ -327,7 +344,8 @@ def test_an_interruption_while_ups_works_still_records_its_answer(
         batch.execute()
     monkeypatch.undo()
 
-    assert len(batch.sandbox.ledger()) == 2
-    assert statuses(batch.job) == ["shipped", "shipped", "pending", "pending"]
+    assert len(batch.sandbox.ledger()) == interrupted_row
+    shipped = ["shipped"] * interrupted_row
+    assert statuses(batch.job) == shipped + ["pending"] * (4 - interrupted_row)
     batch.lapse()
     batch.resume_and_check()

@@ -19,7 +19,7 @@ from jobs.actors import system_actor
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve
 from jobs.services.cancel import job_cancel
-from jobs.services.execution import job_execute
+from jobs.services.execution import Executor, job_execute
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
 from jobs.services.resume import job_restart, job_resume, number_ranges
@@ -234,17 +234,21 @@ def test_a_chain_of_short_slices_ships_every_row_once(
 
 
 def take_over_during_ship(monkeypatch: pytest.MonkeyPatch, take_over: Callable[[], Any]) -> None:
-    """While UPS handles the first ship request, someone else takes the job (``take_over``)."""
-    real_ship = UpsClient.ship
+    """While UPS handles the first ship request, someone else takes the job (``take_over``).
+
+    It runs on the executor's thread, which waits for that call: the test's
+    database transaction is not shared with the thread that makes the call.
+    """
+    real_while_calling = Executor._while_calling
     calls = {"n": 0}
 
-    def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
+    def while_calling(self: Executor, *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
             take_over()
-        return real_ship(self, *args, **kwargs)
+        return real_while_calling(self, *args, **kwargs)
 
-    monkeypatch.setattr(UpsClient, "ship", ship)
+    monkeypatch.setattr(Executor, "_while_calling", while_calling)
 
 
 def execute_taken_over_during_ship(

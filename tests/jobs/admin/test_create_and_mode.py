@@ -58,7 +58,13 @@ def test_auto_mode_approves_the_new_job_at_once(
     job = Job.objects.get()
     assert (job.status, job.mode) == (JobStatus.APPROVED, JobMode.AUTO)
     assert len(queued) == 1
-    # The session now runs a batch: its mode is locked.
+    # The session now runs a batch: its mode is locked, and the header says why.
+    header = approver_client.get(job_url(job)).text
+    assert 'data-testid="mode-switch-button" disabled' in header
+    assert f'title="The mode cannot change while {job} (started in this session) is approved' in (
+        header
+    )
+    # A page shown before the lock still posts: the switch is refused all the same.
     response = approver_client.post(MODE, {"mode": "confirm", "next": job_url(job)})
     assert response["Location"] == job_url(job)
     shown = messages_of(approver_client.get(job_url(job)))
@@ -139,6 +145,7 @@ def test_every_admin_page_shows_the_mode_switch(approver_client: Client, page: s
     assert count_of(html, "mode-switch") == 1
     assert text_of(html, "mode-current") == "Confirm"
     assert text_of(html, "mode-switch-button") == "Switch to auto"
+    assert count_of(html, "mode-switch-locked") == 0  # nothing of this session runs
 
 
 def test_switching_the_mode_is_audited_and_shown(

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 import requests
 from django.views.decorators.debug import sensitive_variables
-from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from urllib3.util.retry import Retry
 
@@ -28,6 +27,7 @@ from ups.classify import (
 from ups.config import UpsConfig
 from ups.credentials import BearerAuth
 from ups.errors import UpsTransientError
+from ups.sent_signal import SignallingAdapter
 
 logger = logging.getLogger("ups")
 T = TypeVar("T")
@@ -73,7 +73,8 @@ class Transport:
         self.config = config
         self.session = requests.Session()
         # No retries below this class: it alone decides what may be sent twice.
-        adapter = HTTPAdapter(
+        # Its connections tell a waiting thread when a request has left (sent_signal).
+        adapter = SignallingAdapter(
             pool_connections=2,
             pool_maxsize=POOL_SIZE,
             max_retries=Retry(total=0, read=False, redirect=False),

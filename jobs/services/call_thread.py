@@ -1,24 +1,30 @@
 """One background thread for the executor's ship calls, so bookkeeping overlaps UPS's answer.
 
 While UPS works on row n+1, the executor records row n (phase B) in its own
-thread. The calls themselves still run one after another: the thread holds at
-most one call, and the executor starts it only after the previous call
-succeeded. The thread never touches the database on purpose; should a token
-refresh reach the shared cache (the database cache by default), the
-connection that opened is closed when the call ends.
+thread, once row n+1's request has left (``wait_until_sent``): started any
+earlier, that work would hold the request back. The calls themselves still
+run one after another: the thread holds at most one call, and the executor
+starts it only after the previous call succeeded. The thread never touches
+the database on purpose; should a token refresh reach the shared cache (the
+database cache by default), the connection that opened is closed when the
+call ends.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.db import connections
 
+from ups.sent_signal import signal_when_sent
 
-def _closing_connections[Result](call: Callable[[], Result]) -> Result:
+
+def _run[Result](call: Callable[[], Result], sent: threading.Event) -> Result:
     try:
-        return call()
+        with signal_when_sent(sent):
+            return call()
     finally:
         connections.close_all()
 
@@ -28,10 +34,16 @@ class CallThread:
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ship-call")
+        self._sent = threading.Event()
 
     def start[Result](self, call: Callable[[], Result]) -> Future[Result]:
         """Start ``call`` in the background and return its future."""
-        return self._pool.submit(_closing_connections, call)
+        self._sent = threading.Event()
+        return self._pool.submit(_run, call, self._sent)
+
+    def wait_until_sent(self) -> None:
+        """Wait until the current call has written its request, or ended without one."""
+        self._sent.wait()
 
     def __enter__(self) -> CallThread:
         return self

@@ -254,6 +254,7 @@ class Executor:
         operator pressed Ctrl-C, else logged for reconciliation.
         """
         try:
+            self.calls.wait_until_sent()  # our own work must not hold the request back
             if unrecorded is not None:
                 self._settle(unrecorded)
             if call.done() and call.exception() is not None:

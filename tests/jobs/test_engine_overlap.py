@@ -172,6 +172,29 @@ def test_the_next_ship_call_starts_before_the_row_is_recorded(
     assert_shipped_exactly_once(batch.job, batch.sandbox, batch.source, batch.source_root)
 
 
+def test_the_row_is_recorded_only_once_the_next_request_has_left(
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch.approve(3)
+    recording_began = threading.Event()
+    before_recording(monkeypatch, 1, recording_began.set)
+    real_ship = UpsClient.ship
+    calls: list[bool] = []  # per ship call: had row 1's recording begun?
+
+    def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
+        # Row 2's call gives recording every chance to begin before its request leaves.
+        calls.append(recording_began.wait(timeout=1 if len(calls) == 1 else 0))
+        return real_ship(self, *args, **kwargs)
+
+    monkeypatch.setattr(UpsClient, "ship", ship)
+    job = batch.execute()
+
+    # Row 1 was recorded only after row 2's request had left, so that its
+    # recording never competes with that request for the processor.
+    assert calls == [False, False, True]
+    assert job.status == "completed"
+
+
 def test_a_crash_while_recording_leaves_both_rows_to_reconciliation(
     batch: Batch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -226,9 +249,10 @@ def test_the_next_row_is_checked_against_its_source_during_the_call(
 
     def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == 2:
+        result = real_ship(self, *args, **kwargs)
+        if calls["n"] == 2:  # UPS answered; the executor has not seen the answer yet
             row_3_checked_during_call_2.append(checked[3].wait(timeout=WAIT_SECONDS))
-        return real_ship(self, *args, **kwargs)
+        return result
 
     monkeypatch.setattr(Executor, "_source_problem", source_problem)
     monkeypatch.setattr(UpsClient, "ship", ship)

@@ -5,9 +5,9 @@ the wire: recording earlier competes with the call thread for the CPU and the
 interpreter just while that request is being built and written, which
 measurably delays every call (docs/performance.md). A thread asks with
 ``signal_when_sent(event)``; the connections of ``SignallingAdapter`` set the
-event as soon as a request has been written, and leaving the block sets it in
-any case, so a call that sends nothing (a refused connection, an error
-before sending) never leaves anyone waiting.
+event as soon as a request has been written (or writing it failed), and
+leaving the block sets it in any case, so a call that sends nothing (a
+refused connection, an error before sending) never leaves anyone waiting.
 """
 
 from __future__ import annotations
@@ -44,14 +44,18 @@ def _request_written() -> None:
 
 class _SignallingHTTPConnection(HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)
-        _request_written()
+        try:
+            super().request(*args, **kwargs)
+        finally:  # written, or failed to write: either way nothing is left to wait for
+            _request_written()
 
 
 class _SignallingHTTPSConnection(HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)
-        _request_written()
+        try:
+            super().request(*args, **kwargs)
+        finally:  # written, or failed to write: either way nothing is left to wait for
+            _request_written()
 
 
 class _SignallingHTTPPool(HTTPConnectionPool):

@@ -2,7 +2,10 @@
 
 While UPS works on row n+1, the executor records row n (phase B) in its own
 thread, once row n+1's request has left (``wait_until_sent``): started any
-earlier, that work would hold the request back. The calls themselves still
+earlier, that work would hold the request back. (After a token refresh, the
+request that signals is the token's.) The wait is short and bounded: a
+request that cannot leave at once (connection retries, a slow handshake)
+must not keep a shipped row unrecorded. The calls themselves still
 run one after another: the thread holds at most one call, and the executor
 starts it only after the previous call succeeded. The thread never touches
 the database on purpose; should a token refresh reach the shared cache (the
@@ -19,6 +22,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from django.db import connections
 
 from ups.sent_signal import signal_when_sent
+
+SENT_WAIT_SECONDS = 0.1  # the longest the executor holds back recording for a request
 
 
 def _run[Result](call: Callable[[], Result], sent: threading.Event) -> Result:
@@ -42,8 +47,8 @@ class CallThread:
         return self._pool.submit(_run, call, self._sent)
 
     def wait_until_sent(self) -> None:
-        """Wait until the current call has written its request, or ended without one."""
-        self._sent.wait()
+        """Wait until the current call has written its request or ended: at most a moment."""
+        self._sent.wait(SENT_WAIT_SECONDS)
 
     def __enter__(self) -> CallThread:
         return self

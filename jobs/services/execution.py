@@ -249,39 +249,48 @@ class Executor:
     ) -> NextRow | None:
         """Record ``unrecorded`` and prepare the next row while ``row``'s ship call runs.
 
-        Whatever goes wrong here, that call is never left behind: its answer is
-        waited for, then recorded if the job was taken meanwhile (late) or the
-        operator pressed Ctrl-C, else logged for reconciliation.
+        Whatever goes wrong here, no answer UPS gave is left behind: ``unrecorded``
+        (if the recorder did not have it yet) and the answer to ``row``, waited
+        for, are recorded if the job was taken meanwhile (late) or the operator
+        pressed Ctrl-C, else logged for reconciliation.
         """
+        in_hand = unrecorded  # shipped by UPS, not yet handed to the recorder
         try:
             self.calls.wait_until_sent()  # our own work must not hold the request back
             if unrecorded is not None:
+                in_hand = None  # from here on the recorder answers for it
                 self._settle(unrecorded)
             if call.done() and call.exception() is not None:
                 return None  # the batch stops at this row: nothing to prepare
             return self._prepare_next()
         except BaseException as error:
+            if in_hand is not None:
+                self._keep(in_hand, error)
             try:
-                result = call.result()
+                result = _final_answer(call)
             except UpsError:
                 raise error from None  # the row stays in flight: reconciliation settles it
-            if isinstance(error, LeaseLost | KeyboardInterrupt):
-                # Recorded late if the job was taken meanwhile; after Ctrl-C, as usual.
-                with suppress(Exception):
-                    self.recorder.record(Shipped(row, result))
-            else:
-                self.recorder.say_unrecorded(Shipped(row, result))
+            self._keep(Shipped(row, result), error)
             raise
 
+    def _keep(self, shipped: Shipped, error: BaseException) -> None:
+        """Hold on to a shipment UPS made, although this slice stops with ``error``."""
+        if isinstance(error, LeaseLost | KeyboardInterrupt):
+            # Recorded late if the job was taken meanwhile; after Ctrl-C, as usual.
+            with suppress(Exception):
+                self.recorder.record(shipped)
+        else:
+            self.recorder.say_unrecorded(shipped)
+
     def _answer(self, row: JobRow, call: Future[ShipResult]) -> ShipResult:
-        """Wait for UPS's answer to ``row``; an interruption (Ctrl-C) waits once more."""
+        """Wait for UPS's answer to ``row``; after Ctrl-C, wait on and record it before going."""
         try:
             return call.result()
         except KeyboardInterrupt:
-            # The request has left: wait for its answer and record it before going
-            # (a second Ctrl-C stops waiting; reconciliation then finds the row).
+            # The request has left: its answer is recorded (if UPS refused or
+            # never answered, the row stays in flight for reconciliation).
             with suppress(Exception):
-                self.recorder.record(Shipped(row, call.result()))
+                self.recorder.record(Shipped(row, _final_answer(call)))
             raise
 
     def _settle(self, shipped: Shipped) -> None:
@@ -381,3 +390,16 @@ class Executor:
                     "writeback_failed": outcome["writeback_failed"],
                 },
             )
+
+
+def _final_answer(call: Future[ShipResult]) -> ShipResult:
+    """Wait for the answer to a request that has left; a further Ctrl-C does not end the wait.
+
+    The process could not end before the call anyway (its thread is joined at
+    exit), and UPS_CONNECT_TIMEOUT + UPS_READ_TIMEOUT bound the call.
+    """
+    while True:
+        try:
+            return call.result()
+        except KeyboardInterrupt:
+            continue

@@ -21,6 +21,7 @@ from datasources.models import DataSource
 from jobs.actors import system_actor
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve
+from jobs.services.call_thread import CallThread
 from jobs.services.execution import Executor, job_execute
 from jobs.services.recording import ShipmentRecorder, Shipped
 from jobs.services.recovery import jobs_mark_lapsed
@@ -172,26 +173,37 @@ def test_the_next_ship_call_starts_before_the_row_is_recorded(
     assert_shipped_exactly_once(batch.job, batch.sandbox, batch.source, batch.source_root)
 
 
-def test_the_row_is_recorded_only_once_the_next_request_has_left(
-    batch: Batch, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("longest_wait", "recording_began"),
+    [
+        (WAIT_SECONDS, [False, False, True]),  # row 1 is recorded once row 2's request left
+        (None, [False, True, True]),  # a request that cannot leave does not hold it back
+    ],
+)
+def test_the_row_is_recorded_once_the_next_request_has_left(
+    batch: Batch,
+    monkeypatch: pytest.MonkeyPatch,
+    longest_wait: float | None,
+    recording_began: list[bool],
 ) -> None:
+    if longest_wait is not None:
+        monkeypatch.setattr("jobs.services.call_thread.SENT_WAIT_SECONDS", longest_wait)
     batch.approve(3)
-    recording_began = threading.Event()
-    before_recording(monkeypatch, 1, recording_began.set)
+    began = threading.Event()
+    before_recording(monkeypatch, 1, began.set)
     real_ship = UpsClient.ship
     calls: list[bool] = []  # per ship call: had row 1's recording begun?
 
     def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
-        # Row 2's call gives recording every chance to begin before its request leaves.
-        calls.append(recording_began.wait(timeout=1 if len(calls) == 1 else 0))
+        # Row 2's request leaves only after a second (by default the executor
+        # waits a tenth of a second for it); recording has every chance to begin.
+        calls.append(began.wait(timeout=1 if len(calls) == 1 else 0))
         return real_ship(self, *args, **kwargs)
 
     monkeypatch.setattr(UpsClient, "ship", ship)
     job = batch.execute()
 
-    # Row 1 was recorded only after row 2's request had left, so that its
-    # recording never competes with that request for the processor.
-    assert calls == [False, False, True]
+    assert calls == recording_began
     assert job.status == "completed"
 
 
@@ -349,9 +361,9 @@ def test_a_late_record_that_fails_is_logged_with_its_tracking_number(
     assert batch.unrecorded_log(1) in caplog.text
 
 
-@pytest.mark.parametrize("interrupted_row", [1, 2])
+@pytest.mark.parametrize(("interrupted_row", "presses"), [(1, 1), (2, 1), (2, 3)])
 def test_an_interruption_while_ups_works_still_records_its_answer(
-    batch: Batch, monkeypatch: pytest.MonkeyPatch, interrupted_row: int
+    batch: Batch, monkeypatch: pytest.MonkeyPatch, interrupted_row: int, presses: int
 ) -> None:
     batch.approve(4)
     real_result = Future.result
@@ -359,7 +371,8 @@ def test_an_interruption_while_ups_works_still_records_its_answer(
 
     def result(self: Future[Any], timeout: float | None = None) -> Any:
         waits["n"] += 1
-        if waits["n"] == interrupted_row:  # Ctrl-C while the executor waits for this row
+        # Ctrl-C while the executor waits for this row; further presses while it waits on.
+        if interrupted_row <= waits["n"] < interrupted_row + presses:
             raise KeyboardInterrupt
         return real_result(self, timeout)
 
@@ -371,5 +384,29 @@ def test_an_interruption_while_ups_works_still_records_its_answer(
     assert len(batch.sandbox.ledger()) == interrupted_row
     shipped = ["shipped"] * interrupted_row
     assert statuses(batch.job) == shipped + ["pending"] * (4 - interrupted_row)
+    batch.lapse()
+    batch.resume_and_check()
+
+
+def test_an_interruption_before_the_next_request_left_records_both_answers(
+    batch: Batch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch.approve(4)
+    real_wait = CallThread.wait_until_sent
+    waits = {"n": 0}
+
+    def wait_until_sent(self: CallThread) -> None:
+        waits["n"] += 1
+        if waits["n"] == 2:  # row 2's request is on its way; row 1 is not recorded yet
+            raise KeyboardInterrupt
+        real_wait(self)
+
+    monkeypatch.setattr(CallThread, "wait_until_sent", wait_until_sent)
+    with pytest.raises(KeyboardInterrupt):
+        batch.execute()
+    monkeypatch.undo()
+
+    assert len(batch.sandbox.ledger()) == 2
+    assert statuses(batch.job) == ["shipped", "shipped", "pending", "pending"]
     batch.lapse()
     batch.resume_and_check()

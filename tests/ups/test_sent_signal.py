@@ -130,12 +130,20 @@ def test_the_signal_comes_once_the_request_left_through_a_proxy(
     assert proxy.request_line == b"POST http://ups.invalid/ship HTTP/1.1"
 
 
-def test_a_call_that_sends_nothing_signals_when_it_ends(session: requests.Session) -> None:
+def test_a_request_that_cannot_be_written_does_not_keep_anyone_waiting(
+    session: requests.Session,
+) -> None:
     with socket.create_server(("127.0.0.1", 0)) as closed:
         port = closed.getsockname()[1]  # nothing listens there once this block ends
     sent = threading.Event()
     with signal_when_sent(sent):
         with pytest.raises(requests.ConnectionError):
             session.post(f"http://127.0.0.1:{port}/ship", json={}, timeout=WAIT_SECONDS)
-        assert not sent.is_set()  # nothing was written...
-    assert sent.is_set()  # ...and nobody waits past the end of the call
+        assert sent.is_set()  # the attempt failed: nothing is left to wait for
+
+
+def test_leaving_the_block_signals_even_without_a_request() -> None:
+    sent = threading.Event()
+    with signal_when_sent(sent):
+        assert not sent.is_set()
+    assert sent.is_set()

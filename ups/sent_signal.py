@@ -50,12 +50,8 @@ class _SignallingHTTPConnection(HTTPConnection):
             _request_written()
 
 
-class _SignallingHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().request(*args, **kwargs)
-        finally:  # written, or failed to write: either way nothing is left to wait for
-            _request_written()
+class _SignallingHTTPSConnection(_SignallingHTTPConnection, HTTPSConnection):
+    """HTTPS, with the same ``request`` (HTTPSConnection does not change it)."""
 
 
 class _SignallingHTTPPool(HTTPConnectionPool):

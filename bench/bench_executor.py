@@ -15,9 +15,10 @@ with no latency the figure is rows per second, and SQL statements per row.
 sandbox in a loop: the part of the overhead that is HTTP, not ShipOps; and
 ``ratio_to_bare_client`` is the executor's wall time over N bare calls: what
 ShipOps adds to the client's own time. ``committed_write_floor_ratio`` is the
-bare loop with one single-row UPDATE committed before each call, in raw SQL:
-the least that any executor recording a row in flight before sending it
-(DESIGN.md's phase A) can reach on this machine and database.
+bare loop with one single-row UPDATE committed before each call, in raw SQL
+and in autocommit (one round trip): the least that any executor recording a
+row in flight before sending it (DESIGN.md's phase A) can reach on this
+machine and database.
 """
 
 from __future__ import annotations
@@ -138,9 +139,10 @@ class ExecutorBench:
 
         What the HTTP client and the sandbox's framing cost on their own at
         ``latency_ms``; the executor's ratio can come no lower than this. With
-        ``commit_first``, each call follows one committed single-row UPDATE.
+        ``commit_first``, each call follows one single-row UPDATE, a
+        transaction of its own (Django's autocommit).
         """
-        from django.db import connection, transaction
+        from django.db import connection
 
         from jobs.models import JobRow
         from jobs.shipping import ship_from_for, shipment_request
@@ -158,7 +160,7 @@ class ExecutorBench:
         started = time.perf_counter()
         for _ in range(calls):
             if commit_first:
-                with transaction.atomic(), connection.cursor() as cursor:
+                with connection.cursor() as cursor:
                     cursor.execute(touch, [row.pk])
             client.ship(request)
         return (time.perf_counter() - started) / calls

@@ -35,6 +35,7 @@ from jobs.actors import SystemActor, system_actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
 from jobs.services.call_thread import CallThread
+from jobs.services.in_flight import row_mark_in_flight
 from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
 from jobs.services.recording import ShipmentRecorder, Shipped
 from jobs.services.transitions import job_transition, row_transition
@@ -233,16 +234,12 @@ class Executor:
 
     def _mark_in_flight(self, row: JobRow) -> None:
         """Phase A: from here on, the row may exist at UPS."""
-        with transaction.atomic():
-            lease_renew(self.lease)
-            row_transition(
-                row=row,
-                to_status=RowStatus.IN_FLIGHT,
-                actor=self.actor,
-                action="ship_started",
-                message=f"Sending the ship request (reference {row.reference}).",
-                changes={"attempts": row.attempts + 1},
-            )
+        row_mark_in_flight(
+            row=row,
+            lease=self.lease,
+            actor=self.actor,
+            message=f"Sending the ship request (reference {row.reference}).",
+        )
 
     def _while_calling(
         self, unrecorded: Shipped | None, row: JobRow, call: Future[ShipResult]

@@ -34,6 +34,10 @@ class LeaseLost(DomainError):
         )
 
 
+# The statuses in which a job is worked on under a lease.
+LEASED_STATUSES = (JobStatus.RUNNING, JobStatus.PREVIEWING)
+
+
 @dataclass(frozen=True)
 class Lease:
     job_id: int
@@ -104,7 +108,7 @@ def lease_renew(lease: Lease, **changes: Any) -> None:
     updated = Job.objects.filter(
         pk=lease.job_id,
         fencing_token=lease.token,
-        status__in=[JobStatus.RUNNING, JobStatus.PREVIEWING],
+        status__in=LEASED_STATUSES,
     ).update(lease_expires_at=lease_expiry(), **changes)
     if updated != 1:
         raise LeaseLost(lease.job_id)

@@ -138,9 +138,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if fault is not None:
                 reply = self._fault_after(state, fault, reply)
         # UPS's latency includes its own work: the answer leaves ``latency``
-        # after the request came in, however long checking and rendering took.
+        # after the request came in, however long checking and rendering took,
+        # all of it at once (framed beforehand).
+        answer = None if reply is None else self._framed(reply)
         state.wait(self.received + plan.latency - time.monotonic())
-        self._send(reply)
+        self._write(answer)
 
     def _work(
         self, state: SandboxState, route: Route, request: SandboxRequest, params: dict[str, str]
@@ -186,17 +188,29 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return None  # drop_connection after the work
 
     def _send(self, reply: Reply | None) -> None:
-        if reply is None:
+        self._write(None if reply is None else self._framed(reply))
+
+    def _framed(self, reply: Reply) -> bytes:
+        """Return ``reply`` as the bytes of one HTTP answer, status line to body."""
+        phrase = self.responses.get(reply.status, ("",))[0]
+        head = [
+            f"{self.protocol_version} {reply.status} {phrase}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            f"Content-Type: {reply.content_type}",
+            f"Content-Length: {len(reply.body)}",
+            *(f"{name}: {value}" for name, value in reply.headers),
+        ]
+        self.log_request(reply.status, len(reply.body))
+        return "\r\n".join([*head, "", ""]).encode("latin-1") + reply.body
+
+    def _write(self, answer: bytes | None) -> None:
+        """Send a framed answer in one write (None: drop the connection instead)."""
+        if answer is None:
             self._drop()
             return
         with suppress(ConnectionError):  # the client gave up waiting: nobody to answer
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
+            self.wfile.write(answer)
 
     def _drop(self) -> None:
         """Close the connection without an answer: a reset, as a crashed peer would."""

@@ -12,7 +12,9 @@ reference; a row UPS has no record of is marked "not shipped", the decision a
 person would take after checking). The last round lets the batch finish.
 Then every row must be shipped exactly once according to the sandbox's
 ledger, with the same tracking number in the database, in the source file and
-in the audit trail. It uses its own temporary SQLite database and sandbox.
+in the audit trail. It uses its own sandbox and its own database: a temporary
+SQLite file, or with ``--database postgres`` the PostgreSQL database
+``shipops_bench``, dropped and created again.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from harness import (
     free_port,
     kill_group,
     make_operator,
+    recreate_postgres,
     start,
     wait_for,
     write_orders_csv,
@@ -47,12 +50,15 @@ from harness import (
 LEASE_SECONDS = 3  # longer than one UPS call (0.5 s connect + 2 s read), see configure
 
 
-def configure(folder: Path, sandbox_url: str, latency_ms: int) -> dict[str, str]:
+def configure(
+    folder: Path, sandbox_url: str, latency_ms: int, database_url: str = ""
+) -> dict[str, str]:
     """Point this process (and the ones it starts) at a fresh data folder and sandbox."""
     return configure_bench(
         folder,
         sandbox_url,
         latency_ms,
+        database_url=database_url,
         SHIPOPS_LEASE_SECONDS=str(LEASE_SECONDS),
         SHIPOPS_HANDOVER_SECONDS=str(LEASE_SECONDS),
         SHIPOPS_WRITEBACK_FLUSH_SECONDS="0.5",
@@ -69,7 +75,8 @@ class Drill:
         self.args = args
         self.random = random.Random(args.seed)
         self.sandbox_url = f"http://127.0.0.1:{free_port()}"
-        self.env = configure(folder, self.sandbox_url, args.latency_ms)
+        database_url = recreate_postgres() if args.database == "postgres" else ""
+        self.env = configure(folder, self.sandbox_url, args.latency_ms, database_url)
         self.figures: dict[str, Any] = {
             "rows": args.rows,
             "kills": 0,
@@ -238,6 +245,7 @@ def main() -> int:
     )
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shipops-drill-") as folder:
         try:

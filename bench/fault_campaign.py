@@ -5,8 +5,10 @@ promise broke):
 
     .venv/bin/python bench/fault_campaign.py --runs 4 --rows 60 --kills 8 --seed 1
 
-Each run is its own process with its own temporary SQLite database, source
-file and ``manage.py ups_sandbox`` (``bench/crash_drill.py``'s ``Drill``).
+Each run is its own process with its own database (a temporary SQLite file,
+or with ``--database postgres`` the PostgreSQL database ``shipops_bench``
+created again), source file and ``manage.py ups_sandbox``
+(``bench/crash_drill.py``'s ``Drill``).
 Before every round the run arms sandbox faults through the control API
 (``POST /__sandbox/faults``): 429 and 5xx answers, a timeout with and without
 the shipment created, dropped connections before and after the work, an
@@ -237,6 +239,7 @@ def campaign(args: argparse.Namespace) -> int:
             f"--latency-ms={args.latency_ms}",
             f"--max-wait={args.max_wait}",
             f"--timeout={args.timeout}",
+            f"--database={args.database}",
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         lines = done.stdout.strip().splitlines()
@@ -249,6 +252,7 @@ def campaign(args: argparse.Namespace) -> int:
         for key in ("faults_armed", "faults_fired"):
             totals.update({f"{key}:{k}": v for k, v in figures.get(key, {}).items()})
     summary = {
+        "database": args.database,
         "runs": len(results),
         "ok_runs": sum(1 for figures in results if figures.get("ok")),
         "wall_seconds": round(time.monotonic() - started, 1),
@@ -295,6 +299,7 @@ def main() -> int:
     parser.add_argument("--max-wait", type=float, default=1.5, help="longest pause before a kill")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--one-run", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_run:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Field, Model
+from django.db.models import CharField, Field, Model
 from django.utils import timezone
 
 from jobs.actors import Actor, actor_label, actor_user
@@ -67,6 +67,15 @@ def row_mark_in_flight(*, row: JobRow, lease: Lease, actor: Actor, message: str)
             setattr(row, name, value)
         return
     # Changed since it was read: retried from where it is now, or refused.
+    mark_in_flight_through_orm(row=row, lease=lease, actor=actor, message=message)
+
+
+def mark_in_flight_through_orm(*, row: JobRow, lease: Lease, actor: Actor, message: str) -> None:
+    """The same as ``row_mark_in_flight``, through the ORM: slower, and the reference.
+
+    ``row_mark_in_flight`` hands it every row that is not plainly pending, and
+    tests/jobs/test_in_flight.py checks that both leave the same rows behind.
+    """
     with transaction.atomic():
         lease_renew(lease)
         row_transition(
@@ -135,12 +144,20 @@ def _insert(instance: Model, *, cast: bool = False, when: str = "") -> Statement
     columns = ", ".join(_column(field) for field in fields)
     params = [_prepared(field, field.pre_save(instance, add=True)) for field in fields]
     if cast:
-        values = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields)
+        values = ", ".join(f"CAST(%s AS {_cast_type(field)})" for field in fields)
     else:
         values = ", ".join(["%s"] * len(fields))
     table = connection.ops.quote_name(meta.db_table)
     source = f"SELECT {values} WHERE {when}" if when else f"VALUES ({values})"
     return f"INSERT INTO {table} ({columns}) {source}", params
+
+
+def _cast_type(field: Field[Any, Any]) -> str:
+    """The type to cast a value to for ``field``'s column: a text keeps its whole length,
+    so that the column itself refuses one too long (a cast to varchar(n) cuts it)."""
+    if isinstance(field, CharField):
+        return str(connection.ops.cast_char_field_without_max_length)
+    return str(field.db_type(connection))
 
 
 def _field(model: type[Model], name: str) -> Field[Any, Any]:

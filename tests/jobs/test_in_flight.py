@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.db import DataError, connections, transaction
 from django.utils import timezone
 
 from jobs.actors import Actor, SystemActor
 from jobs.models import AuditEntry, Job, JobRow
-from jobs.services.in_flight import row_mark_in_flight
-from jobs.services.lease import Lease, LeaseLost, lease_renew
-from jobs.services.transitions import row_transition
+from jobs.services.in_flight import mark_in_flight_through_orm, row_mark_in_flight
+from jobs.services.lease import Lease, LeaseLost
 from jobs.states import JobStatus, RowStatus
 from shipops.errors import DomainError
 from tests.factories import JobFactory, JobRowFactory, UserFactory
@@ -41,19 +43,15 @@ def _state(row: JobRow) -> tuple[object, ...]:
     )
 
 
+def _mark_through_orm(row: JobRow, lease: Lease, actor: Actor = WORKER) -> None:
+    mark_in_flight_through_orm(row=row, lease=lease, actor=actor, message="Sending (reference R).")
+
+
 def test_the_row_goes_in_flight_as_through_the_orm() -> None:
     orm_row, orm_lease = _leased_row(attempts=2)
     sql_row, sql_lease = _leased_row(attempts=2)
     before = timezone.now()
-    lease_renew(orm_lease)
-    row_transition(
-        row=orm_row,
-        to_status=RowStatus.IN_FLIGHT,
-        actor=WORKER,
-        action="ship_started",
-        message="Sending (reference R).",
-        changes={"attempts": 3},
-    )
+    _mark_through_orm(orm_row, orm_lease)
     _mark(sql_row, sql_lease)
 
     assert _state(sql_row) == _state(orm_row)
@@ -71,6 +69,41 @@ def test_the_row_goes_in_flight_as_through_the_orm() -> None:
     job = Job.objects.get(pk=sql_row.job_id)
     assert job.lease_expires_at is not None
     assert job.lease_expires_at > timezone.now() + timedelta(seconds=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mark_is_committed_when_it_returns() -> None:
+    row, lease = _leased_row()
+    _mark(row, lease)
+    seen: dict[str, object] = {}
+
+    def look() -> None:  # another thread: its own database connection
+        try:
+            seen["status"] = JobRow.objects.get(pk=row.pk).status
+            seen["entries"] = AuditEntry.objects.filter(row=row, action="ship_started").count()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=look)
+    thread.start()
+    thread.join()
+    assert seen == {"status": RowStatus.IN_FLIGHT, "entries": 1}
+
+
+def test_a_label_too_long_for_its_column_fares_as_through_the_orm() -> None:
+    # PostgreSQL refuses a varchar(200) value of 250 characters; SQLite keeps it whole.
+    actor = SystemActor("w" * 250)
+
+    def outcome(mark: Callable[[JobRow, Lease, Actor], None]) -> str:
+        row, lease = _leased_row()
+        try:
+            with transaction.atomic():
+                mark(row, lease, actor)
+        except DataError:
+            return "refused"
+        return AuditEntry.objects.get(row=row).actor_label
+
+    assert outcome(_mark) == outcome(_mark_through_orm)
 
 
 def test_a_person_is_named_in_the_audit_entry() -> None:

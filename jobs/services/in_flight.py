@@ -13,7 +13,8 @@ modifying CTEs), a transaction of its own: one round trip. Figures in
 docs/performance.md.
 
 Only the plain case is handled here: a row that is no longer pending goes to
-``row_transition``, the one place that retries a move or refuses it.
+``mark_in_flight_through_orm`` (``row_transition``, the one place that
+retries a move or refuses it).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _one_by_one(renew: Statement, move: Statement, entry: AuditEntry) -> tuple[b
 def _in_one_statement(renew: Statement, move: Statement, entry: AuditEntry) -> tuple[bool, bool]:
     """Run them as one PostgreSQL statement: the row moves only if the lease held, and
     the entry is written only if the row moved."""
-    insert, insert_params = _insert(entry, cast=True, when="EXISTS (SELECT 1 FROM moved)")
+    insert, insert_params = _insert(entry, when="EXISTS (SELECT 1 FROM moved)")
     sql = (
         f"WITH renewed AS ({renew[0]} RETURNING 1), "  # noqa: S608 (our own statements)
         f"moved AS ({move[0]} AND EXISTS (SELECT 1 FROM renewed) RETURNING 1), "
@@ -133,22 +134,22 @@ def _update(model: type[Model], values: dict[str, Any], *, where: dict[str, Any]
     return f"UPDATE {table} SET {assignments} WHERE {' AND '.join(conditions)}", params  # noqa: S608
 
 
-def _insert(instance: Model, *, cast: bool = False, when: str = "") -> Statement:
+def _insert(instance: Model, *, when: str = "") -> Statement:
     """INSERT ``instance`` (its automatic key left to the database), fields prepared as on save.
 
     ``when``: a condition, making it INSERT ... SELECT, each value cast to its
-    column's type (``cast``), which a SELECT list does not infer.
+    column's type, which a SELECT list does not infer.
     """
     meta = instance._meta
     fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
     columns = ", ".join(_column(field) for field in fields)
     params = [_prepared(field, field.pre_save(instance, add=True)) for field in fields]
-    if cast:
-        values = ", ".join(f"CAST(%s AS {_cast_type(field)})" for field in fields)
-    else:
-        values = ", ".join(["%s"] * len(fields))
     table = connection.ops.quote_name(meta.db_table)
-    source = f"SELECT {values} WHERE {when}" if when else f"VALUES ({values})"
+    if when:
+        casts = ", ".join(f"CAST(%s AS {_cast_type(field)})" for field in fields)
+        source = f"SELECT {casts} WHERE {when}"
+    else:
+        source = f"VALUES ({', '.join(['%s'] * len(fields))})"
     return f"INSERT INTO {table} ({columns}) {source}", params
 
 

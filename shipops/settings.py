@@ -20,6 +20,7 @@ from shipops.env import (
     env_path,
     env_required,
     env_str,
+    sqlite_database,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -110,19 +111,7 @@ else:
         raise ImproperlyConfigured(
             f"SHIPOPS_DATA_DIR={DATA_DIR} cannot be created ({error.strerror})."
         ) from None
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "shipops.sqlite3",
-            "OPTIONS": {
-                # WAL lets the web server read while the cluster writes; IMMEDIATE
-                # takes the write lock up front instead of failing on upgrade.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-            },
-        }
-    }
+    DATABASES = {"default": sqlite_database(DATA_DIR / "shipops.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: shared by every process (the UPS token lives here), so never per-process memory.

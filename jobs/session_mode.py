@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from jobs.services.approval import session_mode_switch
+from jobs.services.approval import mode_locked_message, mode_locking_job, session_mode_switch
 from jobs.states import JobMode
 
 SESSION_KEY = "shipops_mode"
@@ -15,6 +15,12 @@ def session_mode(request: HttpRequest) -> str:
     """Return the mode new jobs of this admin session start in (confirm by default)."""
     mode = request.session.get(SESSION_KEY, JobMode.CONFIRM)
     return mode if mode in JobMode.values else JobMode.CONFIRM
+
+
+def session_mode_lock(request: HttpRequest) -> str:
+    """Say why this session's mode cannot change now (a batch of it runs), or "" if it can."""
+    locking = mode_locking_job(request.session.session_key)
+    return mode_locked_message(locking) if locking is not None else ""
 
 
 def switch_session_mode(request: HttpRequest, *, user: User, to_mode: str) -> None:

@@ -140,6 +140,7 @@ class JobAdmin(JobDisplay, admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         routes: list[tuple[str, Callable[..., HttpResponseBase], str, str]] = [
             ("mode/", views.mode_switch_view, "POST", "mode"),
+            ("mode.json", views.mode_state_view, "GET", "mode_state"),
             ("<int:object_id>/progress.json", views.progress_view, "GET", "progress"),
             (
                 "<int:object_id>/rows/<int:row_id>/decide/",

@@ -17,7 +17,7 @@ from jobs.models import Job, JobRow
 from jobs.services.approval import job_approve
 from jobs.services.creation import job_create
 from jobs.services.reconcile import row_decide_unknown
-from jobs.session_mode import session_mode, switch_session_mode
+from jobs.session_mode import session_mode, session_mode_lock, switch_session_mode
 from jobs.states import JobMode, RowStatus
 from shipops.errors import DomainError
 
@@ -118,6 +118,12 @@ def mode_switch_view(modeladmin: JobAdmin, request: HttpRequest) -> HttpResponse
             text = "Confirm mode: jobs you create now wait for a preview and your approval."
         messages.success(request, text)
     return HttpResponseRedirect(safe_next(request))
+
+
+def mode_state_view(modeladmin: JobAdmin, request: HttpRequest) -> JsonResponse:
+    """Return this session's mode and whether a batch of it locks the mode, for the header."""
+    reason = session_mode_lock(request)
+    return JsonResponse({"mode": session_mode(request), "locked": bool(reason), "message": reason})
 
 
 def unknown_row_view(

@@ -7,8 +7,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from jobs.services.approval import mode_locked_message, mode_locking_job
-from jobs.session_mode import session_mode
+from jobs.session_mode import session_mode, session_mode_lock
 from jobs.states import JobMode
 from shipops.money import format_cents
 
@@ -21,15 +20,16 @@ def session_mode_switch(context: template.Context) -> dict[str, Any]:
     request = context["request"]
     mode = session_mode(request)
     other = JobMode.CONFIRM if mode == JobMode.AUTO else JobMode.AUTO
-    locking = mode_locking_job(request.session.session_key)
     return {
         "mode": mode,
         "mode_name": "Auto" if mode == JobMode.AUTO else "Confirm",
         "mode_help": JobMode(mode).label,
         "switch_to": other,
         "switch_label": f"Switch to {other}",
-        "locked_reason": mode_locked_message(locking) if locking is not None else "",
+        "switch_help": "Switches the mode of the jobs this session creates from now on",
+        "locked_reason": session_mode_lock(request),
         "switch_url": reverse("admin:jobs_job_mode"),
+        "state_url": reverse("admin:jobs_job_mode_state"),
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
     }

@@ -138,6 +138,11 @@ def test_ship_the_demo_csv_from_preview_to_labels(
         "title", re.compile(rf"^The mode cannot change while Job {job.pk} .* is running")
     )
     screenshot(page, "running")
+    # Another admin page of the same session, left open while the batch runs.
+    other = page.context.new_page()
+    other.goto("/admin/")
+    expect(by_testid(other, "mode-switch-button")).to_be_disabled()
+    other.evaluate("window.openedWhileRunning = true")
 
     assert cluster.run_all() >= ROWS - half  # one slice per row, perhaps one to close the job
     expect(by_testid(page, "job-status")).to_have_text("Completed")  # reloaded by progress.js
@@ -145,6 +150,11 @@ def test_ship_the_demo_csv_from_preview_to_labels(
     assert progress_json(page, job)["percent"] == 100
     expect(by_testid(page, "job-live")).to_have_count(0)
     expect(by_testid(page, "mode-switch-button")).to_be_enabled()
+    # mode_switch.js gives the other page its button back too, without reloading it.
+    expect(by_testid(other, "mode-switch-button")).to_be_enabled(timeout=15_000)
+    expect(by_testid(other, "mode-switch-locked")).to_have_count(0)
+    assert other.evaluate("window.openedWhileRunning") is True
+    other.close()
     tracking = by_testid(page, "tracking-number")
     expect(tracking.first).to_have_text(re.compile(r"^1Z[0-9A-Z]{16}$"))
     assert tracking.count() == by_testid(page, "job-row").count()

@@ -23,6 +23,7 @@ from tests.jobs.admin.html import count_of, text_of
 pytestmark = pytest.mark.django_db
 CREATE = reverse("admin:jobs_job_add")
 MODE = reverse("admin:jobs_job_mode")
+MODE_STATE = reverse("admin:jobs_job_mode_state")
 
 
 def create(client: Client, source: DataSource, **fields: object) -> Any:
@@ -64,6 +65,12 @@ def test_auto_mode_approves_the_new_job_at_once(
     assert f'title="The mode cannot change while {job} (started in this session) is approved' in (
         header
     )
+    # The header's script asks mode.json until no batch holds the mode any more.
+    state = approver_client.get(MODE_STATE).json()
+    assert state["mode"] == "auto"
+    assert state["locked"] is True
+    assert state["message"].startswith(f"The mode cannot change while {job} ")
+    assert 'data-state-url="' + MODE_STATE + '"' in header
     # A page shown before the lock still posts: the switch is refused all the same.
     response = approver_client.post(MODE, {"mode": "confirm", "next": job_url(job)})
     assert response["Location"] == job_url(job)
@@ -168,3 +175,14 @@ def test_mode_switch_refuses_bad_modes_and_foreign_next_urls(approver_client: Cl
     shown = messages_of(approver_client.get(reverse("admin:index")))
     assert "The mode must be confirm or auto, not 'turbo'." in shown
     assert SESSION_KEY not in approver_client.session
+
+
+def test_mode_json_says_a_free_session_may_switch_and_is_for_staff_only(
+    approver_client: Client, client: Client
+) -> None:
+    state = approver_client.get(MODE_STATE).json()
+    assert state == {"mode": "confirm", "locked": False, "message": ""}
+    assert approver_client.post(MODE_STATE).status_code == 405
+    response = client.get(MODE_STATE)  # signed out: the sign-in page, never the state
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))

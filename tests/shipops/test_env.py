@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
-from django.db.utils import ConnectionHandler
 
 from shipops.env import (
     database_from_url,
@@ -33,25 +28,6 @@ def test_sqlite_url_names_a_file_with_the_default_databases_settings() -> None:
     assert entry == sqlite_database("/srv/shipops/db.sqlite3")
     assert entry["ENGINE"] == "django.db.backends.sqlite3"
     assert entry["NAME"] == "/srv/shipops/db.sqlite3"
-
-
-def test_a_sqlite_file_is_opened_in_wal_mode_with_every_commit_on_disk(
-    tmp_path: Path, django_db_blocker: Any
-) -> None:
-    # A connection of its own to a file of its own, not the test database.
-    path = tmp_path / "ops.sqlite3"
-    connections = ConnectionHandler({"default": sqlite_database(path)})
-    connection = connections["default"]
-    with django_db_blocker.unblock():
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA journal_mode")
-            assert cursor.fetchone() == ("wal",)
-            cursor.execute("PRAGMA synchronous")
-            assert cursor.fetchone() == (2,)  # FULL: the WAL is synced at every commit
-        # A transaction takes the write lock as it opens (IMMEDIATE), before writing anything.
-        assert isinstance(connection, SQLiteDatabaseWrapper)
-        assert connection.transaction_mode == "IMMEDIATE"  # type: ignore[attr-defined] # not in the stubs
-        connections.close_all()
 
 
 @pytest.mark.parametrize(

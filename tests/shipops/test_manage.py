@@ -80,3 +80,23 @@ def test_demo_user_is_refused_in_production(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "The demo user is refused here" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_default_database_is_a_wal_sqlite_file_whose_commits_reach_the_disk(
+    tmp_path: Path,
+) -> None:
+    # WAL: the web reads while the cluster writes. synchronous=FULL (2): a commit is on disk
+    # when it returns, so a power cut cannot undo an in-flight mark or a tracking number.
+    # IMMEDIATE: a transaction takes the write lock as it opens, not on its first write.
+    code = (
+        "from django.db import connection as c\n"
+        "k = c.cursor()\n"
+        "for pragma in ('journal_mode', 'synchronous'):\n"
+        "    k.execute(f'PRAGMA {pragma}')\n"
+        "    print(k.fetchone()[0])\n"
+        "print(c.transaction_mode)"
+    )
+    result = manage("shell", "-c", code, env={}, data_dir=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split()[-3:] == ["wal", "2", "IMMEDIATE"]
+    assert (tmp_path / "shipops.sqlite3").is_file()

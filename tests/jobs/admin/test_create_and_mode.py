@@ -51,6 +51,7 @@ def test_confirm_mode_creates_a_draft_with_the_session_recorded(
 def test_auto_mode_approves_the_new_job_at_once(
     orders_csv: Callable[..., DataSource],
     approver_client: Client,
+    operator_client: Client,
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     approver_client.post(MODE, {"mode": "auto"})
@@ -71,6 +72,12 @@ def test_auto_mode_approves_the_new_job_at_once(
     assert state["locked"] is True
     assert state["message"].startswith(f"The mode cannot change while {job} ")
     assert 'data-state-url="' + MODE_STATE + '"' in header
+    # Another person's session is not held by this one's batch, nor told about it.
+    assert operator_client.get(MODE_STATE).json() == {
+        "mode": "confirm",
+        "locked": False,
+        "message": "",
+    }
     # A page shown before the lock still posts: the switch is refused all the same.
     response = approver_client.post(MODE, {"mode": "confirm", "next": job_url(job)})
     assert response["Location"] == job_url(job)

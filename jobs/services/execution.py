@@ -38,6 +38,7 @@ from jobs.services.call_thread import CallThread
 from jobs.services.in_flight import row_mark_in_flight
 from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
 from jobs.services.recording import ShipmentRecorder, Shipped
+from jobs.services.recovery import job_interrupt_on_error
 from jobs.services.transitions import job_transition, row_transition
 from jobs.services.writeback import job_outcome, unwritten_rows, write_back_rows
 from jobs.shipping import ship_from_for, shipment_request
@@ -94,6 +95,11 @@ def job_execute(
         Executor(job=job, lease=lease, actor=actor, slice_seconds=slice_length, on_row=on_row).run()
     except LeaseLost:
         logger.warning("Job %s: lease lost to another worker; stopped without writing.", job_id)
+    except Exception as error:
+        # Not a UPS error or a source problem (those stop the batch with their reason):
+        # a bug or a database failure. The operator sees it now, not when the lease lapses.
+        job_interrupt_on_error(lease=lease, actor=actor, error=error)
+        raise
 
 
 class Executor:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
+from jobs.services.lease import Lease
 from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.states import JobStatus, RowStatus
+
+logger = logging.getLogger(__name__)
+EXECUTING = (JobStatus.APPROVED, JobStatus.RUNNING)  # the statuses an execute task holds a job in
 
 
 def jobs_mark_lapsed(*, actor: Actor) -> list[Job]:
@@ -31,7 +36,31 @@ def jobs_mark_lapsed(*, actor: Actor) -> list[Job]:
     return marked
 
 
-def _mark_one(job: Job, actor: Actor) -> None:
+def job_interrupt_on_error(*, lease: Lease, actor: Actor, error: Exception) -> bool:
+    """Interrupt the job ``lease`` holds at once, naming the unexpected error that stopped it.
+
+    What a lapsed lease would do a minute later (in-flight rows become
+    unknown), with the error's kind as the reason. Only its type is kept: its
+    text could hold anything, and the worker's log has it whole. Return False,
+    writing nothing, if the job is no longer this worker's or the database
+    refuses this too (the lease then lapses as after a crash).
+    """
+    message = (
+        f"An unexpected error ({type(error).__name__}) stopped the worker; its log has the details."
+    )
+    try:
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=lease.job_id)
+            if job.fencing_token != lease.token or job.status not in EXECUTING:
+                return False
+            _mark_one(job, actor, code="worker_error", message=message)
+    except DatabaseError:
+        logger.exception("Job %s: could not record the error that stopped it.", lease.job_id)
+        return False
+    return True
+
+
+def _mark_one(job: Job, actor: Actor, *, code: str = "", message: str = "") -> None:
     owner = job.lease_owner or "its worker"
     release = {"lease_owner": "", "lease_expires_at": None}
     if job.status == JobStatus.PREVIEWING:
@@ -60,11 +89,12 @@ def _mark_one(job: Job, actor: Actor) -> None:
         to_status=JobStatus.INTERRUPTED,
         actor=actor,
         action="job_interrupted",
-        message=f"Interrupted: {owner} stopped renewing its lease.",
+        message=f"Interrupted: {message or f'{owner} stopped renewing its lease.'}",
         changes={
             **release,
-            "last_error_code": job.last_error_code or "worker_lost",
-            "last_error_message": job.last_error_message
+            "last_error_code": code or job.last_error_code or "worker_lost",
+            "last_error_message": message
+            or job.last_error_message
             or f"{owner} stopped answering (crash, kill or lost task).",
         },
     )

@@ -5,13 +5,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
 from datasources.models import DataSource
-from jobs.models import Job, JobRow
+from jobs.actors import system_actor
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.services import execution
+from jobs.services.approval import job_approve
 from jobs.services.execution import job_execute
+from jobs.services.lease import Lease
+from jobs.services.recovery import job_interrupt_on_error, job_recovery_summary
 from jobs.services.resume import job_resume
 from tests.fixtures.sources import csv_bytes, order_rows
 from tests.fixtures.ups_sandbox import SandboxController
@@ -136,3 +142,59 @@ def test_a_row_changed_in_the_source_stops_the_batch_before_shipping_it(
     assert "Row 6 (key SO-00006) changed in the source" in job.last_error_message
     assert statuses(job) == ["shipped"] * 5 + ["pending"] * 5
     assert len(ups_sandbox.ledger()) == 5
+
+
+def test_an_unexpected_error_interrupts_the_job_at_once_naming_only_its_kind(
+    ups_sandbox: SandboxController,
+    ten_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = execution.shipment_request
+
+    def broken_at_row_5(*, row: JobRow, ship_from: Any) -> Any:
+        if row.row_number == 5:
+            raise ValueError("a bug, quoting the row: 5 Secret Lane")
+        return real(row=row, ship_from=ship_from)
+
+    monkeypatch.setattr(execution, "shipment_request", broken_at_row_5)
+    with pytest.raises(ValueError, match="Secret Lane"):  # still raised: the task fails, logged
+        ship_all(previewed_job(ten_orders, approver), approver)
+
+    job = Job.objects.get()
+    # At once, not when the lease lapses a minute later; the error's text stays in the log.
+    assert (job.status, job.lease_owner, job.lease_expires_at) == ("interrupted", "", None)
+    assert job.last_error_code == "worker_error"
+    assert job.last_error_message == (
+        "An unexpected error (ValueError) stopped the worker; its log has the details."
+    )
+    # Row 5 was being prepared while row 4's request was out: row 4 may exist at UPS.
+    assert statuses(job) == ["shipped"] * 3 + ["unknown"] + ["pending"] * 6
+    summary = job_recovery_summary(job)
+    assert "due to: An unexpected error (ValueError) stopped the worker" in summary.last_error
+    entry = AuditEntry.objects.get(job=job, action="job_interrupted")
+    assert entry.message == f"Interrupted: {job.last_error_message}"
+
+    monkeypatch.undo()
+    job = resume_to_end(job, approver)  # row 4 is found at UPS by its reference
+    assert job.status == "completed"
+    assert_shipped_exactly_once(job, ups_sandbox, ten_orders, source_root)
+
+
+def test_an_unexpected_error_leaves_a_job_another_worker_took_alone(
+    ups_sandbox: SandboxController, ten_orders: DataSource, approver: User
+) -> None:
+    job = previewed_job(ten_orders, approver)
+    token = job_approve(job=job, acting_user=approver, in_background=False)
+    stale = Lease(job_id=job.pk, token=token - 1, owner="an earlier worker")
+    error = RuntimeError("late")
+
+    assert job_interrupt_on_error(lease=stale, actor=system_actor("test"), error=error) is False
+    job.refresh_from_db()
+    assert (job.status, job.last_error_code) == ("approved", "")
+    assert not AuditEntry.objects.filter(job=job, action="job_interrupted").exists()
+    current = Lease(job_id=job.pk, token=token, owner="this worker")
+    assert job_interrupt_on_error(lease=current, actor=system_actor("test"), error=error) is True
+    job.refresh_from_db()
+    assert (job.status, job.last_error_code) == ("interrupted", "worker_error")

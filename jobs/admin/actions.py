@@ -30,7 +30,7 @@ from jobs.models import Job
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.cancel import job_cancel
 from jobs.services.preview import job_preview_start
-from jobs.services.resume import job_restart, job_resume
+from jobs.services.resume import job_restart, job_restart_check, job_resume
 from jobs.services.writeback import job_retry_writeback
 from jobs.session_mode import switch_session_mode
 from jobs.states import JobMode
@@ -156,6 +156,11 @@ def _restart(modeladmin: JobAdmin, request: HttpRequest, jobs: QuerySet[Job]) ->
         messages.error(request, "Restart one job at a time: select exactly one job.")
         return None
     job = selected[0]
+    try:
+        job_restart_check(job)  # before asking: no choice on the page could make it possible
+    except DomainError as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(job_url(job))
     form = confirm.RestartForm(job, request.POST if confirmed(request) else None)
     if not form.is_valid():
         return confirm.restart_page(modeladmin, request, job, form)

@@ -201,7 +201,9 @@ PATHS: dict[str, dict[str, Any]] = {
             body="Restart",
             description="Needs jobs.approve_job. When rows already shipped, refused with 409 "
             "restart_needs_confirmation (the message is the warning) unless confirm_duplicates "
-            "or void_first. Answers with the new job.",
+            "or void_first. While rows have an unknown outcome, refused with 409 "
+            "restart_unknown_rows (details.rows: row numbers): resume or decide them first. "
+            "Answers with the new job.",
         )
     },
     "/api/jobs/{job_id}/cancel": {"post": action("cancelJob", "Cancel the job", body="Cancel")},

@@ -97,7 +97,9 @@ def job_execute(
         logger.warning("Job %s: lease lost to another worker; stopped without writing.", job_id)
     except Exception as error:
         # Not a UPS error or a source problem (those stop the batch with their reason):
-        # a bug or a database failure. The operator sees it now, not when the lease lapses.
+        # a bug or a database failure. Logged first, in case interrupting the job hangs
+        # too; the operator sees it now, not when the lease lapses.
+        logger.exception("Job %s: the worker stopped on an unexpected error.", job_id)
         job_interrupt_on_error(lease=lease, actor=actor, error=error)
         raise
 
@@ -277,9 +279,14 @@ class Executor:
             raise
 
     def _keep(self, shipped: Shipped, error: BaseException) -> None:
-        """Hold on to a shipment UPS made, although this slice stops with ``error``."""
-        if isinstance(error, LeaseLost | KeyboardInterrupt):
-            # Recorded late if the job was taken meanwhile; after Ctrl-C, as usual.
+        """Hold on to a shipment UPS made, although this slice stops with ``error``.
+
+        After an error the process lives through (anything but SystemExit and
+        the like), it is recorded as usual, late if the job was taken meanwhile,
+        label and cost included; if the database fails that too, ``record``
+        logs it for reconciliation by reference, as it is logged otherwise.
+        """
+        if isinstance(error, Exception | KeyboardInterrupt):
             with suppress(Exception):
                 self.recorder.record(shipped)
         else:

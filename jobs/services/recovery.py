@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from jobs.actors import Actor
@@ -13,6 +13,7 @@ from jobs.models import Job, JobRow
 from jobs.services.lease import Lease
 from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.states import JobStatus, RowStatus
+from shipops.errors import DomainError
 
 logger = logging.getLogger(__name__)
 EXECUTING = (JobStatus.APPROVED, JobStatus.RUNNING)  # the statuses an execute task holds a job in
@@ -40,21 +41,28 @@ def job_interrupt_on_error(*, lease: Lease, actor: Actor, error: Exception) -> b
     """Interrupt the job ``lease`` holds at once, naming the unexpected error that stopped it.
 
     What a lapsed lease would do a minute later (in-flight rows become
-    unknown), with the error's kind as the reason. Only its type is kept: its
-    text could hold anything, and the worker's log has it whole. Return False,
-    writing nothing, if the job is no longer this worker's or the database
-    refuses this too (the lease then lapses as after a crash).
+    unknown), with the error as the reason: a DomainError's own message, else
+    only the error's type (its text could hold anything; the worker's log has
+    it). Return False, writing nothing, if the job is no longer this worker's,
+    is locked by someone else, or the database fails this too: the lease then
+    lapses as after a crash. Never raises.
     """
-    message = (
-        f"An unexpected error ({type(error).__name__}) stopped the worker; its log has the details."
-    )
+    if isinstance(error, DomainError):
+        code, message = error.code, error.message
+    else:
+        code = "worker_error"
+        message = (
+            f"An unexpected error ({type(error).__name__}) stopped the worker; "
+            "its log has the details."
+        )
     try:
         with transaction.atomic():
-            job = Job.objects.select_for_update().get(pk=lease.job_id)
+            # NOWAIT: a job another transaction holds is left to the lease, not waited for.
+            job = Job.objects.select_for_update(nowait=True).get(pk=lease.job_id)
             if job.fencing_token != lease.token or job.status not in EXECUTING:
                 return False
-            _mark_one(job, actor, code="worker_error", message=message)
-    except DatabaseError:
+            _mark_one(job, actor, code=code, message=message)
+    except Exception:
         logger.exception("Job %s: could not record the error that stopped it.", lease.job_id)
         return False
     return True

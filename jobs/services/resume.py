@@ -78,11 +78,7 @@ def job_resume(*, job: Job, actor: Actor, in_background: bool = True) -> int:
 
 def job_restart_warning(job: Job) -> str:
     """Return the duplicate warning an operator must confirm before a restart."""
-    numbers = list(
-        JobRow.objects.filter(job=job, status=RowStatus.SHIPPED)
-        .order_by("row_number")
-        .values_list("row_number", flat=True)
-    )
+    numbers = _row_numbers(job, RowStatus.SHIPPED)
     if not numbers:
         return ""
     if len(numbers) == 1:
@@ -94,6 +90,35 @@ def job_restart_warning(job: Job) -> str:
         f"Rows {number_ranges(numbers)} already have tracking numbers ({len(numbers)} "
         "shipments). Restarting will create duplicate shipments."
     )
+
+
+def job_restart_check(job: Job) -> None:
+    """Raise DomainError if ``job`` cannot be restarted now, whatever the operator chooses.
+
+    Only interrupted or failed jobs restart, and none while rows may exist at
+    UPS unrecorded (*unknown*): a restart would ship them again, and voiding
+    cannot reach them (no shipment number is known).
+    """
+    if job.status not in RESUMABLE:
+        raise DomainError(
+            "not_restartable",
+            f"{job} cannot be restarted while it is {job.get_status_display().lower()}.",
+        )
+    numbers = _row_numbers(job, RowStatus.UNKNOWN)
+    if not numbers:
+        return
+    raise DomainError(
+        "restart_unknown_rows",
+        f"Rows with an unknown outcome: {number_ranges(numbers)}. UPS may already have "
+        "shipped them, and a restart would ship them again. Resume first (it looks them up "
+        "at UPS by reference), or decide them on the job page; then restart.",
+        details={"rows": numbers},
+    )
+
+
+def _row_numbers(job: Job, status: str) -> list[int]:
+    rows = JobRow.objects.filter(job=job, status=status).order_by("row_number")
+    return list(rows.values_list("row_number", flat=True))
 
 
 def number_ranges(numbers: list[int]) -> str:
@@ -118,11 +143,7 @@ def job_restart(
     changes nothing.
     """
     require_approve_permission(acting_user)
-    if job.status not in RESUMABLE:
-        raise DomainError(
-            "not_restartable",
-            f"{job} cannot be restarted while it is {job.get_status_display().lower()}.",
-        )
+    job_restart_check(job)
     warning = job_restart_warning(job)
     if warning and not (confirm_duplicates or void_first):
         raise DomainError("restart_needs_confirmation", warning)

@@ -9,16 +9,18 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import InterfaceError
 
 from datasources.models import DataSource
 from jobs.actors import system_actor
 from jobs.models import AuditEntry, Job, JobRow
-from jobs.services import execution
+from jobs.services import execution, recovery
 from jobs.services.approval import job_approve
 from jobs.services.execution import job_execute
 from jobs.services.lease import Lease
 from jobs.services.recovery import job_interrupt_on_error, job_recovery_summary
 from jobs.services.resume import job_resume
+from shipops.errors import DomainError
 from tests.fixtures.sources import csv_bytes, order_rows
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import previewed_job, read_csv, ship_all
@@ -169,15 +171,19 @@ def test_an_unexpected_error_interrupts_the_job_at_once_naming_only_its_kind(
     assert job.last_error_message == (
         "An unexpected error (ValueError) stopped the worker; its log has the details."
     )
-    # Row 5 was being prepared while row 4's request was out: row 4 may exist at UPS.
-    assert statuses(job) == ["shipped"] * 3 + ["unknown"] + ["pending"] * 6
+    # Row 5 was being prepared while row 4's request was out: its answer is recorded all the same.
+    assert statuses(job) == ["shipped"] * 4 + ["pending"] * 6
+    row_4 = JobRow.objects.get(job=job, row_number=4)
+    assert row_4.tracking_number.startswith("1Z")
+    assert row_4.label.name
+    assert row_4.actual_cost_cents
     summary = job_recovery_summary(job)
     assert "due to: An unexpected error (ValueError) stopped the worker" in summary.last_error
     entry = AuditEntry.objects.get(job=job, action="job_interrupted")
     assert entry.message == f"Interrupted: {job.last_error_message}"
 
     monkeypatch.undo()
-    job = resume_to_end(job, approver)  # row 4 is found at UPS by its reference
+    job = resume_to_end(job, approver)
     assert job.status == "completed"
     assert_shipped_exactly_once(job, ups_sandbox, ten_orders, source_root)
 
@@ -198,3 +204,41 @@ def test_an_unexpected_error_leaves_a_job_another_worker_took_alone(
     assert job_interrupt_on_error(lease=current, actor=system_actor("test"), error=error) is True
     job.refresh_from_db()
     assert (job.status, job.last_error_code) == ("interrupted", "worker_error")
+
+
+def test_interrupting_on_an_error_never_hides_that_error(
+    ups_sandbox: SandboxController,
+    ten_orders: DataSource,
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(**kwargs: Any) -> Any:
+        raise KeyError("a bug")
+
+    def database_gone(*args: Any, **kwargs: Any) -> None:
+        raise InterfaceError("connection already closed")
+
+    monkeypatch.setattr(execution, "shipment_request", broken)
+    monkeypatch.setattr(recovery, "_mark_one", database_gone)
+    with pytest.raises(KeyError, match="a bug"):  # the task's own error, not the handler's
+        ship_all(previewed_job(ten_orders, approver), approver)
+    job = Job.objects.get()
+    assert job.status == "running"  # left to the lease, as after a crash
+    logged = [record.getMessage() for record in caplog.records]
+    assert f"Job {job.pk}: the worker stopped on an unexpected error." in logged
+    assert f"Job {job.pk}: could not record the error that stopped it." in logged
+
+
+def test_a_domain_error_interrupts_the_job_with_its_own_message(
+    ups_sandbox: SandboxController, ten_orders: DataSource, approver: User
+) -> None:
+    job = previewed_job(ten_orders, approver)
+    token = job_approve(job=job, acting_user=approver, in_background=False)
+    lease = Lease(job_id=job.pk, token=token, owner="this worker")
+    error = DomainError("source_missing", "The file orders.csv is no longer in sources/.")
+
+    assert job_interrupt_on_error(lease=lease, actor=system_actor("test"), error=error)
+    job.refresh_from_db()
+    assert (job.status, job.last_error_code) == ("interrupted", "source_missing")
+    assert job.last_error_message == "The file orders.csv is no longer in sources/."

@@ -65,6 +65,21 @@ def crash_then_lapse(job: Job, approver: User) -> Job:
     return job
 
 
+def crashed_job(
+    source: DataSource,
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    at_call: int,
+    before: bool,
+) -> Job:
+    """Preview and ship a job whose worker dies at its ``at_call``-th ship call; it lapses."""
+    monkeypatch.setattr(UpsClient, "ship", crash_when(at_call, before=before))
+    job = crash_then_lapse(previewed_job(source, approver), approver)
+    monkeypatch.undo()
+    return job
+
+
 @pytest.fixture
 def six_orders(orders_csv: Callable[..., DataSource]) -> DataSource:
     return orders_csv(6)
@@ -77,9 +92,7 @@ def test_crash_before_the_ship_request_left(
     source_root: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(UpsClient, "ship", crash_when(3, before=True))
-    job = crash_then_lapse(previewed_job(six_orders, approver), approver)
-    monkeypatch.undo()
+    job = crashed_job(six_orders, approver, monkeypatch, at_call=3, before=True)
 
     assert job.status == "interrupted"
     assert statuses(job) == ["shipped", "shipped", "unknown", "pending", "pending", "pending"]
@@ -107,9 +120,7 @@ def test_crash_after_ship_before_phase_b_is_reconciled_by_reference(
     source_root: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(UpsClient, "ship", crash_when(4, before=False))
-    job = crash_then_lapse(previewed_job(six_orders, approver), approver)
-    monkeypatch.undo()
+    job = crashed_job(six_orders, approver, monkeypatch, at_call=4, before=False)
 
     row = JobRow.objects.get(job=job, row_number=4)
     assert row.status == "unknown"
@@ -119,6 +130,35 @@ def test_crash_after_ship_before_phase_b_is_reconciled_by_reference(
     assert job.status == "completed"
     assert_shipped_exactly_once(job, ups_sandbox, six_orders, source_root)
     assert AuditEntry.objects.filter(row=row, action="row_reconciled").exists()
+
+
+def test_restart_is_refused_while_a_row_may_exist_at_ups_unrecorded(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = crashed_job(six_orders, approver, monkeypatch, at_call=4, before=False)
+    assert statuses(job)[3] == "unknown"  # shipped at UPS, not in the database
+
+    # Voiding cannot reach row 4 (no shipment number is known): restarting would ship it twice.
+    with pytest.raises(DomainError) as refused:
+        job_restart(job=job, acting_user=approver, void_first=True, confirm_duplicates=True)
+    assert refused.value.code == "restart_unknown_rows"
+    assert refused.value.message.startswith("Rows with an unknown outcome: 4. UPS may already")
+    assert refused.value.details == {"rows": [4]}
+    job.refresh_from_db()
+    assert job.status == "interrupted"
+    assert Job.objects.count() == 1
+    assert not any(entry.get("voided") for entry in ups_sandbox.ledger())
+
+    row = JobRow.objects.get(job=job, row_number=4)
+    shipment = ups_sandbox.ledger(reference=row.reference)[0]
+    row_decide_unknown(row=row, actor=approver, tracking_number=shipment["tracking_number"])
+    new_job = job_restart(job=job, acting_user=approver, void_first=True)
+    assert new_job.status == "approved"
+    voided = [entry for entry in ups_sandbox.ledger() if entry.get("voided")]
+    assert len(voided) == 4  # rows 1-4, row 4 included now that its shipment is known
 
 
 def test_crash_during_a_flush_loses_no_tracking_number(

@@ -132,13 +132,25 @@ class Operator:
 
     def restart(self, choice: int) -> None:
         void_first = choice % 2 == 0
-        new_job = job_restart(
-            job=self.job,
-            acting_user=self.user,
-            void_first=void_first,
-            confirm_duplicates=not void_first,
-        )
-        self.jobs.append(new_job)
+        for attempt in range(2):
+            try:
+                new_job = job_restart(
+                    job=self.job,
+                    acting_user=self.user,
+                    void_first=void_first,
+                    confirm_duplicates=not void_first,
+                )
+            except DomainError as error:
+                # Rows that may exist at UPS unrecorded are settled by a person first.
+                if error.code != "restart_unknown_rows" or attempt:
+                    raise
+                for row in JobRow.objects.filter(
+                    job=self.job, row_number__in=error.details["rows"]
+                ):
+                    self.decide(row)
+            else:
+                self.jobs.append(new_job)
+                return
 
     def fault(self, choice: int) -> None:
         fault = dict(FAULTS[choice % len(FAULTS)])

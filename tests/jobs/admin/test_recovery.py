@@ -13,6 +13,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
+from jobs.services.reconcile import row_decide_unknown
 from jobs.states import JobStatus, RowStatus
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.admin.conftest import job_url, messages_of, page_action
@@ -101,15 +102,36 @@ def test_mark_not_shipped_puts_the_row_back_in_line(
     assert any(text.startswith("Row 3: ") and "pending" in text for text in shown)
 
 
-def test_restart_warns_about_duplicates_and_needs_a_choice(
-    interrupted: Job, approver_client: Client, ups_sandbox: SandboxController
+def settle_row_3(job: Job, sandbox: SandboxController, user: User) -> None:
+    """Decide the unknown row 3 as a person would, from UPS's record of it: shipped."""
+    row = JobRow.objects.get(job=job, row_number=3)
+    (shipment,) = sandbox.ledger(reference=row.reference)
+    row_decide_unknown(row=row, actor=user, tracking_number=shipment["tracking_number"])
+
+
+def test_restart_is_refused_while_a_row_has_an_unknown_outcome(
+    interrupted: Job, approver_client: Client
 ) -> None:
+    response = page_action(approver_client, interrupted, "restart_job")
+    assert response.status_code == 302  # no confirmation page: no choice there could help
+    shown = messages_of(approver_client.get(job_url(interrupted)))
+    assert any(text.startswith("Rows with an unknown outcome: 3. UPS may") for text in shown)
+    assert Job.objects.get(pk=interrupted.pk).status == JobStatus.INTERRUPTED
+    assert Job.objects.count() == 1
+
+
+def test_restart_warns_about_duplicates_and_needs_a_choice(
+    interrupted: Job,
+    approver_client: Client,
+    approver_user: User,
+    ups_sandbox: SandboxController,
+) -> None:
+    settle_row_3(interrupted, ups_sandbox, approver_user)
     page = page_action(approver_client, interrupted, "restart_job")
     assert page.status_code == 200
     warning = text_of(page.text, "restart-warning")
-    assert "Rows 1-3 already have tracking numbers" not in warning  # row 3 is unknown, not shipped
     assert warning == (
-        "Rows 1-2 already have tracking numbers (2 shipments). "
+        "Rows 1-3 already have tracking numbers (3 shipments). "
         "Restarting will create duplicate shipments."
     )
     unchosen = approver_client.post(job_url(interrupted), hidden_fields(page.text))
@@ -128,12 +150,16 @@ def test_restart_warns_about_duplicates_and_needs_a_choice(
 
 
 def test_restart_can_void_the_shipped_rows_first(
-    interrupted: Job, approver_client: Client, ups_sandbox: SandboxController
+    interrupted: Job,
+    approver_client: Client,
+    approver_user: User,
+    ups_sandbox: SandboxController,
 ) -> None:
+    settle_row_3(interrupted, ups_sandbox, approver_user)
     page_action(approver_client, interrupted, "restart_job", post="yes", choice="void")
     voided = JobRow.objects.filter(job=interrupted, status=RowStatus.VOIDED)
-    assert voided.count() == 2
-    assert sum(1 for entry in ups_sandbox.ledger() if entry.get("voided")) == 2
+    assert voided.count() == 3
+    assert sum(1 for entry in ups_sandbox.ledger() if entry.get("voided")) == 3
 
 
 def test_restart_is_refused_without_the_approve_permission(

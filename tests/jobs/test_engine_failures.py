@@ -56,6 +56,15 @@ def assert_shipped_exactly_once(
     assert in_file == dict(rows.values_list("source_key", "tracking_number"))
 
 
+def resume_and_check(
+    job: Job, user: User, sandbox: SandboxController, source: DataSource, root: Path
+) -> None:
+    """Resume ``job`` to the end: it completes, every row shipped exactly once."""
+    job = resume_to_end(job, user)
+    assert job.status == "completed"
+    assert_shipped_exactly_once(job, sandbox, source, root)
+
+
 @pytest.fixture
 def ten_orders(orders_csv: Callable[..., DataSource]) -> DataSource:
     rows = order_rows(10)
@@ -106,9 +115,7 @@ def test_unknown_ship_outcome_stops_the_batch_and_resume_finds_the_shipment(
     assert len(ups_sandbox.ledger(reference=unknown.reference)) == 1
     assert unknown.tracking_number == ""
 
-    job = resume_to_end(job, approver)
-    assert job.status == "completed"
-    assert_shipped_exactly_once(job, ups_sandbox, ten_orders, source_root)
+    resume_and_check(job, approver, ups_sandbox, ten_orders, source_root)
 
 
 def test_a_ship_request_that_never_reached_ups_is_retried_on_resume(
@@ -183,9 +190,7 @@ def test_an_unexpected_error_interrupts_the_job_at_once_naming_only_its_kind(
     assert entry.message == f"Interrupted: {job.last_error_message}"
 
     monkeypatch.undo()
-    job = resume_to_end(job, approver)
-    assert job.status == "completed"
-    assert_shipped_exactly_once(job, ups_sandbox, ten_orders, source_root)
+    resume_and_check(job, approver, ups_sandbox, ten_orders, source_root)
 
 
 def test_an_unexpected_error_leaves_a_job_another_worker_took_alone(

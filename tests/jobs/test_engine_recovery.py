@@ -26,7 +26,11 @@ from jobs.services.resume import job_restart, job_resume, number_ranges
 from shipops.errors import DomainError
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import SimulatedCrash, previewed_job, read_csv, ship_all
-from tests.jobs.test_engine_failures import assert_shipped_exactly_once, resume_to_end, statuses
+from tests.jobs.test_engine_failures import (
+    assert_shipped_exactly_once,
+    resume_and_check,
+    statuses,
+)
 from ups.client import UpsClient
 
 pytestmark = pytest.mark.django_db
@@ -108,9 +112,7 @@ def test_crash_before_the_ship_request_left(
     row = JobRow.objects.get(job=job, row_number=3)
     row_decide_unknown(row=row, actor=approver)  # a person checked: it never shipped
 
-    job = resume_to_end(job, approver)
-    assert job.status == "completed"
-    assert_shipped_exactly_once(job, ups_sandbox, six_orders, source_root)
+    resume_and_check(job, approver, ups_sandbox, six_orders, source_root)
 
 
 def test_crash_after_ship_before_phase_b_is_reconciled_by_reference(
@@ -126,9 +128,7 @@ def test_crash_after_ship_before_phase_b_is_reconciled_by_reference(
     assert row.status == "unknown"
     assert len(ups_sandbox.ledger(reference=row.reference)) == 1
 
-    job = resume_to_end(job, approver)
-    assert job.status == "completed"
-    assert_shipped_exactly_once(job, ups_sandbox, six_orders, source_root)
+    resume_and_check(job, approver, ups_sandbox, six_orders, source_root)
     assert AuditEntry.objects.filter(row=row, action="row_reconciled").exists()
 
 
@@ -186,9 +186,7 @@ def test_crash_during_a_flush_loses_no_tracking_number(
     assert JobRow.objects.get(job=job, row_number=3).writeback_status == "pending"
     assert len(read_csv(six_orders, source_root)) == 6  # the file is whole
 
-    job = resume_to_end(job, approver)
-    assert job.status == "completed"
-    assert_shipped_exactly_once(job, ups_sandbox, six_orders, source_root)
+    resume_and_check(job, approver, ups_sandbox, six_orders, source_root)
 
 
 def test_restart_needs_confirmation_and_can_void_first(

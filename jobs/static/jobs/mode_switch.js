@@ -35,11 +35,7 @@
     }
     let response;
     try {
-      response = await fetch(url, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-        cache: "no-store",
-      });
+      response = await window.shipopsFetchJson(url);
     } catch (error) {
       later(backoff); // the connection dropped
       return;

@@ -31,11 +31,7 @@
   async function poll() {
     let response;
     try {
-      response = await fetch(url, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-        cache: "no-store",
-      });
+      response = await window.shipopsFetchJson(url);
     } catch (error) {
       stop("Connection lost; retrying…");
       window.setTimeout(poll, INTERVAL_MS * 2);

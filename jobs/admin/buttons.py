@@ -57,12 +57,23 @@ class ShownButton:
     testid: str
     danger: bool
     enabled: bool
+    refusal: str = ""
 
 
 def job_buttons(
-    *, status: str, mode: str, invalid_pending: bool, writeback_failed: bool, allowed: set[str]
+    *,
+    status: str,
+    mode: str,
+    invalid_pending: bool,
+    writeback_failed: bool,
+    allowed: set[str],
+    refusals: dict[str, str] | None = None,
 ) -> tuple[list[ShownButton], list[ShownButton]]:
-    """Return the action bar's buttons and the recovery banner's buttons for a job."""
+    """Return the action bar's buttons and the recovery banner's buttons for a job.
+
+    ``refusals`` maps an action to why the job cannot take it now, whoever asks:
+    that button is drawn disabled, with the reason.
+    """
     bar: list[ShownButton] = []
     banner: list[ShownButton] = []
     for button in BUTTONS:
@@ -77,6 +88,7 @@ def job_buttons(
             testid=f"action-{button.testid}",
             danger=button.danger,
             enabled=button.action in allowed,
+            refusal=(refusals or {}).get(button.action, ""),
         )
         recovery = status in RECOVERABLE and button.action in RECOVERY_ACTIONS
         (banner if recovery else bar).append(shown)

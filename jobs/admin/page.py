@@ -15,6 +15,7 @@ from jobs import selectors
 from jobs.admin.buttons import RECOVERABLE, job_buttons
 from jobs.models import Job, JobRow
 from jobs.services.recovery import job_recovery_summary
+from jobs.services.resume import job_restart_refusal
 from jobs.states import JobStatus, RowStatus, WritebackStatus
 from jobs.summaries import job_progress, preview_summary
 
@@ -142,12 +143,14 @@ def job_page_context(
 ) -> dict[str, Any]:
     """Return everything the job page template draws; ``allowed`` names the user's actions."""
     counts = row_counts(job)
+    restart_refusal = job_restart_refusal(job) if job.status in RECOVERABLE else None
     bar, banner = job_buttons(
         status=job.status,
         mode=job.mode,
         invalid_pending=bool(counts.invalid_pending),
         writeback_failed=bool(counts.writeback_failed),
         allowed=allowed,
+        refusals={"restart_job": restart_refusal.message} if restart_refusal else None,
     )
     unknown: list[JobRow] = []
     if counts.by_status.get(RowStatus.UNKNOWN):

@@ -185,6 +185,11 @@ SCHEMAS: dict[str, Schema] = {
             "shipped_rows": COUNT,
             "unknown_rows": COUNT,
             "restart_warning": {"type": ["string", "null"]},
+            "restart_refusal": {
+                "type": ["string", "null"],
+                "description": "Why a restart would be refused now whatever its flags "
+                "(the 409's message: restart_unknown_rows, not_restartable), or null.",
+            },
         }
     ),
     "Excluded": closed({"excluded": COUNT, "job": ref("Job")}),

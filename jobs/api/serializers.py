@@ -141,8 +141,10 @@ def preview_dict(summary: PreviewSummary) -> dict[str, Any]:
     }
 
 
-def recovery_dict(job: Job, summary: RecoverySummary, restart_warning: str) -> dict[str, Any]:
-    """Return where a stopped job stopped, and what a restart would duplicate."""
+def recovery_dict(
+    job: Job, summary: RecoverySummary, restart_warning: str, restart_refusal: str
+) -> dict[str, Any]:
+    """Return where a stopped job stopped, what a restart would duplicate, or why it cannot."""
     return {
         "job_id": job.pk,
         "status": job.status,
@@ -151,4 +153,5 @@ def recovery_dict(job: Job, summary: RecoverySummary, restart_warning: str) -> d
         "shipped_rows": summary.shipped_rows,
         "unknown_rows": summary.unknown_rows,
         "restart_warning": restart_warning or None,
+        "restart_refusal": restart_refusal or None,
     }

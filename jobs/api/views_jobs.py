@@ -35,7 +35,7 @@ from jobs.services.approval import APPROVE_PERMISSION, job_approve
 from jobs.services.creation import job_create
 from jobs.services.preview import job_preview_start
 from jobs.services.recovery import job_recovery_summary
-from jobs.services.resume import job_restart_warning
+from jobs.services.resume import job_restart_refusal, job_restart_warning
 from jobs.session_mode import session_mode
 from jobs.states import JobMode, JobStatus, RowStatus
 from jobs.summaries import preview_summary
@@ -147,7 +147,12 @@ class JobRecoveryView(ApiView):
     def get(self, request: HttpRequest, job_id: int) -> JsonResponse:
         job = get_job(job_id, Job.objects.all())
         summary = job_recovery_summary(job)
-        return JsonResponse(recovery_dict(job, summary, job_restart_warning(job)))
+        refusal = job_restart_refusal(job)
+        return JsonResponse(
+            recovery_dict(
+                job, summary, job_restart_warning(job), refusal.message if refusal else ""
+            )
+        )
 
 
 class NotFoundView(ApiView):

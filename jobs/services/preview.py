@@ -16,6 +16,7 @@ from jobs.actors import Actor, SystemActor, system_actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_preview
 from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
+from jobs.services.recovery import job_interrupt_on_error
 from jobs.services.transitions import job_transition
 from jobs.shipping import ship_from_for, shipment_request
 from jobs.states import JobStatus, RowStatus
@@ -87,7 +88,25 @@ def job_preview_run(*, job_id: int, token: int) -> None:
     except UpsError as error:
         _preview_abort(job, actor, error)
         return
-    _preview_finish(job, actor, lease)
+    except Exception as error:
+        _preview_stopped_on(error, lease, actor)
+        raise
+    try:
+        _preview_finish(job, actor, lease)
+    except LeaseLost:
+        logger.warning("Preview of job %s lost its lease at the end; left as it is.", job_id)
+    except Exception as error:
+        _preview_stopped_on(error, lease, actor)
+        raise
+
+
+def _preview_stopped_on(error: Exception, lease: Lease, actor: SystemActor) -> None:
+    """Log an unexpected error, then put the job back in draft at once, naming it.
+
+    A bug or a database failure: the operator sees it now, not when the lease lapses.
+    """
+    logger.exception("Job %s: the preview stopped on an unexpected error.", lease.job_id)
+    job_interrupt_on_error(lease=lease, actor=actor, error=error)
 
 
 def _preview_rows(job: Job, lease: Lease) -> None:

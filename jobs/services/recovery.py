@@ -16,7 +16,8 @@ from jobs.states import JobStatus, RowStatus
 from shipops.errors import DomainError
 
 logger = logging.getLogger(__name__)
-EXECUTING = (JobStatus.APPROVED, JobStatus.RUNNING)  # the statuses an execute task holds a job in
+# The statuses a task holds a job in: the execute task, and the preview task.
+TASK_HELD = (JobStatus.APPROVED, JobStatus.RUNNING, JobStatus.PREVIEWING)
 
 
 def jobs_mark_lapsed(*, actor: Actor) -> list[Job]:
@@ -41,11 +42,11 @@ def job_interrupt_on_error(*, lease: Lease, actor: Actor, error: Exception) -> b
     """Interrupt the job ``lease`` holds at once, naming the unexpected error that stopped it.
 
     What a lapsed lease would do a minute later (in-flight rows become
-    unknown), with the error as the reason: a DomainError's own message, else
-    only the error's type (its text could hold anything; the worker's log has
-    it). Return False, writing nothing, if the job is no longer this worker's,
-    is locked by someone else, or the database fails this too: the lease then
-    lapses as after a crash. Never raises.
+    unknown; a preview goes back to draft), with the error as the reason: a
+    DomainError's own message, else only the error's type (its text could hold
+    anything; the worker's log has it). Return False, writing nothing, if the
+    job is no longer this worker's, is locked by someone else, or the database
+    fails this too: the lease then lapses as after a crash. Never raises.
     """
     if isinstance(error, DomainError):
         code, message = error.code, error.message
@@ -59,7 +60,7 @@ def job_interrupt_on_error(*, lease: Lease, actor: Actor, error: Exception) -> b
         with transaction.atomic():
             # NOWAIT: a job another transaction holds is left to the lease, not waited for.
             job = Job.objects.select_for_update(nowait=True).get(pk=lease.job_id)
-            if job.fencing_token != lease.token or job.status not in EXECUTING:
+            if job.fencing_token != lease.token or job.status not in TASK_HELD:
                 return False
             _mark_one(job, actor, code=code, message=message)
     except Exception:
@@ -72,16 +73,17 @@ def _mark_one(job: Job, actor: Actor, *, code: str = "", message: str = "") -> N
     owner = job.lease_owner or "its worker"
     release = {"lease_owner": "", "lease_expires_at": None}
     if job.status == JobStatus.PREVIEWING:
+        reason = f": {message}" if message else f" ({owner} stopped answering)."
         job_transition(
             job=job,
             to_status=JobStatus.DRAFT,
             actor=actor,
             action="preview_interrupted",
-            message=f"The preview stopped ({owner} stopped answering). Preview again.",
+            message=f"The preview stopped{reason} Preview again.",
             changes={
                 **release,
-                "last_error_code": "preview_interrupted",
-                "last_error_message": "The preview was interrupted.",
+                "last_error_code": code or "preview_interrupted",
+                "last_error_message": message or "The preview was interrupted.",
             },
         )
         return

@@ -92,28 +92,35 @@ def job_restart_warning(job: Job) -> str:
     )
 
 
-def job_restart_check(job: Job) -> None:
-    """Raise DomainError if ``job`` cannot be restarted now, whatever the operator chooses.
+def job_restart_refusal(job: Job) -> DomainError | None:
+    """Return why ``job`` cannot be restarted now, whatever the operator chooses, or None.
 
     Only interrupted or failed jobs restart, and none while rows may exist at
     UPS unrecorded (*unknown*): a restart would ship them again, and voiding
     cannot reach them (no shipment number is known).
     """
     if job.status not in RESUMABLE:
-        raise DomainError(
+        return DomainError(
             "not_restartable",
             f"{job} cannot be restarted while it is {job.get_status_display().lower()}.",
         )
     numbers = _row_numbers(job, RowStatus.UNKNOWN)
     if not numbers:
-        return
-    raise DomainError(
+        return None
+    return DomainError(
         "restart_unknown_rows",
         f"Rows with an unknown outcome: {number_ranges(numbers)}. UPS may already have "
         "shipped them, and a restart would ship them again. Resume first (it looks them up "
         "at UPS by reference), or decide them on the job page; then restart.",
         details={"rows": numbers},
     )
+
+
+def job_restart_check(job: Job) -> None:
+    """Raise the DomainError of :func:`job_restart_refusal`, if there is one."""
+    refusal = job_restart_refusal(job)
+    if refusal is not None:
+        raise refusal
 
 
 def _row_numbers(job: Job, status: str) -> list[int]:

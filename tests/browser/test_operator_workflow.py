@@ -20,10 +20,12 @@ from playwright.sync_api import Locator, Page, expect
 
 from datasources.models import DataSource
 from jobs.models import Job, JobRow
+from jobs.services.creation import session_hash
 from jobs.states import JobStatus, RowStatus
 from shipops.demo import CSV_SET, DEMO_REJECTED_LINE, HOME_ROWS
 from shipops.management.commands.serve import DEMO_REJECTION
 from tests.browser.conftest import Cluster, Screenshot
+from tests.factories import JobFactory
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import previewed_job
 from tests.jobs.test_engine_recovery import crash_then_lapse, crash_when
@@ -236,6 +238,11 @@ def test_an_interrupted_job_is_resumed_from_its_banner(
         f"{job} was interrupted at row 5/{ROWS}."
     )
     expect(by_testid(page, "unknown-row")).to_have_count(1)
+    # Row 5 may exist at UPS unrecorded: restart waits until it is settled, and says so.
+    expect(banner.get_by_test_id("action-restart")).to_be_disabled()
+    expect(by_testid(page, "action-restart-refusal")).to_contain_text(
+        "Rows with an unknown outcome: 5."
+    )
     assert 0 < progress_of(page) < 100
     screenshot(page, "interrupted", down_to=by_testid(page, "unknown-rows"))
 
@@ -252,3 +259,36 @@ def test_an_interrupted_job_is_resumed_from_its_banner(
     # Row 5 was found at UPS by its reference, not shipped twice.
     assert len(ups_sandbox.ledger()) == ROWS
     screenshot(page, "resumed")
+
+
+def test_a_page_left_open_follows_a_mode_switch_made_in_another_tab(
+    page: Page, demo_source: DataSource, staff: User, serialized: threading.Lock
+) -> None:
+    session_key = next(c["value"] for c in page.context.cookies() if c["name"] == "sessionid")
+    with serialized:
+        job = JobFactory.create(
+            data_source=demo_source,
+            status=JobStatus.RUNNING,
+            created_by=staff,
+            session_hash=session_hash(session_key),
+        )
+    stale = page.context.new_page()
+    stale.clock.install()  # its mode_switch.js polls only when this test moves its clock
+    stale.goto("/admin/")
+    expect(by_testid(stale, "mode-switch-button")).to_be_disabled()
+    expect(by_testid(stale, "mode-current")).to_have_text(re.compile("confirm", re.I))
+    stale.evaluate("window.openedWhileRunning = true")
+
+    # The batch ends, and another tab of the session switches to auto before the stale
+    # page asks again: releasing its button would offer a switch to the mode in force.
+    with serialized:
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED)
+    page.goto("/admin/")
+    by_testid(page, "mode-switch-button").click()
+    expect(by_testid(page, "mode-current")).to_have_text(re.compile("auto", re.I))
+
+    stale.clock.run_for(3_000)
+    expect(by_testid(stale, "mode-current")).to_have_text(re.compile("auto", re.I))
+    expect(by_testid(stale, "mode-switch-button")).to_be_enabled()
+    assert stale.evaluate("window.openedWhileRunning") is None  # reloaded, not patched
+    stale.close()

@@ -6,6 +6,8 @@ import csv
 import math
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -37,6 +39,20 @@ def orders_csv(write_source: Callable[[str, bytes], Path]) -> Callable[..., Data
         )
 
     return make
+
+
+def break_at_row(
+    monkeypatch: pytest.MonkeyPatch, module: ModuleType, row_number: int, error: Exception
+) -> None:
+    """Make ``module``'s ``shipment_request`` raise ``error`` for one row, as a bug would."""
+    real = module.shipment_request
+
+    def broken(*, row: Any, ship_from: Any) -> Any:
+        if row.row_number == row_number:
+            raise error
+        return real(row=row, ship_from=ship_from)
+
+    monkeypatch.setattr(module, "shipment_request", broken)
 
 
 def read_csv(source: DataSource, root: Path) -> list[dict[str, str]]:

@@ -15,6 +15,7 @@ from jobs.models import Job, JobRow
 from jobs.services import execution
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import read_csv
+from tests.jobs.test_engine_recovery import crashed_job
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +157,30 @@ def test_commands_explain_what_is_wrong(
     with pytest.raises(CommandError, match="--decide-row"):
         run("recover_jobs", "--decide-row", "1")
     assert JobRow.objects.filter(job=job, status="pending").count() == 2
+
+
+class TypedAnswers(io.StringIO):
+    """Standard input as a terminal where the operator types ``answers``."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_recover_jobs_says_why_a_restart_is_not_available(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = crashed_job(orders_csv(6), approver, monkeypatch, at_call=4, before=False)
+    refusal = "  Restart is not available: Rows with an unknown outcome: 4. UPS may"
+
+    assert refusal in run("recover_jobs", "--no-input")
+
+    monkeypatch.setattr("sys.stdin", TypedAnswers("s\n"))
+    chosen = run("recover_jobs")
+    assert refusal in chosen
+    assert f"  Kept {job} as it is." in chosen
+    job.refresh_from_db()
+    assert job.status == "interrupted"
+    assert Job.objects.count() == 1

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 
 from datasources.models import DataSource
 from jobs.actors import system_actor
-from jobs.models import Job, JobRow
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.services import preview
 from jobs.services.approval import job_approve, session_mode_switch
 from jobs.services.creation import job_create
 from jobs.services.execution import job_execute
@@ -21,7 +22,7 @@ from jobs.services.preview import job_preview_run, job_preview_start
 from jobs.services.recovery import jobs_mark_lapsed
 from shipops.errors import DomainError
 from tests.fixtures.ups_sandbox import SandboxController
-from tests.jobs.conftest import previewed_job, ship_all
+from tests.jobs.conftest import break_at_row, previewed_job, ship_all
 
 
 @pytest.mark.django_db(transaction=True)
@@ -120,3 +121,55 @@ def test_a_preview_whose_worker_died_goes_back_to_draft(
     assert [m.pk for m in marked] == [job.pk]
     assert (job.status, job.last_error_code) == ("draft", "preview_interrupted")
     assert Job.objects.get(pk=job.pk).lease_owner == ""
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_in_the_preview_puts_the_job_back_in_draft_at_once(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    break_at_row(monkeypatch, preview, 2, ValueError("a bug, quoting the row: 2 Secret Lane"))
+    job = job_create(source=orders_csv(3), actor=approver)
+    token = job_preview_start(job=job, actor=approver, in_background=False)
+    with pytest.raises(ValueError, match="Secret Lane"):  # still raised: the task fails, logged
+        job_preview_run(job_id=job.pk, token=token)
+
+    job.refresh_from_db()
+    # At once, not when the lease lapses; the error's text stays in the worker's log.
+    assert (job.status, job.lease_owner, job.lease_expires_at) == ("draft", "", None)
+    assert job.last_error_code == "worker_error"
+    assert job.last_error_message == (
+        "An unexpected error (ValueError) stopped the worker; its log has the details."
+    )
+    entry = AuditEntry.objects.get(job=job, action="preview_interrupted")
+    assert entry.message == f"The preview stopped: {job.last_error_message} Preview again."
+
+    monkeypatch.undo()
+    job_preview_run(
+        job_id=job.pk, token=job_preview_start(job=job, actor=approver, in_background=False)
+    )
+    job.refresh_from_db()
+    assert (job.status, job.last_error_code) == ("previewed", "")
+    assert job.previewed_count == 3
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_ending_the_preview_puts_the_job_back_in_draft(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def totals_fail(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(preview, "format_cents", totals_fail)
+    job = job_create(source=orders_csv(2), actor=approver)
+    token = job_preview_start(job=job, actor=approver, in_background=False)
+    with pytest.raises(OperationalError):
+        job_preview_run(job_id=job.pk, token=token)
+    job.refresh_from_db()
+    assert (job.status, job.last_error_code) == ("draft", "worker_error")
+    assert "(OperationalError)" in job.last_error_message

@@ -23,7 +23,7 @@ from jobs.services.resume import job_resume
 from shipops.errors import DomainError
 from tests.fixtures.sources import csv_bytes, order_rows
 from tests.fixtures.ups_sandbox import SandboxController
-from tests.jobs.conftest import previewed_job, read_csv, ship_all
+from tests.jobs.conftest import break_at_row, previewed_job, read_csv, ship_all
 
 pytestmark = pytest.mark.django_db
 
@@ -160,14 +160,7 @@ def test_an_unexpected_error_interrupts_the_job_at_once_naming_only_its_kind(
     source_root: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = execution.shipment_request
-
-    def broken_at_row_5(*, row: JobRow, ship_from: Any) -> Any:
-        if row.row_number == 5:
-            raise ValueError("a bug, quoting the row: 5 Secret Lane")
-        return real(row=row, ship_from=ship_from)
-
-    monkeypatch.setattr(execution, "shipment_request", broken_at_row_5)
+    break_at_row(monkeypatch, execution, 5, ValueError("a bug, quoting the row: 5 Secret Lane"))
     with pytest.raises(ValueError, match="Secret Lane"):  # still raised: the task fails, logged
         ship_all(previewed_job(ten_orders, approver), approver)
 

@@ -11,7 +11,12 @@ from jobs.models import Job, JobRow
 from jobs.services.cancel import job_cancel
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
-from jobs.services.resume import job_restart, job_restart_warning, job_resume
+from jobs.services.resume import (
+    job_restart,
+    job_restart_refusal,
+    job_restart_warning,
+    job_resume,
+)
 from jobs.states import JobStatus
 
 CHOICES = "[r]esume, re[s]tart, [c]ancel or [k]eep as it is"
@@ -84,11 +89,16 @@ class Command(JobCommand):
             self.stdout.write(self.style.WARNING(summary.headline))
             if summary.last_error:
                 self.stdout.write(f"  {summary.last_error}")
+            refusal = job_restart_refusal(job)
+            if refusal is not None:
+                self.stdout.write(f"  Restart is not available: {refusal.message}")
             if not interactive:
                 continue
             answer = input(f"  {CHOICES}? ").strip().lower()[:1]
             if answer == "r":
                 self._resume(job, options)
+            elif answer == "s" and refusal is not None:
+                self.stdout.write(f"  Kept {job} as it is.")
             elif answer == "s":
                 self._restart(job, {**options, "confirm_duplicates": self._confirm_restart(job)})
             elif answer == "c":

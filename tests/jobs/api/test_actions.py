@@ -171,6 +171,25 @@ def test_a_person_settles_an_unknown_row(api: ApiClient, source: DataSource) -> 
     assert Job.objects.get(pk=job.pk).shipped_count == 2
 
 
+def test_restart_is_refused_while_rows_have_an_unknown_outcome(
+    api: ApiClient, source: DataSource
+) -> None:
+    job = make_job(source, "failed", rows=("shipped", "unknown", "unknown"))
+    recovery = api.get(f"/api/jobs/{job.pk}/recovery").json()
+    assert recovery["restart_refusal"].startswith("Rows with an unknown outcome: 2-3. UPS may")
+
+    response = api.post(f"/api/jobs/{job.pk}/restart", {"confirm_duplicates": True})
+    assert response.status_code == 409
+    assert response.json()["code"] == "restart_unknown_rows"
+    assert response.json()["details"] == {"rows": [2, 3]}
+    assert response.json()["message"] == recovery["restart_refusal"]
+    assert Job.objects.count() == 1
+
+    for row in JobRow.objects.filter(job=job, status="unknown"):
+        api.post(f"/api/jobs/{job.pk}/rows/{row.pk}/decide", {"shipped": False})
+    assert api.get(f"/api/jobs/{job.pk}/recovery").json()["restart_refusal"] is None
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -12,6 +13,7 @@ from django.utils.text import get_valid_filename
 
 from datasources.errors import SourceError
 from datasources.sniff import check_upload_content
+from datasources.validation import shown
 
 UPLOAD_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 
@@ -33,8 +35,11 @@ def resolve_source_path(relative: str) -> Path:
             source=text,
         )
     root = source_root()
-    # resolve() follows symbolic links, so a link that points outside the root is refused too.
-    candidate = (root / text).resolve()
+    try:
+        # resolve() follows symbolic links, so a link that points outside the root is refused too.
+        candidate = (root / text).resolve()
+    except OSError as error:
+        raise _unusable_path(text, error) from error
     if not candidate.is_relative_to(root) or candidate == root:
         raise SourceError(
             "path_outside_root",
@@ -47,15 +52,34 @@ def resolve_source_path(relative: str) -> Path:
 def existing_source_file(relative: str) -> Path:
     """Return the resolved path of an existing regular file under the source root."""
     path = resolve_source_path(relative)
-    if not path.exists():
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as error:
+        raise _unusable_path(relative, error) from error
+    if not exists:
         raise SourceError(
             "file_not_found",
             f'The file "{relative}" was not found in the source folder.',
             source=relative,
         )
-    if not path.is_file():
+    if not is_file:
         raise SourceError("not_a_file", f'"{relative}" is a folder, not a file.', source=relative)
     return path
+
+
+def _unusable_path(relative: str, error: OSError) -> SourceError:
+    """Return the SourceError for a path the file system refuses to look up (such as too long)."""
+    if error.errno == errno.ENAMETOOLONG:
+        reason = (
+            "a folder or file name in it is longer than the file system allows (usually 255 bytes)"
+        )
+    else:
+        reason = f"the file system refused it ({error.strerror or type(error).__name__})"
+    return SourceError(
+        "path_invalid",
+        f'The file path "{shown(relative)}" cannot be used: {reason}.',
+        source=relative,
+    )
 
 
 def save_upload(uploaded_file: UploadedFile, *, name: str) -> str:

@@ -13,7 +13,11 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
+        from datasources.signals import source_changed
+        from jobs.services.audit import audit_source_change
+
         post_spawn.connect(recover_on_worker_start, dispatch_uid="shipops-recover-on-start")
+        source_changed.connect(audit_source_change, dispatch_uid="shipops-audit-source-change")
 
 
 def recover_on_worker_start(sender: Any, proc_name: str = "", **kwargs: Any) -> None:

@@ -8,8 +8,10 @@ from typing import Any
 from django.core.files.base import ContentFile
 
 from datasources.models import DataSource
+from datasources.ship_from import ship_from_override_problem
 from datasources.shipment import Shipment
 from jobs.models import JobRow
+from shipops.errors import DomainError
 from ups.client import ship_from_address
 from ups.types import Address, Package, ShipmentRequest, ShipResult
 
@@ -22,6 +24,14 @@ def ship_from_for(source: DataSource) -> Address:
     override: dict[str, Any] = source.ship_from_override or {}
     if not override:
         return base
+    # The admin form refuses these; a value saved another way must not ship from a wrong place.
+    if problem := ship_from_override_problem(override):
+        raise DomainError(
+            "ship_from_invalid",
+            f'The ship-from override of data source "{source.name}" {problem}. '
+            "Correct it on the data source's page.",
+            details={"data_source": source.pk},
+        )
     lines = override.get("address_lines") or override.get("address_line")
     return Address(
         name=override.get("name", base.name),

@@ -33,11 +33,17 @@ class SourceRow:
 
 @dataclass(frozen=True)
 class WriteBack:
-    """A tracking number and ship time to write into the row with ``key``."""
+    """A tracking number and ship time to write into the row with ``key``.
+
+    ``checksum`` is the row's checksum when it shipped: a file keyed by row
+    number refuses the write-back if the row there no longer has it (rows
+    were inserted or deleted), rather than write into another order's row.
+    """
 
     key: str
     tracking_number: str
     shipped_at: dt.datetime
+    checksum: str = ""
 
     def __post_init__(self) -> None:
         if timezone.is_naive(self.shipped_at):

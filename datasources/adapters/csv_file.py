@@ -13,7 +13,7 @@ from typing import IO
 from datasources.adapters.base import SourceRow, WriteBack, missing_rows_error
 from datasources.adapters.csv_format import CsvFormat, detect_format
 from datasources.adapters.csv_records import QUOTE, CsvSyntaxError, Record, iter_records
-from datasources.adapters.file_base import FileAdapter
+from datasources.adapters.file_base import FileAdapter, reads_file
 from datasources.adapters.index_cache import FileIndex
 from datasources.adapters.rows import (
     HEADER_SCAN_ROWS,
@@ -46,10 +46,12 @@ class CsvAdapter(FileAdapter):
 
     kind = SourceKind.CSV
 
+    @reads_file
     def format(self) -> CsvFormat:
         """Return the file's encoding and delimiter."""
         return detect_format(self.path(), self.display)
 
+    @reads_file
     def notices(self) -> list[str]:
         """Say when the file was not UTF-8 and was read as Windows-1252."""
         if not self.format().encoding.is_fallback:
@@ -59,6 +61,7 @@ class CsvAdapter(FileAdapter):
             "tracking numbers are written back in the same encoding."
         ]
 
+    @reads_file
     def headers(self) -> list[str]:
         """Return the header row's column names."""
         path = self.path()

@@ -9,6 +9,7 @@ from itertools import islice
 from pathlib import Path
 
 from datasources.adapters.csv_records import CsvSyntaxError, iter_records
+from datasources.headers import recognise
 from datasources.sniff import TextEncoding, detect_text_encoding
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -24,28 +25,37 @@ class CsvFormat:
     delimiter: str
 
 
-def _score(sample: str, delimiter: str) -> tuple[float, int]:
-    records = []
+def _score(sample: str, delimiter: str) -> tuple[int, float, int]:
+    """Score ``delimiter`` on the sample: (known column names in one row, consistency, width).
+
+    Known names come first: a write-back adds two cells to the header and to
+    the shipped lines only, and a decimal comma splits every line of a
+    semicolon file in two, so consistency alone can pick "," for a semicolon
+    file that ShipOps itself half wrote back. The header names do not change.
+    """
+    widths = []
+    named = 0
     try:
         for record in islice(iter_records(io.StringIO(sample), delimiter), SAMPLE_RECORDS):
             if any(value.strip() for value in record.values):
-                records.append(len(record.values))
+                widths.append(len(record.values))
+                named = max(named, sum(1 for value in record.values if recognise(value.strip())))
     except CsvSyntaxError:
         # The sample may end inside a quoted field; the records before it still count.
         pass
-    if not records:
-        return 0.0, 0
-    width, count = Counter(records).most_common(1)[0]
+    if not widths:
+        return 0, 0.0, 0
+    width, count = Counter(widths).most_common(1)[0]
     if width < 2:
-        return 0.0, 0
-    return count / len(records), width
+        return 0, 0.0, 0
+    return named, count / len(widths), width
 
 
 def sniff_delimiter(sample: str) -> str:
-    """Return the delimiter that splits the sample into the most consistent, widest rows."""
+    """Return the delimiter whose split names the most known columns, then the most consistent."""
     scores = {delimiter: _score(sample, delimiter) for delimiter in DELIMITERS}
     best = max(DELIMITERS, key=lambda delimiter: scores[delimiter])
-    return best if scores[best][1] else ","
+    return best if scores[best][2] else ","
 
 
 def detect_format(path: Path, display: str) -> CsvFormat:

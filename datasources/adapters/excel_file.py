@@ -17,7 +17,7 @@ from datasources.adapters.excel_cells import (
     open_workbook,
     pick_sheet,
 )
-from datasources.adapters.file_base import FileAdapter
+from datasources.adapters.file_base import FileAdapter, reads_file
 from datasources.adapters.index_cache import FileIndex
 from datasources.adapters.rows import (
     HEADER_SCAN_ROWS,
@@ -73,6 +73,7 @@ class ExcelAdapter(FileAdapter):
         except CORRUPT_ERRORS:
             raise corrupt_workbook_error(self.display) from None
 
+    @reads_file
     def notices(self) -> list[str]:
         """Say when hidden sheets were passed over for the first visible one."""
         if self.source.sheet_name:
@@ -87,6 +88,7 @@ class ExcelAdapter(FileAdapter):
                 f'first visible sheet, "{sheet.title}", unless the data source names a sheet.'
             ]
 
+    @reads_file
     def headers(self) -> list[str]:
         """Return the header row's column names."""
         with self._sheet(self.path()) as sheet:

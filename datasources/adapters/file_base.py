@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from abc import abstractmethod
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Concatenate
 
 from datasources.adapters.base import SourceAdapter, SourceRow, WriteBack, index_updates
 from datasources.adapters.index_cache import INDEXES, FileIndex
 from datasources.atomic import FileSignature, atomic_write, file_lock, file_signature
 from datasources.errors import SourceError
 from datasources.files import existing_source_file
+
+
+def unreadable_error(display: str, error: OSError) -> SourceError:
+    """Return the operator's error for a file the system would not let ShipOps read."""
+    return SourceError(
+        "source_unreadable",
+        f'"{display}" cannot be read: {error.strerror or error}. Check that the file is '
+        "readable by ShipOps's user, then try again.",
+        source=display,
+    )
+
+
+def reads_file[A: FileAdapter, **P, T](
+    method: Callable[Concatenate[A, P], T],
+) -> Callable[Concatenate[A, P], T]:
+    """Turn an operating-system error while ``method`` reads the file into a SourceError."""
+
+    @functools.wraps(method)
+    def read(self: A, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as error:
+            raise unreadable_error(self.display, error) from error
+
+    return read
 
 
 class FileAdapter(SourceAdapter):
@@ -77,16 +103,44 @@ class FileAdapter(SourceAdapter):
     def iter_rows(self) -> Iterator[SourceRow]:
         """Yield every row; a complete pass also refreshes the file's index."""
         path = self.path()
-        signature = file_signature(path)
-        index = FileIndex()
-        yield from self._scan(path, index)
+        try:
+            signature = file_signature(path)
+            index = FileIndex()
+            yield from self._scan(path, index)
+        except OSError as error:
+            raise unreadable_error(self.display, error) from error
         INDEXES.put(self._cache_name(path), signature, index)
 
+    @reads_file
     def current_checksums(self, keys: Collection[str]) -> dict[str, str]:
         """Return the checksums of ``keys``, re-reading the file only when it changed."""
         path = self.path()
         checksums = self._index(path, file_signature(path)).checksums
         return {key: checksums[key] for key in keys if key in checksums}
+
+    def _refuse_moved_rows(
+        self, path: Path, signature: FileSignature, by_key: dict[str, WriteBack]
+    ) -> None:
+        """Refuse to write by row number into rows that no longer hold what shipped."""
+        checksums = self._index(path, signature).checksums
+        moved = [
+            update
+            for update in by_key.values()
+            if update.checksum and checksums.get(update.key) != update.checksum
+        ]
+        if not moved:
+            return
+        numbers = ", ".join(update.key for update in moved[:10])
+        raise SourceError(
+            "writeback_rows_moved",
+            f'"{self.display}" changed since these rows shipped: row(s) {numbers} no longer '
+            "hold the orders that shipped (rows inserted, deleted or edited). Without a key "
+            "column ShipOps finds rows by their number, so nothing was written. Put the rows "
+            "back as they were and retry the write-back, or copy the tracking numbers from the "
+            "job into the file.",
+            source=self.display,
+            details={"rows": [update.key for update in moved]},
+        )
 
     def check_write_back(self) -> None:
         """Refuse a file that ShipOps may read but not replace (file or folder not writable)."""
@@ -117,6 +171,8 @@ class FileAdapter(SourceAdapter):
     def _write_back(self, path: Path, by_key: dict[str, WriteBack]) -> None:
         with file_lock(path, display=self.display):
             before = file_signature(path)
+            if not self.source.key_column:
+                self._refuse_moved_rows(path, before, by_key)
             new_index: FileIndex | None = None
 
             def write(out: IO[bytes]) -> None:

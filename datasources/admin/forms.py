@@ -16,6 +16,7 @@ from datasources.columns import resolve_columns
 from datasources.errors import SourceError
 from datasources.files import existing_source_file, save_upload, source_root
 from datasources.models import DataSource, SourceKind
+from datasources.ship_from import SHIP_FROM_KEYS, checked_ship_from, ship_from_override_problem
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 # Codes of SourceError that a change of the column mapping fixes.
@@ -28,6 +29,11 @@ MAPPING_CODES = {
 MAPPING_HELP = (
     'A JSON object from source column to shipment field, such as {"Ship To": "recipient_name"}; '
     'map a column to "ignore" to leave it out. Columns with usual names are recognised without it.'
+)
+SHIP_FROM_HELP = (
+    "Blank ships from the warehouse in the settings. To ship from elsewhere, a JSON object of "
+    'the address fields that differ, such as {"city": "Denver", "state": "CO", "postal_code": '
+    f'"80202", "address_lines": ["1 Depot Rd"]}}; the fields are {", ".join(SHIP_FROM_KEYS)}.'
 )
 
 
@@ -70,6 +76,9 @@ class DataSourceForm(forms.ModelForm):
             self.fields["db_alias"].label = "Database alias"
         if "column_mapping" in self.fields:
             self.fields["column_mapping"].help_text = MAPPING_HELP
+        if "ship_from_override" in self.fields:
+            self.fields["ship_from_override"].label = "Ship-from override"
+            self.fields["ship_from_override"].help_text = SHIP_FROM_HELP
 
     def clean_column_mapping(self) -> dict[str, Any]:
         mapping = self.cleaned_data.get("column_mapping") or {}
@@ -82,6 +91,18 @@ class DataSourceForm(forms.ModelForm):
                 'as {"Ship To": "recipient_name"}.'
             )
         return mapping
+
+    def clean_ship_from_override(self) -> dict[str, Any]:
+        override = self.cleaned_data.get("ship_from_override")
+        if override is None:
+            return {}
+        # Every preview and shipment of the source would stop on it (or ignore an unknown key).
+        if problem := ship_from_override_problem(override):
+            raise forms.ValidationError(f"The ship-from override {problem}.")
+        checked, problems = checked_ship_from(override)
+        if problems:
+            raise forms.ValidationError(problems)
+        return checked
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

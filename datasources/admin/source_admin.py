@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.db.models import QuerySet
@@ -14,6 +15,7 @@ from django.utils.http import urlencode
 from datasources.admin.forms import DataSourceForm
 from datasources.admin.inspection import inspect_source
 from datasources.models import DataSource
+from datasources.signals import source_changed
 
 
 def create_job_url(source: DataSource) -> str:
@@ -30,6 +32,29 @@ def create_job(
         messages.error(request, "Select exactly one data source to create a job from.")
         return None
     return HttpResponseRedirect(create_job_url(sources[0]))
+
+
+def _plain(value: Any) -> Any:
+    """Return ``value`` as JSON holds it: the audit keeps old and new values as they were."""
+    if value is None or isinstance(value, str | int | float | bool | list | dict):
+        return value
+    return str(value)
+
+
+def form_changes(form: forms.BaseForm, *, added: bool) -> dict[str, dict[str, Any]]:
+    """Return each field the form changed, from and to (for an add: every field it set)."""
+    if added:
+        return {
+            name: {"from": None, "to": _plain(value)}
+            for name, value in form.cleaned_data.items()
+            if value not in (None, "", {}, [])
+        }
+    changes = {
+        name: {"from": _plain(form.initial.get(name)), "to": _plain(form.cleaned_data.get(name))}
+        for name in form.changed_data
+    }
+    # A JSON field the browser sends back unchanged may still count as changed.
+    return {name: change for name, change in changes.items() if change["from"] != change["to"]}
 
 
 @admin.register(DataSource)
@@ -59,6 +84,35 @@ class DataSourceAdmin(admin.ModelAdmin):
         ),
         ("History", {"classes": ["collapse"], "fields": ["created_at", "updated_at"]}),
     ]
+
+    def save_model(
+        self, request: HttpRequest, obj: DataSource, form: forms.ModelForm, change: bool
+    ) -> None:
+        # The admin saves inside one transaction: the audit entry commits with the change.
+        super().save_model(request, obj, form, change)
+        changes = form_changes(form, added=not change)
+        if changes:
+            source_changed.send(
+                sender=DataSource,
+                source=obj,
+                actor=request.user,
+                action="changed" if change else "added",
+                changes=changes,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: DataSource) -> None:
+        self._deleting(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DataSource]) -> None:
+        self._deleting(request, list(queryset))
+        super().delete_queryset(request, queryset)
+
+    def _deleting(self, request: HttpRequest, sources: list[DataSource]) -> None:
+        for source in sources:
+            source_changed.send(
+                sender=DataSource, source=source, actor=request.user, action="deleted", changes={}
+            )
 
     def render_change_form(
         self,

@@ -30,7 +30,8 @@ from jobs.models import Job
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.cancel import job_cancel
 from jobs.services.preview import job_preview_start
-from jobs.services.resume import job_restart, job_restart_check, job_resume
+from jobs.services.restart import job_restart, job_restart_check
+from jobs.services.resume import job_resume
 from jobs.services.writeback import job_retry_writeback
 from jobs.session_mode import switch_session_mode
 from jobs.states import JobMode

@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 
 from jobs.admin.common import FORM_ACTION_FIELD, from_job_page, job_url, rows
 from jobs.models import Job, JobRow
-from jobs.services.resume import job_restart_warning
+from jobs.services.restart import job_restart_warning
 from jobs.states import RowStatus
 from shipops.money import format_cents
 

@@ -15,7 +15,7 @@ from jobs import selectors
 from jobs.admin.buttons import RECOVERABLE, job_buttons
 from jobs.models import Job, JobRow
 from jobs.services.recovery import job_recovery_summary
-from jobs.services.resume import job_restart_refusal
+from jobs.services.restart import job_restart_refusal
 from jobs.states import JobStatus, RowStatus, WritebackStatus
 from jobs.summaries import job_progress, preview_summary
 

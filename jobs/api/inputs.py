@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from jobs.api.http import ApiError
 
 JSON_TYPES = {"application/json"}
+MAX_NUMBER = 2**31 - 1  # what a page or row number can be at the most
 
 
 def invalid(field: str, problem: str) -> ApiError:
@@ -101,8 +102,11 @@ def query_number(
     raw = request.GET.get(field, "")
     if raw == "":
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise invalid(field, f"must be a whole number of 1 or more, not {raw!r}.")
-    if maximum is not None and int(raw) > maximum:
-        raise invalid(field, f"must be {maximum} at most.")
-    return int(raw)
+    digits = raw.lstrip("0")
+    if not (raw.isascii() and raw.isdigit()) or not digits:
+        raise invalid(field, f"must be a whole number of 1 or more, not {raw[:20]!r}.")
+    # Compared by length first: int() refuses numbers of 4,300 digits and more.
+    limit = maximum if maximum is not None else MAX_NUMBER
+    if len(digits) > len(str(limit)) or int(digits) > limit:
+        raise invalid(field, f"must be {limit} at most.")
+    return int(digits)

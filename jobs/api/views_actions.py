@@ -18,7 +18,8 @@ from jobs.models import Job
 from jobs.services.approval import APPROVE_PERMISSION, job_approve, job_exclude_rows
 from jobs.services.cancel import job_cancel
 from jobs.services.reconcile import row_decide_unknown
-from jobs.services.resume import job_restart, job_resume
+from jobs.services.restart import job_restart
+from jobs.services.resume import job_resume
 from jobs.services.writeback import job_retry_writeback
 from jobs.session_mode import SESSION_KEY, session_mode, switch_session_mode
 from jobs.states import JobMode

@@ -35,7 +35,7 @@ from jobs.services.approval import APPROVE_PERMISSION, job_approve
 from jobs.services.creation import job_create
 from jobs.services.preview import job_preview_start
 from jobs.services.recovery import job_recovery_summary
-from jobs.services.resume import job_restart_refusal, job_restart_warning
+from jobs.services.restart import job_restart_refusal, job_restart_warning
 from jobs.session_mode import session_mode
 from jobs.states import JobMode, JobStatus, RowStatus
 from jobs.summaries import preview_summary

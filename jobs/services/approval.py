@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from datasources.adapters import get_adapter
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
@@ -68,9 +69,12 @@ def job_approve(
 
     ``previewed_as`` names the job a restart copies: its rows were previewed there.
     Returns the token the executor must present; with ``in_background`` a task
-    is queued with it, otherwise the caller runs ``job_execute`` itself.
+    is queued with it, otherwise the caller runs ``job_execute`` itself. Refused
+    (SourceError) if tracking numbers could no longer be written back to the
+    source (a column dropped, a file made read-only since the job was created).
     """
     require_approve_permission(acting_user)
+    get_adapter(job.data_source).check_write_back()
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.status == JobStatus.DRAFT and locked.mode != JobMode.AUTO and not previewed_as:

@@ -97,3 +97,22 @@ def _chain_problems(
     if at != now:
         problems.append(f"{label} is {now}, but its audit trail ends at {at}.")
     return problems
+
+
+def audit_source_change(
+    sender: Any,
+    *,
+    source: Any,
+    actor: Actor,
+    action: str,
+    changes: dict[str, Any],
+    **kwargs: Any,
+) -> None:
+    """Record a person's add, change or delete of a data source (datasources.signals)."""
+    fields = f": {', '.join(sorted(changes))}" if changes and action == "changed" else ""
+    audit_record(
+        actor=actor,
+        action=f"data_source_{action}",
+        message=f"{action.capitalize()} data source “{source.name}”{fields}.",
+        data={"data_source": source.pk, "name": source.name, "changes": changes},
+    )

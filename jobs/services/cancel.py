@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db import transaction
 from django.db.models import F
 
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.services.transitions import job_transition, row_transition, rows_transition_bulk
+from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JOB_FINAL_STATUSES, JobStatus, RowStatus
 from shipops.errors import DomainError
 from ups.client import get_client
@@ -15,7 +18,21 @@ from ups.errors import UpsError
 
 
 def job_cancel(*, job: Job, actor: Actor, reason: str = "") -> Job:
-    """Cancel ``job``: pending rows are cancelled, shipped rows kept, in-flight rows unknown."""
+    """Cancel ``job``: pending rows are cancelled, shipped rows kept, in-flight rows unknown.
+
+    Once the cancel has committed, the shipped rows' tracking numbers that are
+    not in the source yet are written there: a worker stopped by the cancel,
+    or killed before it, took its unflushed write-back buffer with it. A
+    write-back failure is recorded on the rows ("Retry write-back"), never raised.
+    """
+    job_cancel_records(job=job, actor=actor, reason=reason)
+    job_write_back_stopped(job=job, actor=actor)
+    job.refresh_from_db()
+    return job
+
+
+def job_cancel_records(*, job: Job, actor: Actor, reason: str = "") -> None:
+    """Cancel ``job`` in the database only; the caller runs job_write_back_stopped after commit."""
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.status in JOB_FINAL_STATUSES:
@@ -53,33 +70,49 @@ def job_cancel(*, job: Job, actor: Actor, reason: str = "") -> Job:
             message=f"{message} {reason}".strip(),
             changes={"lease_owner": "", "lease_expires_at": None},
         )
-    job.refresh_from_db()
-    return job
 
 
-def job_void_shipped(*, job: Job, actor: Actor) -> int:
-    """Void every shipped row of ``job`` at UPS; return how many were voided.
+def job_void_shipped(
+    *, job: Job, actor: Actor, row_ids: Collection[int] | None = None
+) -> list[JobRow]:
+    """Void ``job``'s shipped rows (those of ``row_ids`` only, if given) at UPS; return them.
 
-    Stops at the first shipment UPS will not void, keeping those already voided.
+    Voids only while the job keeps the status ``job`` has: someone resuming it
+    meanwhile stops the voiding before the next row. Stops at the first
+    shipment UPS will not void too, keeping those already voided; the
+    DomainError's ``details["voided_rows"]`` then names them (row ids).
     """
     client = get_client()
-    voided = 0
-    for row in JobRow.objects.filter(job=job, status=RowStatus.SHIPPED).order_by("row_number"):
+    voided: list[JobRow] = []
+    rows = JobRow.objects.filter(job=job, status=RowStatus.SHIPPED)
+    if row_ids is not None:
+        rows = rows.filter(pk__in=list(row_ids))
+    for row in rows.order_by("row_number"):
+        now = Job.objects.filter(pk=job.pk).values_list("status", flat=True).get()
+        if now != job.status:
+            raise _void_error(
+                "void_stopped",
+                f"{job} became {JobStatus(now).label.lower()} while its shipments were being "
+                f"voided, so row {row.row_number} and later were left alone.",
+                voided,
+            )
         try:
             result = client.void(
                 row.shipment_id or row.tracking_number, tracking_numbers=(row.tracking_number,)
             )
         except UpsError as error:
-            raise DomainError(
+            raise _void_error(
                 "void_failed",
                 f"UPS would not void row {row.row_number} (tracking {row.tracking_number}): "
-                f"{error.message} {voided} shipment(s) were voided before it.",
+                f"{error.message}",
+                voided,
             ) from error
         if not result.voided:
-            raise DomainError(
+            raise _void_error(
                 "void_failed",
                 f"UPS did not void row {row.row_number} (tracking {row.tracking_number}): "
-                f"{result.description}. {voided} shipment(s) were voided before it.",
+                f"{result.description}.",
+                voided,
             )
         with transaction.atomic():
             row_transition(
@@ -90,5 +123,13 @@ def job_void_shipped(*, job: Job, actor: Actor) -> int:
                 message=f"Voided at UPS (tracking {row.tracking_number} kept for the record).",
             )
             Job.objects.filter(pk=job.pk).update(shipped_count=F("shipped_count") - 1)
-        voided += 1
+        voided.append(row)
     return voided
+
+
+def _void_error(code: str, message: str, voided: list[JobRow]) -> DomainError:
+    return DomainError(
+        code,
+        f"{message} {len(voided)} shipment(s) were voided before it.",
+        details={"voided_rows": [row.pk for row in voided]},
+    )

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
 import secrets
-from dataclasses import asdict
 from typing import Any
 
 from django.db import transaction
 
-from datasources.adapters import get_adapter
+from datasources.adapters import SourceAdapter, SourceRow, get_adapter
+from datasources.headers import find_column
 from datasources.mapping import build_shipment
-from datasources.models import DataSource
+from datasources.models import DataSource, SourceKind
 from jobs.actors import Actor, actor_user
 from jobs.filters import RowFilter
 from jobs.models import Job, JobRow
 from jobs.services.audit import audit_record
-from jobs.states import JobMode
+from jobs.states import JobMode, RowStatus
 from shipops.errors import DomainError
 
 INSERT_BATCH = 1000
@@ -44,9 +46,14 @@ def job_create(
     session_key: str | None = None,
     only_keys: set[str] | None = None,
 ) -> Job:
-    """Read ``source`` into a new draft job; rows that fail validation carry their errors."""
-    row_filter = row_filter or RowFilter()
+    """Read ``source`` into a new draft job; rows that fail validation carry their errors.
+
+    Refused (SourceError) if tracking numbers could not be written back to the
+    source: nothing may ship that the source would not record as shipped.
+    """
     adapter = get_adapter(source)
+    adapter.check_write_back()
+    row_filter = _filter_on_source_column(row_filter or RowFilter(), adapter, source)
     with transaction.atomic():
         job = Job.objects.create(
             data_source=source,
@@ -62,8 +69,9 @@ def job_create(
         if counts["rows"] == 0:
             raise DomainError(
                 "no_rows",
-                f"No rows to ship in {source}: {counts['already_shipped']} already have tracking "
-                f"numbers and the filter ({row_filter.describe()}) left no others.",
+                f"No rows to ship in {source}: {counts['already_shipped']} already shipped (a "
+                "tracking number in the source, or shipped by an earlier job) and the filter "
+                f"({row_filter.describe()}) left no others.",
             )
         job.row_count = counts["rows"]
         job.invalid_count = counts["invalid"]
@@ -87,6 +95,46 @@ def job_create(
     return job
 
 
+def _filter_on_source_column(
+    row_filter: RowFilter, adapter: SourceAdapter, source: DataSource
+) -> RowFilter:
+    """Return ``row_filter`` naming the source's own column (matched as headers are).
+
+    A column the source does not have is refused by name, rather than leaving
+    no rows and saying only that the filter left none.
+    """
+    if not row_filter.column:
+        return row_filter
+    headers = adapter.headers()
+    column = find_column(headers, row_filter.column)
+    if column is None:
+        shown = ", ".join(f'"{header}"' for header in headers[:30])
+        raise DomainError(
+            "filter_column_missing",
+            f'{source} has no column "{row_filter.column}" to filter on. Its columns: {shown}.',
+        )
+    return dataclasses.replace(row_filter, column=column)
+
+
+def _shipped_before(source: DataSource, chunk: tuple[SourceRow, ...]) -> set[str]:
+    """Return the keys in ``chunk`` that an earlier job shipped from ``source``.
+
+    ShipOps's own record, beside the tracking number in the source: a source
+    that lost its write-back (a file restored from a copy, a re-upload, a
+    write-back that failed) never ships those orders twice. Only where a key
+    names an order: a file without a key column keys rows by their number,
+    which another order may hold tomorrow.
+    """
+    if source.kind != SourceKind.DATABASE and not source.key_column:
+        return set()
+    shipped = JobRow.objects.filter(
+        job__data_source=source,
+        status=RowStatus.SHIPPED,
+        source_key__in=[row.key for row in chunk],
+    )
+    return set(shipped.values_list("source_key", flat=True))
+
+
 def _store_rows(
     job: Job,
     source: DataSource,
@@ -96,34 +144,34 @@ def _store_rows(
 ) -> dict[str, Any]:
     counts: dict[str, Any] = {"rows": 0, "invalid": 0, "already_shipped": 0}
     left_out: list[str] = []
-    batch: list[JobRow] = []
-    for source_row in source_rows:
-        if not row_filter.matches(source_row.number, source_row.values):
-            continue
-        mapped = build_shipment(source_row, source)
-        if mapped.already_shipped_tracking and not include_already_shipped:
-            counts["already_shipped"] += 1
-            if len(left_out) < REPORTED_KEYS:
-                left_out.append(source_row.key)
-            continue
-        errors = [asdict(error) for error in mapped.errors]
-        batch.append(
-            JobRow(
-                job=job,
-                row_number=source_row.number,
-                source_key=source_row.key,
-                source_checksum=source_row.checksum,
-                shipment=mapped.shipment.to_json() if mapped.shipment else {},
-                errors=errors,
-                is_valid=not errors,
-                reference=row_reference(job.pk, source_row.number),
+    taken = (row for row in source_rows if row_filter.matches(row.number, row.values))
+    for chunk in itertools.batched(taken, INSERT_BATCH):
+        shipped_before = set() if include_already_shipped else _shipped_before(source, chunk)
+        batch: list[JobRow] = []
+        for source_row in chunk:
+            mapped = build_shipment(source_row, source)
+            if not include_already_shipped and (
+                mapped.already_shipped_tracking or source_row.key in shipped_before
+            ):
+                counts["already_shipped"] += 1
+                if len(left_out) < REPORTED_KEYS:
+                    left_out.append(source_row.key)
+                continue
+            errors = [dataclasses.asdict(error) for error in mapped.errors]
+            batch.append(
+                JobRow(
+                    job=job,
+                    row_number=source_row.number,
+                    source_key=source_row.key,
+                    source_checksum=source_row.checksum,
+                    shipment=mapped.shipment.to_json() if mapped.shipment else {},
+                    errors=errors,
+                    is_valid=not errors,
+                    reference=row_reference(job.pk, source_row.number),
+                )
             )
-        )
-        counts["rows"] += 1
-        counts["invalid"] += bool(errors)
-        if len(batch) >= INSERT_BATCH:
-            JobRow.objects.bulk_create(batch)
-            batch = []
-    JobRow.objects.bulk_create(batch)
+            counts["rows"] += 1
+            counts["invalid"] += bool(errors)
+        JobRow.objects.bulk_create(batch)
     counts["already_shipped_keys"] = left_out
     return counts

@@ -214,15 +214,15 @@ class Executor:
         """
         try:
             self._mark_in_flight(row)
-        except Exception:
+            # Even with no row to record meanwhile, the call runs on the call thread:
+            # a Ctrl-C then interrupts only the wait, never the request itself.
+            call = self.calls.start(partial(self.client.ship, request))
+        except BaseException as error:
+            # Phase A failed, the job was taken, or Ctrl-C: the previous row's answer
+            # is recorded all the same (late if the job was taken meanwhile).
             if unrecorded is not None:
-                # Late if the job was taken meanwhile; logged for reconciliation if it fails.
-                with suppress(Exception):
-                    self.recorder.record(unrecorded)
+                self._keep(unrecorded, error)
             raise
-        # Even with no row to record meanwhile, the call runs on the call thread:
-        # a Ctrl-C then interrupts only the wait, never the request itself.
-        call = self.calls.start(partial(self.client.ship, request))
         try:
             upcoming = self._while_calling(unrecorded, row, call)
             result = self._answer(row, call)

@@ -20,6 +20,7 @@ from jobs.services.recovery import job_interrupt_on_error
 from jobs.services.transitions import job_transition
 from jobs.shipping import ship_from_for, shipment_request
 from jobs.states import JobStatus, RowStatus
+from shipops.errors import DomainError
 from shipops.money import format_cents
 from ups.client import UpsClient, get_client
 from ups.errors import UpsAuthError, UpsDefinitiveError, UpsError
@@ -87,6 +88,11 @@ def job_preview_run(*, job_id: int, token: int) -> None:
         return
     except UpsError as error:
         _preview_abort(job, actor, error)
+        return
+    except DomainError as error:
+        # A source or data-source problem, said in its own words: back to draft with them.
+        logger.warning("Preview of job %s stopped: %s", job_id, error.message)
+        job_interrupt_on_error(lease=lease, actor=actor, error=error)
         return
     except Exception as error:
         _preview_stopped_on(error, lease, actor)

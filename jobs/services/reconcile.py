@@ -14,6 +14,7 @@ from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.services.approval import require_approve_permission
 from jobs.services.transitions import row_transition
+from jobs.services.writeback import job_write_back_stopped
 from jobs.states import RowStatus
 from shipops.errors import DomainError
 from ups.client import get_client
@@ -64,6 +65,7 @@ def row_decide_unknown(*, row: JobRow, actor: Actor, tracking_number: str = "") 
     """A person settles an unknown row: shipped with ``tracking_number``, or not shipped.
 
     Needs the approve permission: "not shipped" makes resume ship the row again.
+    A "shipped" row's tracking number goes to the source at once unless the job runs.
     """
     if isinstance(actor, User):
         require_approve_permission(actor)
@@ -81,6 +83,8 @@ def row_decide_unknown(*, row: JobRow, actor: Actor, tracking_number: str = "") 
                 changes={"tracking_number": tracking_number, "shipped_at": row.updated_at},
             )
             Job.objects.filter(pk=row.job_id).update(shipped_count=F("shipped_count") + 1)
+        # Resume would write it back at the batch's end; a cancelled job never gets there.
+        job_write_back_stopped(job=row.job, actor=actor)
         return row
     with transaction.atomic():
         return row_transition(
@@ -96,7 +100,9 @@ def row_record_late_shipment(*, row: JobRow, changes: dict[str, Any], actor: Act
     """Record a ship answer that came after the worker lost its job; False if already settled.
 
     The row is still in flight, or unknown (cancel and recovery make in-flight
-    rows unknown): either way UPS's answer is the truth about it.
+    rows unknown): either way UPS's answer is the truth about it. Unless the
+    job runs again (its worker then writes back), the tracking number is
+    written back to the source at once: no worker's buffer will.
     """
     with transaction.atomic():
         current = JobRow.objects.select_for_update().get(pk=row.pk)
@@ -123,4 +129,5 @@ def row_record_late_shipment(*, row: JobRow, changes: dict[str, Any], actor: Act
             shipped_count=F("shipped_count") + 1,
             actual_cost_cents=F("actual_cost_cents") + (changes.get("actual_cost_cents") or 0),
         )
+    job_write_back_stopped(job=current.job, actor=actor)
     return True

@@ -123,7 +123,10 @@ class ShipmentRecorder:
                 data={"tracking_number": result.tracking_number, "cost_cents": result.total_cents},
             )
             update = WriteBack(
-                key=row.source_key, tracking_number=result.tracking_number, shipped_at=shipped_at
+                key=row.source_key,
+                tracking_number=result.tracking_number,
+                shipped_at=shipped_at,
+                checksum=row.source_checksum,
             )
             if self.in_row_transaction:
                 self._write_back_in_transaction(row, update)

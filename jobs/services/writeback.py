@@ -96,8 +96,10 @@ def _record(
     with transaction.atomic():
         if lease is not None:
             lease_renew(lease)
+        # A row already written (by a stopped job's catch-up and its resumed worker both,
+        # say) stays written: the source holds its tracking number either way.
+        rows = rows.exclude(writeback_status=WritebackStatus.WRITTEN)
         if status == WritebackStatus.FAILED:
-            rows = rows.exclude(writeback_status=WritebackStatus.WRITTEN)
             message = f"Could not write the tracking number back to the source: {error}"
         else:
             message = "Tracking number and ship time written back to the source."
@@ -110,10 +112,13 @@ def unwritten_rows(job: Job) -> dict[int, WriteBack]:
         job=job,
         status=RowStatus.SHIPPED,
         writeback_status__in=[WritebackStatus.PENDING, WritebackStatus.FAILED],
-    ).only("pk", "source_key", "tracking_number", "shipped_at")
+    ).only("pk", "source_key", "source_checksum", "tracking_number", "shipped_at")
     return {
         row.pk: WriteBack(
-            key=row.source_key, tracking_number=row.tracking_number, shipped_at=row.shipped_at
+            key=row.source_key,
+            tracking_number=row.tracking_number,
+            shipped_at=row.shipped_at,
+            checksum=row.source_checksum,
         )
         for row in rows
         if row.shipped_at is not None
@@ -131,6 +136,40 @@ def job_retry_writeback(*, job: Job, actor: Actor) -> Job:
         raise DomainError(
             "nothing_to_write", f"Every tracking number of {job} is already in the source."
         )
+    _write_back_job(job=job, updates=updates, actor=actor)
+    job.refresh_from_db()
+    return job
+
+
+def job_write_back_stopped(*, job: Job, actor: Actor) -> None:
+    """Write the unwritten tracking numbers of a job no worker runs to its source.
+
+    Called once a cancel, a late UPS answer or a person's "shipped" decision
+    has committed: no worker's buffer holds those rows any more. A running job
+    is left alone (its worker writes back when it ends). A failure is recorded
+    as the executor records it (rows *failed*, the job's count, "Retry
+    write-back") and never raised: the change before it stands.
+    """
+    current = Job.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+    if current in (None, JobStatus.RUNNING):
+        return
+    updates = unwritten_rows(job)
+    if not updates:
+        return
+    try:
+        _write_back_job(job=job, updates=updates, actor=actor)
+    except Exception:
+        # Not a source problem (those are recorded on the rows): a bug or the database.
+        # The tracking numbers are safe in ShipOps; the caller's change must stand.
+        logger.exception(
+            "Job %s: writing %d tracking numbers back after it stopped failed.",
+            job.pk,
+            len(updates),
+        )
+
+
+def _write_back_job(*, job: Job, updates: dict[int, WriteBack], actor: Actor) -> None:
+    """Write ``updates`` of a job no worker runs; count failures, complete it if all land."""
     write_back_rows(adapter=get_adapter(job.data_source), updates=updates, lease=None, actor=actor)
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
@@ -150,8 +189,6 @@ def job_retry_writeback(*, job: Job, actor: Actor) -> Job:
             )
         else:
             Job.objects.filter(pk=locked.pk).update(**changes)
-    job.refresh_from_db()
-    return job
 
 
 def job_outcome(job: Job) -> dict[str, Any]:

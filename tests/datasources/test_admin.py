@@ -115,6 +115,7 @@ def test_a_path_under_the_source_folder_is_accepted(
         ("../secrets.csv", "must be relative to the source folder and stay inside it"),
         ("/etc/passwd", "must be relative to the source folder and stay inside it"),
         ("missing.csv", "was not found in the source folder"),
+        ("o" * 300 + ".csv", "is longer than the file system allows"),
         ("", "Upload a file, or give the path of one in the source folder."),
     ],
 )
@@ -145,6 +146,64 @@ def test_bad_mappings_are_form_errors(
     assert response.status_code == 200
     assert error in response.text
     assert not DataSource.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "error"),
+    [
+        ('["1 Depot Rd", "Denver"]', "must be a JSON object of address fields, not a list"),
+        ('"Denver warehouse"', "must be a JSON object of address fields, not a string"),
+        (
+            '{"city": "Denver", "state": "CO", "zip": "80202"}',
+            "has an unknown key &quot;zip&quot;; the address fields are name, company, phone, "
+            "address_lines, address_line, city, state, postal_code, country.",
+        ),
+        ('{"city": "Denver", "postal_code": 80202}', "gives &quot;postal_code&quot; as a number"),
+        ('{"address_lines": ["1 Depot Rd", 2]}', "with a line that is not a string"),
+        ('{"state": "Colorado!"}', "is not a US state"),
+        ('{"postal_code": "8020"}', "is not a US ZIP code"),
+        ('{"country": "CA", "postal_code": "80202"}', "is not a Canadian postal code"),
+        ('{"city": " "}', "&quot;city&quot; is empty"),
+    ],
+    ids=[
+        "list",
+        "string",
+        "unknown key",
+        "number",
+        "line not a string",
+        "state",
+        "zip",
+        "postal code of the country",
+        "blank city",
+    ],
+)
+def test_a_ship_from_override_that_is_not_an_address_is_a_form_error(
+    staff_client: Client, write_source: Callable[[str, bytes], Path], override: str, error: str
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(2)))
+    response = staff_client.post(ADD, form(file_path="orders.csv", ship_from_override=override))
+    assert response.status_code == 200
+    assert error in response.text
+    assert not DataSource.objects.exists()
+
+
+def test_a_ship_from_override_is_saved_checked_and_normalised(
+    staff_client: Client, write_source: Callable[[str, bytes], Path]
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(2)))
+    override = (
+        '{"city": "Denver", "state": "co", "postal_code": "80202 1234",'
+        ' "address_lines": ["1 Depot Rd", " Dock  4 "], "phone": "(303) 555-0100"}'
+    )
+    response = staff_client.post(ADD, form(file_path="orders.csv", ship_from_override=override))
+    assert response.status_code == 302
+    assert DataSource.objects.get().ship_from_override == {
+        "city": "Denver",
+        "state": "CO",
+        "postal_code": "80202-1234",
+        "address_lines": ["1 Depot Rd", "Dock 4"],
+        "phone": "3035550100",
+    }
 
 
 def test_a_header_nobody_recognises_is_mapped_by_hand(

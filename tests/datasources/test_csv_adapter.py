@@ -74,6 +74,22 @@ def test_sniffs_the_delimiter_and_keeps_it(csv_source: MakeCsv, delimiter: str) 
     assert last_line.endswith(f"{delimiter}{TRACKING}{delimiter}{STAMP}")
 
 
+def test_a_semicolon_file_with_decimal_commas_stays_readable_when_half_written_back(
+    csv_source: MakeCsv,
+) -> None:
+    # A European export: semicolons between cells, a decimal comma in every order's value.
+    rows = [[*order_rows(0)[0], "value"]]
+    rows += [[*order_row(n), f"{n},50"] for n in range(1, 20)]
+    adapter = CsvAdapter(csv_source(csv_bytes(rows, delimiter=";"), key_column="order_id"))
+    keys = [row.key for row in adapter.iter_rows()]
+
+    # Ten rows shipped and were written back: two more cells on those lines only.
+    adapter.write_back([_update(key) for key in keys[:10]])
+
+    assert adapter.format().delimiter == ";"
+    assert [row.key for row in adapter.iter_rows()] == keys
+
+
 def test_quoted_newlines_stay_in_their_value(csv_source: MakeCsv) -> None:
     data = b'order_id,recipient,address1,city\r\nA-1,Jane,"1 Main St\nBuilding B",Atlanta\r\n'
     adapter = CsvAdapter(csv_source(data, key_column="order_id"))

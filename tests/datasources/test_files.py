@@ -53,6 +53,13 @@ def test_paths_inside_the_root_resolve(source_root: Path) -> None:
     assert existing_source_file("latest.csv") == source_root.resolve() / "2024" / "may.csv"
 
 
+def test_a_name_longer_than_the_file_system_allows_is_refused(source_root: Path) -> None:
+    with pytest.raises(SourceError, match="longer than the file system allows") as raised:
+        existing_source_file("o" * 300 + ".csv")
+
+    assert raised.value.code == "path_invalid"
+
+
 def test_missing_files_and_folders_are_named(source_root: Path) -> None:
     (source_root / "folder").mkdir()
 

@@ -11,11 +11,14 @@ from datasources.adapters import WriteBack, get_adapter
 from datasources.adapters.csv_file import CsvAdapter
 from datasources.adapters.db_table import TableAdapter
 from datasources.adapters.excel_file import ExcelAdapter
+from datasources.adapters.file_base import FileAdapter
 from datasources.errors import SourceError
 from datasources.mapping import read_shipments
 from datasources.models import DataSource, SourceKind
 from tests.factories import DataSourceFactory
-from tests.fixtures.sources import FakeSourceAdapter, order_rows
+from tests.fixtures.sources import FakeSourceAdapter, order_row, order_rows
+
+SHIPPED_AT = dt.datetime(2024, 5, 1, 14, 30, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
@@ -39,6 +42,63 @@ def test_a_writable_file_passes_the_write_back_check(
     csv_source: Callable[..., DataSource],
 ) -> None:
     get_adapter(csv_source(order_rows(1))).check_write_back()
+
+
+@pytest.mark.parametrize("read", ["headers", "iter_rows", "current_checksums", "notices"])
+@pytest.mark.parametrize("kind", ["csv", "excel"])
+def test_a_file_shipops_may_not_read_is_a_source_error_naming_it(
+    csv_source: Callable[..., DataSource],
+    excel_source: Callable[..., DataSource],
+    unreadable: Callable[[str], None],
+    kind: str,
+    read: str,
+) -> None:
+    source = (csv_source if kind == "csv" else excel_source)(order_rows(2))
+    adapter = get_adapter(source)
+    unreadable(source.file_path)
+    calls: dict[str, Callable[[], object]] = {
+        "headers": adapter.headers,
+        "iter_rows": lambda: list(adapter.iter_rows()),
+        "current_checksums": lambda: adapter.current_checksums(["1"]),
+        "notices": adapter.notices,
+    }
+    with pytest.raises(SourceError) as refused:
+        calls[read]()
+    assert refused.value.code == "source_unreadable"
+    assert refused.value.message.startswith(
+        f'"{source.file_path}" cannot be read: Permission denied.'
+    )
+
+
+@pytest.mark.parametrize("kind", ["csv", "excel"])
+def test_a_file_keyed_by_row_number_is_never_written_into_rows_that_moved(
+    csv_source: Callable[..., DataSource],
+    excel_source: Callable[..., DataSource],
+    kind: str,
+) -> None:
+    make = csv_source if kind == "csv" else excel_source
+    rows = order_rows(3)
+    adapter = get_adapter(make(rows))  # no key column: a row's key is its number
+    assert isinstance(adapter, FileAdapter)
+    shipped = [
+        WriteBack(row.key, f"1Z999AA1012345678{row.key}", SHIPPED_AT, checksum=row.checksum)
+        for row in adapter.iter_rows()
+    ]
+    make([rows[0], order_row(99), *rows[1:]])  # a new order inserted above the shipped ones
+    inserted = adapter.path().read_bytes()
+
+    with pytest.raises(SourceError) as refused:
+        adapter.write_back(shipped)
+    assert refused.value.code == "writeback_rows_moved"
+    assert refused.value.message.startswith(
+        f'"{adapter.display}" changed since these rows shipped: row(s) 1, 2, 3 no longer'
+    )
+    assert adapter.path().read_bytes() == inserted  # nothing written
+
+    make(rows)  # put back as it was: the same write-back lands in the right rows
+    adapter.write_back(shipped)
+    tracking = {row.key: adapter.existing_tracking(row.values) for row in adapter.iter_rows()}
+    assert tracking == {update.key: update.tracking_number for update in shipped}
 
 
 def test_the_fake_adapter_serves_the_contract(fake_adapter: type[FakeSourceAdapter]) -> None:

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from datasources.models import DataSource, SourceKind
-from jobs.models import Job
+from jobs.models import Job, JobRow
 from jobs.services.approval import job_approve
 from jobs.services.creation import job_create
 from jobs.services.execution import job_execute
@@ -76,3 +76,24 @@ def ship_all(job: Job, user: User) -> Job:
     job_execute(job_id=job.pk, token=token, slice_seconds=math.inf)
     job.refresh_from_db()
     return job
+
+
+def tracking_in_file(source: DataSource, root: Path) -> dict[str, str]:
+    return {line["order_id"]: line.get("tracking_number") or "" for line in read_csv(source, root)}
+
+
+def assert_the_file_has_every_shipped_tracking_number(
+    job: Job, source: DataSource, root: Path, user: User
+) -> None:
+    """Each shipped row's tracking number is in the file, so a new job leaves its order out."""
+    shipped = dict(
+        JobRow.objects.filter(job=job, status="shipped").values_list(
+            "source_key", "tracking_number"
+        )
+    )
+    in_file = tracking_in_file(source, root)
+    assert {key: in_file[key] for key in shipped} == shipped
+    assert not JobRow.objects.filter(
+        job=job, status="shipped", writeback_status__in=["pending", "failed"]
+    ).exists()
+    assert job_create(source=source, actor=user).already_shipped_count == len(shipped)

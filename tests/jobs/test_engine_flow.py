@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.db.models import Sum
 
+from datasources.errors import SourceError
 from datasources.models import DataSource
 from jobs.filters import RowFilter
-from jobs.models import AuditEntry, JobRow
+from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.creation import job_create
 from jobs.summaries import preview_summary
 from shipops.errors import DomainError
-from tests.fixtures.sources import order_row, order_rows
+from tests.fixtures.sources import csv_bytes, order_row, order_rows
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import previewed_job, read_csv, ship_all
 
@@ -129,8 +131,9 @@ def test_filter_and_already_shipped_rows_are_left_out_and_reported(
     job = job_create(
         source=source,
         actor=approver,
-        row_filter=RowFilter.from_json({"column": "state", "value": "ga"}),
+        row_filter=RowFilter.from_json({"column": "State", "value": "ga"}),  # as headers match
     )
+    assert job.filter["column"] == "state"  # the source's own name, kept with the job
     assert job.already_shipped_count == 1
     assert sorted(JobRow.objects.filter(job=job).values_list("row_number", flat=True)) == [
         1,
@@ -143,14 +146,90 @@ def test_filter_and_already_shipped_rows_are_left_out_and_reported(
     assert created.data["already_shipped_keys"] == ["SO-00003"]
 
 
-def test_a_job_with_no_rows_is_refused(
-    orders_csv: Callable[..., DataSource], approver: User
+@pytest.mark.parametrize(
+    ("row_filter", "code", "message"),
+    [
+        ({"first_row": 9}, "no_rows", "No rows to ship in orders.csv: 0 already shipped"),
+        (
+            {"column": "region", "value": "south"},
+            "filter_column_missing",
+            'orders.csv has no column "region" to filter on. Its columns: "order_id", "recipient"',
+        ),
+    ],
+    ids=["no rows left", "no such column"],
+)
+def test_a_job_is_refused_when_its_filter_takes_nothing(
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    row_filter: dict[str, Any],
+    code: str,
+    message: str,
 ) -> None:
     with pytest.raises(DomainError) as refused:
-        job_create(
-            source=orders_csv(3),
-            actor=approver,
-            row_filter=RowFilter.from_json({"first_row": 9}),
-        )
-    assert refused.value.code == "no_rows"
-    assert not JobRow.objects.exists()
+        job_create(source=orders_csv(3), actor=approver, row_filter=RowFilter.from_json(row_filter))
+    assert (refused.value.code, refused.value.message[: len(message)]) == (code, message)
+    assert not Job.objects.exists()
+
+
+def test_a_table_that_cannot_take_tracking_numbers_ships_nothing(
+    ups_sandbox: SandboxController, orders_table: Callable[..., DataSource], approver: User
+) -> None:
+    # Shipped rows of such a table would never show as shipped: the next job ships them again.
+    source = orders_table(3, tracking_column="ups_tracking")
+    source.save()
+    with pytest.raises(SourceError) as refused:
+        job_create(source=source, actor=approver, mode="auto")
+    assert refused.value.code == "writeback_column_missing"
+    assert 'has no column "ups_tracking" for write-back' in refused.value.message
+    assert not Job.objects.exists()
+
+    # A job created before the data source was changed is refused at approval.
+    DataSource.objects.filter(pk=source.pk).update(tracking_column="tracking_number")
+    source.refresh_from_db()
+    job = job_create(source=source, actor=approver, mode="auto")
+    DataSource.objects.filter(pk=source.pk).update(tracking_column="ups_tracking")
+    job.refresh_from_db()
+    with pytest.raises(SourceError, match="ups_tracking"):
+        job_approve(job=job, acting_user=approver, in_background=False)
+    job.refresh_from_db()
+    assert job.status == "draft"
+    assert ups_sandbox.ledger() == []
+
+
+def test_orders_an_earlier_job_shipped_are_left_out_even_if_the_source_lost_them(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    write_source: Callable[[str, bytes], Path],
+) -> None:
+    source = orders_csv(4)
+    ship_all(previewed_job(source, approver), approver)
+    # Someone restores yesterday's copy of the file: no tracking numbers in it any more.
+    write_source(source.file_path, csv_bytes(order_rows(5)))
+
+    again = job_create(source=source, actor=approver)
+    assert again.already_shipped_count == 4
+    assert list(JobRow.objects.filter(job=again).values_list("source_key", flat=True)) == [
+        "SO-00005"
+    ]
+    created = AuditEntry.objects.get(job=again, action="job_created")
+    assert created.data["already_shipped_keys"] == [f"SO-0000{n}" for n in range(1, 5)]
+    # Shipping such an order again stays possible, on purpose.
+    on_purpose = job_create(source=source, actor=approver, include_already_shipped=True)
+    assert on_purpose.row_count == 5
+
+
+def test_a_file_keyed_by_row_number_is_not_matched_against_earlier_jobs(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    write_source: Callable[[str, bytes], Path],
+) -> None:
+    source = orders_csv(2)
+    DataSource.objects.filter(pk=source.pk).update(key_column="")
+    source.refresh_from_db()
+    ship_all(previewed_job(source, approver), approver)
+    # Tomorrow's file: other orders on rows 1 and 2, which an earlier job's "rows 1-2" are not.
+    write_source(source.file_path, csv_bytes(order_rows(2)))
+
+    assert job_create(source=source, actor=approver).row_count == 2

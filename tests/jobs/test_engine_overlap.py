@@ -327,19 +327,24 @@ def test_a_refused_row_stops_the_batch_without_preparing_the_next(
     assert statuses(job) == ["shipped", "failed", "pending"]
 
 
+@pytest.mark.parametrize(
+    "error",
+    [DatabaseError("the database went away"), KeyboardInterrupt()],
+    ids=["database error", "Ctrl-C"],
+)
 def test_a_failing_phase_a_still_records_the_row_shipped_before_it(
-    batch: Batch, monkeypatch: pytest.MonkeyPatch
+    batch: Batch, monkeypatch: pytest.MonkeyPatch, error: BaseException
 ) -> None:
     batch.approve(4)
     real_mark = Executor._mark_in_flight
 
     def mark_in_flight(self: Executor, row: JobRow) -> None:
         if row.row_number == 3:
-            raise DatabaseError("the database went away")
+            raise error
         real_mark(self, row)
 
     monkeypatch.setattr(Executor, "_mark_in_flight", mark_in_flight)
-    with pytest.raises(DatabaseError):
+    with pytest.raises(type(error)):
         batch.execute()
 
     assert statuses(batch.job) == ["shipped", "shipped", "pending", "pending"]  # 2 not in flight

@@ -22,10 +22,17 @@ from jobs.services.cancel import job_cancel
 from jobs.services.execution import Executor, job_execute
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
-from jobs.services.resume import job_restart, job_resume, number_ranges
+from jobs.services.restart import job_restart, number_ranges
+from jobs.services.resume import job_resume
 from shipops.errors import DomainError
 from tests.fixtures.ups_sandbox import SandboxController
-from tests.jobs.conftest import SimulatedCrash, previewed_job, read_csv, ship_all
+from tests.jobs.conftest import (
+    SimulatedCrash,
+    assert_the_file_has_every_shipped_tracking_number,
+    previewed_job,
+    read_csv,
+    ship_all,
+)
 from tests.jobs.test_engine_failures import (
     assert_shipped_exactly_once,
     resume_and_check,
@@ -328,6 +335,7 @@ def test_cancelling_while_ups_answers_keeps_the_tracking_number(
     ups_sandbox: SandboxController,
     six_orders: DataSource,
     approver: User,
+    source_root: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     job = execute_taken_over_during_ship(
@@ -340,6 +348,8 @@ def test_cancelling_while_ups_answers_keeps_the_tracking_number(
     assert statuses(job) == ["shipped"] + ["cancelled"] * 5
     assert JobRow.objects.get(job=job, row_number=1).tracking_number == entry["tracking_number"]
     assert AuditEntry.objects.filter(job=job, action="row_shipped_late").count() == 1
+    # The worker stopped on its lost lease, dropping its write-back buffer: the cancel wrote it.
+    assert_the_file_has_every_shipped_tracking_number(job, six_orders, source_root, approver)
 
 
 @pytest.fixture

@@ -44,7 +44,8 @@ from jobs.services.execution import job_execute
 from jobs.services.preview import job_preview_run, job_preview_start
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import jobs_mark_lapsed
-from jobs.services.resume import job_restart, job_resume
+from jobs.services.restart import job_restart
+from jobs.services.resume import job_resume
 from jobs.states import JobStatus, RowStatus
 from shipops.errors import DomainError
 from tests.fixtures.ups_sandbox import SandboxController

@@ -11,12 +11,8 @@ from jobs.models import Job, JobRow
 from jobs.services.cancel import job_cancel
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
-from jobs.services.resume import (
-    job_restart,
-    job_restart_refusal,
-    job_restart_warning,
-    job_resume,
-)
+from jobs.services.restart import job_restart, job_restart_refusal, job_restart_warning
+from jobs.services.resume import job_resume
 from jobs.states import JobStatus
 
 CHOICES = "[r]esume, re[s]tart, [c]ancel or [k]eep as it is"

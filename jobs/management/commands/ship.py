@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management.base import CommandError, CommandParser
+from django.db import transaction
 
+from datasources.files import existing_source_file, source_root
 from datasources.models import DataSource, SourceKind
+from datasources.signals import source_changed
 from jobs.management.base import JobCommand
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.creation import job_create
@@ -15,13 +20,20 @@ from jobs.services.preview import job_preview_start
 from jobs.states import JobMode
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+# The names this command gives the sources it creates: "orders.csv (ship command)",
+# "book.xlsx, sheet B (ship command)", "... (ship command 2)" when the name is taken.
+OWN_NAME_RE = re.compile(r" \(ship command(?: \d+)?\)$")
+MAX_NAME = DataSource._meta.get_field("name").max_length or 120
 
 
 class Command(JobCommand):
     help = "Ship a CSV or Excel file end to end: source, job, preview, confirmation, labels."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", help="a file under SHIPOPS_SOURCE_ROOT (or a path inside it)")
+        parser.add_argument(
+            "path",
+            help="a file in SHIPOPS_SOURCE_ROOT: relative to it, or an absolute path inside it",
+        )
         parser.add_argument("--auto", action="store_true", help="ship without asking")
         parser.add_argument("--sheet", default="", help="Excel: the sheet (default: the first)")
         parser.add_argument("--key-column", default="", help="the column that identifies a row")
@@ -34,7 +46,7 @@ class Command(JobCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = self.get_user(options["user"])
-        source = self._source(options)
+        source = self._source(options, user)
         mode = JobMode.AUTO if options["auto"] else JobMode.CONFIRM
         job = job_create(source=source, actor=user, mode=mode)
         self.stdout.write(f"{job}: {job.row_count} rows from {source.location}.")
@@ -63,21 +75,94 @@ class Command(JobCommand):
         self.print_outcome(job)
         self.stdout.write(f"Labels: {Path(settings.MEDIA_ROOT) / 'labels' / f'job-{job.pk}'}")
 
-    def _source(self, options: dict[str, Any]) -> DataSource:
-        root = Path(settings.SHIPOPS_SOURCE_ROOT).resolve()
-        path = Path(options["path"]).expanduser()
-        relative = path.resolve().relative_to(root) if path.is_absolute() else path
-        kind = SourceKind.EXCEL if relative.suffix.lower() in EXCEL_SUFFIXES else SourceKind.CSV
-        source, _ = DataSource.objects.get_or_create(
-            file_path=str(relative),
-            sheet_name=options["sheet"],
-            defaults={
-                "name": f"{relative} (ship command)",
-                "kind": kind,
-                "key_column": options["key_column"],
-            },
+    def _source(self, options: dict[str, Any], user: User) -> DataSource:
+        """Return the data source that reads the file (and sheet), creating one if none does."""
+        relative = self._relative_path(options["path"])
+        existing_source_file(relative)  # a SourceError (missing, outside...) ends the command
+        sheet, key_column = options["sheet"], options["key_column"]
+        kind = (
+            SourceKind.EXCEL if Path(relative).suffix.lower() in EXCEL_SUFFIXES else SourceKind.CSV
         )
+        if sheet and kind == SourceKind.CSV:
+            raise CommandError(f"{relative} is a CSV file: --sheet is for Excel workbooks.")
+        source = self._existing_source(relative, sheet)
+        if source is None:
+            fields = {
+                "name": self._new_name(relative, sheet),
+                "kind": kind,
+                "file_path": relative,
+                "sheet_name": sheet,
+                "key_column": key_column,
+            }
+            with transaction.atomic():
+                source = DataSource.objects.create(**fields)
+                source_changed.send(
+                    sender=DataSource,
+                    source=source,
+                    actor=user,
+                    action="added",
+                    changes={key: {"from": None, "to": value} for key, value in fields.items()},
+                )
+            self.stdout.write(f'Created data source "{source.name}".')
+            return source
+        if key_column and key_column != source.key_column:
+            keyed_by = f'column "{source.key_column}"' if source.key_column else "the row number"
+            raise CommandError(
+                f'Data source "{source.name}" identifies rows by {keyed_by}, not by column '
+                f'"{key_column}": leave out --key-column, or change the key column on the data '
+                "source's page."
+            )
+        self.stdout.write(f'Using data source "{source.name}".')
         return source
+
+    def _relative_path(self, given: str) -> str:
+        """Return ``given`` relative to the source folder; an absolute path must lie inside it."""
+        path = Path(given).expanduser()
+        if not path.is_absolute():
+            return str(path)
+        root = source_root()
+        # Only the folder is resolved: a link in the source folder keeps its own name.
+        resolved = path.parent.resolve() / path.name
+        if not resolved.is_relative_to(root) or resolved == root:
+            raise CommandError(
+                f"{path} is not in the source folder ({root}): give a path inside it, or copy "
+                "the file there first."
+            )
+        return str(resolved.relative_to(root))
+
+    def _existing_source(self, relative: str, sheet: str) -> DataSource | None:
+        """Return the source this command uses for the file, or None when there is none yet.
+
+        The one the command created before wins; else the only one; several are refused,
+        as they may differ in mapping, key column or ship-from address.
+        """
+        sources = list(
+            DataSource.objects.filter(
+                kind__in=[SourceKind.CSV, SourceKind.EXCEL], file_path=relative, sheet_name=sheet
+            ).order_by("created_at", "pk")
+        )
+        own = [source for source in sources if OWN_NAME_RE.search(source.name)]
+        if own:
+            return own[0]
+        if len(sources) <= 1:
+            return sources[0] if sources else None
+        names = ", ".join(f'"{source.name}"' for source in sources)
+        where = f"{relative} [{sheet}]" if sheet else relative
+        raise CommandError(
+            f"{len(sources)} data sources read {where}: {names}. Ship with the one you mean "
+            "by name (create_job NAME, preview_job JOB, approve_job JOB), or delete the others."
+        )
+
+    def _new_name(self, relative: str, sheet: str) -> str:
+        """Return a free name for a source this command creates."""
+        label = f"{relative}, sheet {sheet}" if sheet else relative
+        for attempt in range(1, 100):
+            suffix = " (ship command)" if attempt == 1 else f" (ship command {attempt})"
+            room = MAX_NAME - len(suffix)
+            name = (label if len(label) <= room else "…" + label[-(room - 1) :]) + suffix
+            if not DataSource.objects.filter(name=name).exists():
+                return name
+        raise CommandError(f"Too many data sources are named like {label} (ship command).")
 
     def _confirmed(self, job_id: int) -> bool:
         if not sys.stdin.isatty():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.db.models import Q
 from django.test import Client
@@ -12,6 +14,7 @@ from django.urls import reverse
 
 from jobs.models import Job, JobRow
 from tests.factories import JobFactory, JobRowFactory, UserFactory
+from tests.fixtures.sources import csv_bytes, order_rows
 from tests.jobs.test_engine_recovery import failing_write_back  # noqa: F401 - shared fixture
 
 # What an operator may do: see everything, create and operate jobs; approving is separate.
@@ -90,8 +93,11 @@ def messages_of(response: Any) -> list[str]:
 
 
 def job_with_rows(count: int, **fields: Any) -> Job:
-    """Return a job with ``count`` rows stored in one bulk insert."""
+    """Return a job with ``count`` rows stored in one bulk insert, and its source file."""
     job = JobFactory.create(row_count=count, **fields)
+    source_file = Path(settings.SHIPOPS_SOURCE_ROOT) / job.data_source.file_path
+    if job.data_source.file_path and not source_file.exists():
+        source_file.write_bytes(csv_bytes(order_rows(count)))  # approving checks it is writable
     JobRow.objects.bulk_create(
         JobRowFactory.build(
             job=job,

@@ -129,6 +129,7 @@ def test_a_filter_takes_only_the_matching_rows(
         ({"first_row": "5", "last_row": "2"}, "The row range 5-2 is empty: 5 &gt; 2."),
         ({"first_row": "abc"}, "Enter a whole number."),
         ({"column": "city", "value": "Nowhere"}, "No rows to ship in"),
+        ({"column": "region", "value": "South"}, "has no column &quot;region&quot; to filter on"),
     ],
 )
 def test_bad_input_is_a_form_error(
@@ -149,6 +150,19 @@ def test_an_unreadable_source_is_a_form_error(approver_client: Client) -> None:
     assert response.status_code == 200
     assert count_of(response.text, "form-errors") == 1
     assert "gone.csv" in response.text
+
+
+def test_a_source_file_shipops_may_not_read_is_a_form_error(
+    orders_csv: Callable[..., DataSource],
+    approver_client: Client,
+    unreadable: Callable[[str], None],
+) -> None:
+    source = orders_csv(3)
+    unreadable(source.file_path)
+    response = create(approver_client, source)
+    assert response.status_code == 200
+    assert "&quot;orders.csv&quot; cannot be read: Permission denied." in response.text
+    assert not Job.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 
 from datasources.models import DataSource
 from jobs.models import Job, JobRow
-from jobs.services.resume import job_restart_warning
+from jobs.services.restart import job_restart_warning
 from tests.jobs.api.conftest import make_job
 from tests.jobs.api.contract import ApiClient
 from tests.jobs.conftest import read_csv

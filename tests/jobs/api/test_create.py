@@ -96,6 +96,7 @@ def test_without_a_mode_the_session_mode_applies(api: ApiClient, source: DataSou
         ({"filter": {"first_row": 5, "last_row": 2}}, 400, "bad_filter"),
         ({"priority": "high"}, 400, "invalid_request"),
         ({"filter": {"column": "state", "value": "TX"}}, 409, "no_rows"),
+        ({"filter": {"column": "region", "value": "TX"}}, 409, "filter_column_missing"),
     ],
 )
 def test_bad_requests_create_nothing(
@@ -115,4 +116,15 @@ def test_a_missing_source_file_is_a_conflict_that_names_the_file(
 
     assert response.status_code == 409
     assert source.file_path in response.json()["message"]
+    assert not Job.objects.exists()
+
+
+def test_a_source_file_shipops_may_not_read_is_a_conflict_that_names_the_file(
+    api: ApiClient, source: DataSource, unreadable: Callable[[str], None]
+) -> None:
+    unreadable(source.file_path)
+    response = api.post("/api/jobs/", {"source": source.pk})
+
+    assert (response.status_code, response.json()["code"]) == (409, "source_unreadable")
+    assert response.json()["details"]["source"] == source.file_path
     assert not Job.objects.exists()

@@ -94,6 +94,9 @@ def test_jobs_filter_by_status_newest_first(api: ApiClient, source: DataSource) 
         ({"page": "0"}, 400, "invalid_request"),
         ({"page": "²"}, 400, "invalid_request"),
         ({"page_size": "201"}, 400, "invalid_request"),
+        ({"page_size": "9" * 5000}, 400, "invalid_request"),  # int() refuses 4,300 digits
+        ({"page": "1" + "0" * 5000}, 400, "invalid_request"),
+        ({"page": "0003", "page_size": "2"}, 404, "page_not_found"),  # leading zeros read
         ({"status": "lost"}, 400, "invalid_request"),
         ({"page": "3", "page_size": "2"}, 404, "page_not_found"),
     ],

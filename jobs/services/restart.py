@@ -1,0 +1,213 @@
+"""Restart a stopped job: cancel it and ship all of its rows again as a new job."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F
+
+from jobs.actors import Actor
+from jobs.models import Job, JobRow
+from jobs.services.approval import job_approve, require_approve_permission
+from jobs.services.cancel import job_cancel, job_cancel_records, job_void_shipped
+from jobs.services.creation import job_create
+from jobs.services.resume import RESUMABLE
+from jobs.services.transitions import row_transition, row_writeback_transition
+from jobs.services.writeback import job_write_back_stopped
+from jobs.states import RowStatus, WritebackStatus
+from shipops.errors import DomainError
+
+
+def job_restart_warning(job: Job) -> str:
+    """Return the duplicate warning an operator must confirm before a restart."""
+    numbers = _row_numbers(job, RowStatus.SHIPPED)
+    if not numbers:
+        return ""
+    if len(numbers) == 1:
+        return (
+            f"Row {numbers[0]} already has a tracking number (1 shipment). "
+            "Restarting will create a duplicate shipment."
+        )
+    return (
+        f"Rows {number_ranges(numbers)} already have tracking numbers ({len(numbers)} "
+        "shipments). Restarting will create duplicate shipments."
+    )
+
+
+def job_restart_refusal(job: Job) -> DomainError | None:
+    """Return why ``job`` cannot be restarted now, whatever the operator chooses, or None.
+
+    Only interrupted or failed jobs restart, and none while rows may exist at
+    UPS unrecorded (*unknown*): a restart would ship them again, and voiding
+    cannot reach them (no shipment number is known).
+    """
+    if job.status not in RESUMABLE:
+        return DomainError(
+            "not_restartable",
+            f"{job} cannot be restarted while it is {job.get_status_display().lower()}.",
+        )
+    numbers = _row_numbers(job, RowStatus.UNKNOWN)
+    if not numbers:
+        return None
+    return DomainError(
+        "restart_unknown_rows",
+        f"Rows with an unknown outcome: {number_ranges(numbers)}. UPS may already have "
+        "shipped them, and a restart would ship them again. Resume first (it looks them up "
+        "at UPS by reference), or decide them on the job page; then restart.",
+        details={"rows": numbers},
+    )
+
+
+def job_restart_check(job: Job) -> None:
+    """Raise the DomainError of :func:`job_restart_refusal`, if there is one."""
+    refusal = job_restart_refusal(job)
+    if refusal is not None:
+        raise refusal
+
+
+def _row_numbers(job: Job, status: str) -> list[int]:
+    rows = JobRow.objects.filter(job=job, status=status).order_by("row_number")
+    return list(rows.values_list("row_number", flat=True))
+
+
+def number_ranges(numbers: list[int]) -> str:
+    """Return sorted row numbers as ``1-3, 5, 7-9``."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def job_restart(
+    *, job: Job, acting_user: User, confirm_duplicates: bool = False, void_first: bool = False
+) -> Job:
+    """Cancel ``job`` and ship all of its rows again as a new, approved job; return it.
+
+    Rows that already shipped are voided first when ``void_first``; otherwise the
+    operator must confirm the duplicates. The new job is read from the source
+    before anything is voided or cancelled, so a source that cannot be read
+    changes nothing. The old job is cancelled only if, locked, it is still
+    stopped with the shipped rows the warning named; otherwise, or if a void
+    fails, the new job is cancelled and the rows voided here are pending again.
+    """
+    require_approve_permission(acting_user)
+    job_restart_check(job)
+    warning = job_restart_warning(job)
+    if warning and not (confirm_duplicates or void_first):
+        raise DomainError("restart_needs_confirmation", warning)
+    confirmed = _shipped_row_ids(job)  # what the warning (and so the confirmation) covers
+    keys = set(
+        JobRow.objects.filter(job=job)
+        .exclude(status=RowStatus.SKIPPED)
+        .values_list("source_key", flat=True)
+    )
+    new_job = job_create(
+        source=job.data_source,
+        actor=acting_user,
+        mode=job.mode,
+        include_already_shipped=True,
+        only_keys=keys,
+    )
+    voided: list[JobRow] = []
+    try:
+        if void_first:
+            voided = job_void_shipped(job=job, actor=acting_user, row_ids=confirmed)
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().get(pk=job.pk)
+            _refuse_if_changed(locked, expected=confirmed - {row.pk for row in voided})
+            job_cancel_records(job=locked, actor=acting_user, reason=f"Restarted as {new_job}.")
+            Job.objects.filter(pk=new_job.pk).update(session_hash=locked.session_hash)
+            if new_job.invalid_count == 0:
+                job_approve(job=new_job, acting_user=acting_user, previewed_as=locked)
+    except DomainError as error:
+        if not voided:
+            voided = list(JobRow.objects.filter(pk__in=error.details.get("voided_rows", [])))
+        raise _restart_stopped(
+            job=job, new_job=new_job, voided=voided, actor=acting_user, error=error
+        ) from error
+    job_write_back_stopped(job=job, actor=acting_user)
+    job.refresh_from_db()
+    new_job.refresh_from_db()
+    return new_job
+
+
+def _shipped_row_ids(job: Job) -> set[int]:
+    return set(
+        JobRow.objects.filter(job=job, status=RowStatus.SHIPPED).values_list("pk", flat=True)
+    )
+
+
+def _refuse_if_changed(locked: Job, *, expected: set[int]) -> None:
+    """Refuse a restart of a job resumed (or shipping) since the operator confirmed it."""
+    if locked.status in RESUMABLE and _shipped_row_ids(locked) == expected:
+        return
+    raise DomainError(
+        "restart_stale",
+        f"{locked} changed while it was being restarted: it is "
+        f"{locked.get_status_display().lower()} now, with {locked.shipped_count} shipped "
+        "row(s), maybe resumed by someone else. It was not cancelled; look at it again "
+        "and choose again.",
+    )
+
+
+def _restart_stopped(
+    *, job: Job, new_job: Job, voided: list[JobRow], actor: User, error: DomainError
+) -> DomainError:
+    """Undo a restart that stopped: cancel its new job, make the rows it voided pending again."""
+    job_cancel(job=new_job, actor=actor, reason=f"Restart stopped: {error.message}")
+    message = f"{error.message} {new_job} was cancelled."
+    for row in voided:
+        row_restore_voided(row=row, actor=actor)
+    if voided:
+        numbers = number_ranges(sorted(row.row_number for row in voided))
+        message += (
+            f" UPS voided the shipments of row(s) {numbers}; they are pending on {job} again, "
+            "so Resume ships them again (writing their new tracking numbers over the voided "
+            "ones in the source)."
+        )
+    return DomainError(
+        error.code,
+        message,
+        details={**error.details, "restored_rows": [row.row_number for row in voided]},
+    )
+
+
+def row_restore_voided(*, row: JobRow, actor: Actor) -> JobRow:
+    """Make a row whose shipment a stopped restart voided pending again, for resume to ship."""
+    voided_tracking, cost = row.tracking_number, row.actual_cost_cents or 0
+    with transaction.atomic():
+        row_transition(
+            row=row,
+            to_status=RowStatus.PENDING,
+            actor=actor,
+            action="row_void_restored",
+            message=(
+                f"UPS voided this row's shipment (tracking {voided_tracking}) during a restart "
+                "that stopped; the row is pending again, so resume ships it again."
+            ),
+            changes={
+                "tracking_number": "",
+                "shipment_id": "",
+                "shipped_at": None,
+                "actual_cost_cents": None,
+                "label": "",
+                "label_format": "",
+            },
+            data={"voided_tracking_number": voided_tracking, "shipment_id": row.shipment_id},
+        )
+        Job.objects.filter(pk=row.job_id).update(actual_cost_cents=F("actual_cost_cents") - cost)
+        if row.writeback_status == WritebackStatus.WRITTEN:
+            # The source holds the voided tracking number until the new one replaces it.
+            row_writeback_transition(
+                row=row,
+                to_status=WritebackStatus.PENDING,
+                actor=actor,
+                message=(
+                    f"The source still holds the voided tracking number {voided_tracking}; "
+                    "the row's next shipment writes over it."
+                ),
+            )
+    return row

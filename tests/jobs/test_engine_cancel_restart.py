@@ -1,0 +1,280 @@
+"""Cancel writes a stopped job's tracking numbers back; a restart that stops undoes itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from datasources.adapters.csv_file import CsvAdapter
+from datasources.models import DataSource
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.services import restart as restart_module
+from jobs.services.audit import audit_trail_problems
+from jobs.services.cancel import job_cancel
+from jobs.services.execution import job_execute
+from jobs.services.reconcile import row_decide_unknown
+from jobs.services.restart import job_restart
+from jobs.services.resume import job_resume
+from jobs.services.writeback import job_retry_writeback
+from shipops.errors import DomainError
+from tests.factories import DataSourceFactory
+from tests.fixtures.sources import csv_bytes, order_row, order_rows
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.conftest import (
+    assert_the_file_has_every_shipped_tracking_number,
+    previewed_job,
+    ship_all,
+    tracking_in_file,
+)
+from tests.jobs.test_engine_failures import resume_and_check, statuses
+from tests.jobs.test_engine_recovery import crashed_job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def six_orders(orders_csv: Callable[..., DataSource]) -> DataSource:
+    return orders_csv(6)
+
+
+@pytest.fixture
+def killed_before_row_4(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Job:
+    """A job whose worker was SIGKILLed before row 4's request left; its lease lapsed.
+
+    Rows 1-3 shipped, their tracking numbers only in the write-back buffer
+    (flushes are seconds apart), which died with the worker.
+    """
+    job = crashed_job(six_orders, approver, monkeypatch, at_call=4, before=True)
+    assert statuses(job)[:3] == ["shipped"] * 3
+    return job
+
+
+def failed_at_row_4(sandbox: SandboxController, source: DataSource, approver: User) -> Job:
+    """Ship ``source`` until UPS rejects row 4's address: rows 1-3 shipped, the job failed."""
+    sandbox.set_fault("reject_address", endpoint="ship", address_lines=["104 Main St"])
+    job = ship_all(previewed_job(source, approver), approver)
+    sandbox.clear_faults()
+    assert (job.status, statuses(job)[:4]) == ("failed", ["shipped"] * 3 + ["failed"])
+    return job
+
+
+# Cancel writes back what no worker will write any more.
+
+
+def test_cancelling_after_a_crash_writes_the_unflushed_tracking_numbers_to_the_file(
+    killed_before_row_4: Job, six_orders: DataSource, approver: User, source_root: Path
+) -> None:
+    assert not any(tracking_in_file(six_orders, source_root).values())
+
+    job = job_cancel(job=killed_before_row_4, actor=approver)  # the "Cancel" recovery choice
+
+    assert (job.status, job.shipped_count, job.writeback_failed_count) == ("cancelled", 3, 0)
+    assert_the_file_has_every_shipped_tracking_number(job, six_orders, source_root, approver)
+
+
+def test_a_cancel_whose_write_back_fails_still_cancels_and_offers_retry_write_back(
+    killed_before_row_4: Job,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_write_back = CsvAdapter.write_back
+
+    def disk_full(self: CsvAdapter, updates: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(CsvAdapter, "write_back", disk_full)
+    job = job_cancel(job=killed_before_row_4, actor=approver)
+
+    assert job.status == "cancelled"  # the cancel stands
+    assert job.writeback_failed_count == 3
+    failed = JobRow.objects.filter(job=job, status="shipped", writeback_status="failed")
+    assert failed.count() == 3
+    assert "No space left on device" in failed.first().writeback_error  # type: ignore[union-attr]
+
+    monkeypatch.setattr(CsvAdapter, "write_back", real_write_back)
+    job = job_retry_writeback(job=job, actor=approver)  # the admin's "Retry write-back"
+    assert (job.status, job.writeback_failed_count) == ("cancelled", 0)
+    assert_the_file_has_every_shipped_tracking_number(job, six_orders, source_root, approver)
+
+
+def test_deciding_a_row_shipped_on_a_cancelled_job_writes_it_to_the_file(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The worker dies after UPS shipped row 4, before recording it: row 4 is unknown.
+    job = crashed_job(six_orders, approver, monkeypatch, at_call=4, before=False)
+    job = job_cancel(job=job, actor=approver)
+    row = JobRow.objects.get(job=job, row_number=4)
+    assert row.status == "unknown"
+    assert tracking_in_file(six_orders, source_root)[row.source_key] == ""
+
+    (shipment,) = ups_sandbox.ledger(reference=row.reference)
+    row_decide_unknown(row=row, actor=approver, tracking_number=shipment["tracking_number"])
+
+    assert JobRow.objects.get(pk=row.pk).status == "shipped"
+    assert_the_file_has_every_shipped_tracking_number(job, six_orders, source_root, approver)
+    assert (
+        tracking_in_file(six_orders, source_root)[row.source_key] == (shipment["tracking_number"])
+    )
+
+
+# A void-first restart that stops leaves nothing voided behind unshipped.
+
+
+def test_a_void_first_restart_that_fails_makes_the_voided_rows_pending_for_resume(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    settings: Any,
+) -> None:
+    settings.UPS_MAX_RETRIES = 0
+    job = failed_at_row_4(ups_sandbox, six_orders, approver)
+    row_1 = JobRow.objects.get(job=job, row_number=1)
+    voided_tracking = row_1.tracking_number
+    assert tracking_in_file(six_orders, source_root)[row_1.source_key] == voided_tracking
+
+    ups_sandbox.set_fault("http_500", endpoint="void", after=1)  # UPS voids row 1, not row 2
+    with pytest.raises(DomainError) as stopped:
+        job_restart(job=job, acting_user=approver, void_first=True)
+    ups_sandbox.clear_faults()
+
+    assert stopped.value.code == "void_failed"
+    assert f"they are pending on {job} again, so Resume ships them again" in (stopped.value.message)
+    assert stopped.value.details["restored_rows"] == [1]
+    new_job = Job.objects.exclude(pk=job.pk).get()
+    assert new_job.status == "cancelled"
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert statuses(job)[:4] == ["pending", "shipped", "shipped", "failed"]
+    restored = AuditEntry.objects.get(row=row_1, action="row_void_restored")
+    assert "UPS voided this row's shipment" in restored.message
+    assert voided_tracking in restored.message
+
+    # Resume ships row 1 again and writes its new tracking number over the voided one.
+    resume_and_check(job, approver, ups_sandbox, six_orders, source_root)
+    assert JobRow.objects.get(pk=row_1.pk).tracking_number != voided_tracking
+    assert audit_trail_problems(job) == []
+
+
+# A restart refuses a job that changed after the operator confirmed it.
+
+
+def resume_while_the_restart_reads_the_source(
+    monkeypatch: pytest.MonkeyPatch, job: Job, approver: User
+) -> None:
+    """A second operator resumes ``job`` while a restart reads its source; row 4 ships."""
+    real_create = restart_module.job_create
+
+    def create_while_resumed(**kwargs: Any) -> Job:
+        new_job = real_create(**kwargs)
+        token = job_resume(job=Job.objects.get(pk=job.pk), actor=approver, in_background=False)
+        job_execute(job_id=job.pk, token=token, slice_seconds=0)  # ships row 4, hands over
+        return new_job
+
+    monkeypatch.setattr(restart_module, "job_create", create_while_resumed)
+
+
+@pytest.mark.parametrize(
+    ("choice", "code"),
+    [("confirm_duplicates", "restart_stale"), ("void_first", "void_stopped")],
+)
+def test_restart_refuses_a_job_resumed_meanwhile_and_duplicates_or_voids_nothing(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+    choice: str,
+    code: str,
+) -> None:
+    job = failed_at_row_4(ups_sandbox, six_orders, approver)
+    resume_while_the_restart_reads_the_source(monkeypatch, job, approver)
+    with pytest.raises(DomainError) as refused:
+        job_restart(job=job, acting_user=approver, **{choice: True})
+
+    assert refused.value.code == code
+    job.refresh_from_db()
+    assert job.status == "running"  # its worker goes on: nobody cancelled it underneath
+    assert statuses(job)[:4] == ["shipped"] * 4
+    assert Job.objects.exclude(pk=job.pk).get().status == "cancelled"  # the new job
+    assert not any(entry.get("voided") for entry in ups_sandbox.ledger())
+
+
+def test_a_void_first_restart_of_a_job_that_shipped_more_meanwhile_restores_its_voids(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = failed_at_row_4(ups_sandbox, six_orders, approver)
+    real_void = restart_module.job_void_shipped
+
+    def void_while_resumed(**kwargs: Any) -> list[JobRow]:
+        voided = real_void(**kwargs)
+        # Meanwhile another operator resumed the job: row 4 shipped, row 5 failed.
+        ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["105 Main St"])
+        token = job_resume(job=Job.objects.get(pk=job.pk), actor=approver, in_background=False)
+        job_execute(job_id=job.pk, token=token, slice_seconds=float("inf"))
+        ups_sandbox.clear_faults()
+        return voided
+
+    monkeypatch.setattr(restart_module, "job_void_shipped", void_while_resumed)
+    with pytest.raises(DomainError) as refused:
+        job_restart(job=job, acting_user=approver, void_first=True)
+
+    assert refused.value.code == "restart_stale"
+    assert refused.value.details["restored_rows"] == [1, 2, 3]
+    job.refresh_from_db()
+    assert job.status == "failed"  # not cancelled: row 4 shipped after the confirmation
+    assert statuses(job)[:5] == ["pending"] * 3 + ["shipped", "failed"]
+    assert Job.objects.exclude(pk=job.pk).get().status == "cancelled"
+
+    monkeypatch.undo()
+    resume_and_check(job, approver, ups_sandbox, six_orders, source_root)
+    assert audit_trail_problems(job) == []
+
+
+def test_retrying_the_write_back_never_writes_into_rows_that_moved(
+    ups_sandbox: SandboxController,
+    approver: User,
+    source_root: Path,
+    write_source: Callable[[str, bytes], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No key column: rows are found by their number (docs/sources.md).
+    write_source("orders.csv", csv_bytes(order_rows(3)))
+    source = DataSourceFactory.create(kind="csv", file_path="orders.csv", key_column="")
+
+    def disk_full(self: CsvAdapter, updates: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(CsvAdapter, "write_back", disk_full)
+        job = ship_all(previewed_job(source, approver), approver)
+    assert job.writeback_failed_count == 3
+
+    rows = order_rows(3)
+    inserted = csv_bytes([rows[0], order_row(99), *rows[1:]])  # a new order above row 1
+    write_source("orders.csv", inserted)
+    job = job_retry_writeback(job=job, actor=approver)
+
+    assert (source_root / "orders.csv").read_bytes() == inserted  # nothing written anywhere
+    assert job.writeback_failed_count == 3
+    failed = JobRow.objects.filter(job=job, writeback_status="failed").first()
+    assert failed is not None
+    assert "no longer hold the orders that shipped" in failed.writeback_error

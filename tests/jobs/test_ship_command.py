@@ -1,0 +1,161 @@
+"""`manage.py ship`: which data source it ships with, and bad input as one sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError
+
+from datasources.models import DataSource, SourceKind
+from jobs.models import AuditEntry, Job
+from tests.factories import DataSourceFactory
+from tests.fixtures.sources import csv_bytes, order_rows, xlsx_bytes
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.test_commands import run
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_absolute_path_inside_the_source_folder_is_shipped_by_its_relative_path(
+    ups_sandbox: SandboxController,
+    write_source: Callable[[str, bytes], Path],
+    approver: User,
+    source_root: Path,
+) -> None:
+    write_source("east/today.csv", csv_bytes(order_rows(2)))
+
+    out = run("ship", str(source_root / "east" / "today.csv"), "--auto", "--user", "dana")
+
+    source = DataSource.objects.get()
+    assert (source.name, source.file_path) == ("east/today.csv (ship command)", "east/today.csv")
+    assert 'Created data source "east/today.csv (ship command)".' in out
+    assert f"{Job.objects.get()} is completed: 2 shipped" in out
+    added = AuditEntry.objects.get(action="data_source_added")  # who made it, and how
+    assert (added.actor, added.data["data_source"]) == (approver, source.pk)
+    assert added.data["changes"]["file_path"] == {"from": None, "to": "east/today.csv"}
+
+
+def test_an_absolute_path_outside_the_source_folder_is_refused_naming_the_folder(
+    approver: User, source_root: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_bytes(csv_bytes(order_rows(1)))
+
+    with pytest.raises(CommandError) as refused:
+        run("ship", str(outside), "--user", "dana")
+
+    assert str(refused.value) == (
+        f"{outside} is not in the source folder ({source_root.resolve()}): give a path inside "
+        "it, or copy the file there first."
+    )
+    assert not DataSource.objects.exists()
+
+
+def test_a_missing_file_is_refused_before_a_source_is_made(approver: User) -> None:
+    with pytest.raises(CommandError, match=r'The file "nope\.csv" was not found'):
+        run("ship", "nope.csv", "--user", "dana")
+    assert not DataSource.objects.exists()
+
+
+def test_each_sheet_of_a_workbook_gets_a_source_of_its_own(
+    ups_sandbox: SandboxController, write_source: Callable[[str, bytes], Path], approver: User
+) -> None:
+    write_source("book.xlsx", xlsx_bytes({"A": order_rows(1), "B": order_rows(2)}))
+    # What an earlier `ship book.xlsx --sheet A` left behind, named before sheets were.
+    first = DataSourceFactory.create(
+        name="book.xlsx (ship command)",
+        kind=SourceKind.EXCEL,
+        file_path="book.xlsx",
+        sheet_name="A",
+    )
+
+    out = run("ship", "book.xlsx", "--sheet", "B", "--auto", "--user", "dana")
+
+    second = DataSource.objects.get(sheet_name="B")
+    assert second.name == "book.xlsx, sheet B (ship command)"
+    assert "2 shipped" in out
+    again = run("ship", "book.xlsx", "--sheet", "A", "--auto", "--user", "dana")
+    assert 'Using data source "book.xlsx (ship command)".' in again
+    assert Job.objects.filter(data_source=first).count() == 1
+    assert DataSource.objects.count() == 2
+
+
+def test_a_name_already_taken_gets_a_number(
+    ups_sandbox: SandboxController, write_source: Callable[[str, bytes], Path], approver: User
+) -> None:
+    # The first sheet of a workbook, after `ship book.xlsx --sheet A` took the plain name.
+    write_source("book.xlsx", xlsx_bytes({"A": order_rows(1)}))
+    DataSourceFactory.create(
+        name="book.xlsx (ship command)",
+        kind=SourceKind.EXCEL,
+        file_path="book.xlsx",
+        sheet_name="A",
+    )
+
+    run("ship", "book.xlsx", "--auto", "--user", "dana")
+
+    assert DataSource.objects.get(sheet_name="").name == "book.xlsx (ship command 2)"
+
+
+def test_two_sources_of_the_file_are_refused_naming_both(
+    write_source: Callable[[str, bytes], Path], approver: User
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(1)))
+    DataSourceFactory.create(name="Orders", file_path="orders.csv")
+    DataSourceFactory.create(name="Orders by id", file_path="orders.csv", key_column="order_id")
+
+    with pytest.raises(CommandError) as refused:
+        run("ship", "orders.csv", "--user", "dana")
+
+    assert str(refused.value) == (
+        '2 data sources read orders.csv: "Orders", "Orders by id". Ship with the one you mean by '
+        "name (create_job NAME, preview_job JOB, approve_job JOB), or delete the others."
+    )
+    assert not Job.objects.exists()
+
+
+def test_the_source_the_command_made_before_wins_over_others_of_the_file(
+    ups_sandbox: SandboxController, write_source: Callable[[str, bytes], Path], approver: User
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(1)))
+    DataSourceFactory.create(name="Orders", file_path="orders.csv")
+    own = DataSourceFactory.create(name="orders.csv (ship command)", file_path="orders.csv")
+
+    out = run("ship", "orders.csv", "--auto", "--user", "dana")
+
+    assert 'Using data source "orders.csv (ship command)".' in out
+    assert Job.objects.get().data_source == own
+
+
+@pytest.mark.parametrize(
+    ("key_column", "keyed_by"),
+    [("id", 'column "order_id"'), ("order_id", "the row number")],
+)
+def test_a_key_column_other_than_the_sources_is_refused(
+    write_source: Callable[[str, bytes], Path], approver: User, key_column: str, keyed_by: str
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(1)))
+    source_key = "" if key_column == "order_id" else "order_id"
+    DataSourceFactory.create(name="Orders", file_path="orders.csv", key_column=source_key)
+
+    with pytest.raises(CommandError) as refused:
+        run("ship", "orders.csv", "--key-column", key_column, "--user", "dana")
+
+    assert str(refused.value) == (
+        f'Data source "Orders" identifies rows by {keyed_by}, not by column "{key_column}": '
+        "leave out --key-column, or change the key column on the data source's page."
+    )
+    assert not Job.objects.exists()
+
+
+def test_a_sheet_of_a_csv_file_is_refused(
+    write_source: Callable[[str, bytes], Path], approver: User
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(1)))
+
+    with pytest.raises(CommandError, match=r"orders\.csv is a CSV file: --sheet is for Excel"):
+        run("ship", "orders.csv", "--sheet", "B", "--user", "dana")
+    assert not DataSource.objects.exists()

@@ -39,7 +39,9 @@ def _score(sample: str, delimiter: str) -> tuple[int, float, int]:
         for record in islice(iter_records(io.StringIO(sample), delimiter), SAMPLE_RECORDS):
             if any(value.strip() for value in record.values):
                 widths.append(len(record.values))
-                named = max(named, sum(1 for value in record.values if recognise(value.strip())))
+                hits = sum(1 for value in record.values if recognise(value.strip()))
+                if hits >= 2:  # a header names two known columns at least (find_header_row)
+                    named = max(named, hits)
     except CsvSyntaxError:
         # The sample may end inside a quoted field; the records before it still count.
         pass

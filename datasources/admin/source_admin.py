@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -105,8 +106,10 @@ class DataSourceAdmin(admin.ModelAdmin):
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DataSource]) -> None:
-        self._deleting(request, list(queryset))
-        super().delete_queryset(request, queryset)
+        # The list's delete action runs outside a transaction: the audit commits with the delete.
+        with transaction.atomic():
+            self._deleting(request, list(queryset))
+            super().delete_queryset(request, queryset)
 
     def _deleting(self, request: HttpRequest, sources: list[DataSource]) -> None:
         for source in sources:

@@ -14,7 +14,7 @@ from jobs.services.creation import job_create
 from jobs.services.resume import RESUMABLE
 from jobs.services.transitions import row_transition, row_writeback_transition
 from jobs.services.writeback import job_write_back_stopped
-from jobs.states import RowStatus, WritebackStatus
+from jobs.states import JobStatus, RowStatus, WritebackStatus
 from shipops.errors import DomainError
 
 
@@ -159,15 +159,26 @@ def _restart_stopped(
     """Undo a restart that stopped: cancel its new job, make the rows it voided pending again."""
     job_cancel(job=new_job, actor=actor, reason=f"Restart stopped: {error.message}")
     message = f"{error.message} {new_job} was cancelled."
+    if not voided:
+        return DomainError(error.code, message, details={**error.details, "restored_rows": []})
+    numbers = number_ranges(sorted(row.row_number for row in voided))
+    status = Job.objects.filter(pk=job.pk).values_list("status", flat=True).get()
+    if status not in RESUMABLE:
+        # Resumed meanwhile: its worker has passed these rows, and a finished job never
+        # resumes. Pending rows there would never ship; voided, they say what happened.
+        message += (
+            f" UPS voided the shipments of row(s) {numbers}, and {job} is "
+            f"{JobStatus(status).label.lower()} now, so they stay voided: ship those orders "
+            "with a new job that takes rows which already have a tracking number."
+        )
+        return DomainError(error.code, message, details={**error.details, "restored_rows": []})
     for row in voided:
         row_restore_voided(row=row, actor=actor)
-    if voided:
-        numbers = number_ranges(sorted(row.row_number for row in voided))
-        message += (
-            f" UPS voided the shipments of row(s) {numbers}; they are pending on {job} again, "
-            "so Resume ships them again (writing their new tracking numbers over the voided "
-            "ones in the source)."
-        )
+    message += (
+        f" UPS voided the shipments of row(s) {numbers}; they are pending on {job} again, "
+        "so Resume ships them again (writing their new tracking numbers over the voided "
+        "ones in the source)."
+    )
     return DomainError(
         error.code,
         message,

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.contrib.admin import site
 from django.contrib.auth.models import User
+from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
 
 from datasources.models import DataSource
 from jobs.models import AuditEntry
 from tests.datasources.test_admin import ADD, change_url, form
-from tests.factories import UserFactory
+from tests.factories import JobFactory, UserFactory
 from tests.fixtures.sources import csv_bytes, order_rows
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +72,28 @@ def test_a_refused_change_leaves_no_audit_entry(
     client.post(ADD, form(file_path="missing.csv"))
     assert not DataSource.objects.exists()
     assert not AuditEntry.objects.exists()
+
+
+def test_a_bulk_delete_that_fails_leaves_no_audit_entry(
+    client: Client, admin_user: User, source_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.force_login(admin_user)
+    (source_root / "orders.csv").write_bytes(csv_bytes(order_rows(2)))
+    client.post(ADD, form(file_path="orders.csv"))
+    source = DataSource.objects.get()
+    source_admin = type(site._registry[DataSource])
+    real_log = source_admin.log_deletions
+
+    def job_created_meanwhile(self: Any, request: Any, queryset: Any) -> None:
+        JobFactory.create(data_source=source)  # after the page checked for protected objects
+        real_log(self, request, queryset)
+
+    monkeypatch.setattr(source_admin, "log_deletions", job_created_meanwhile)
+    changelist = reverse("admin:datasources_datasource_changelist")
+    with pytest.raises(ProtectedError):
+        client.post(
+            changelist,
+            {"action": "delete_selected", "_selected_action": [source.pk], "post": "yes"},
+        )
+    assert DataSource.objects.filter(pk=source.pk).exists()
+    assert not AuditEntry.objects.filter(action="data_source_deleted").exists()

@@ -261,3 +261,17 @@ def test_reading_streams_a_large_file(csv_source: MakeCsv) -> None:
     # Only the key -> checksum cache grows with the file (about 200 bytes a row);
     # holding the rows themselves would take about 1,200 bytes a row.
     assert peak < 10_000 * 400
+
+
+def test_a_comma_file_with_its_own_headers_and_a_semicolon_in_a_cell_stays_a_comma_file(
+    csv_source: MakeCsv,
+) -> None:
+    # Headers ShipOps does not know (a column mapping names them); "E-Mail" after a ";" would.
+    headers = ["Bestellnr", "Empfänger", "Anschrift", "Ort", "PLZ", "Gewicht kg", "Hinweis"]
+    rows = [headers]
+    rows += [[f"100{n}", f"Kunde {n}", f"Hauptstr. {n}", "Berlin", "10115", "2.5", "SMS;E-Mail"]
+             for n in range(1, 4)]  # fmt: skip
+    adapter = CsvAdapter(csv_source(csv_bytes(rows)))
+
+    assert adapter.format().delimiter == ","
+    assert adapter.headers() == headers

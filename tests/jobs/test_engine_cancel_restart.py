@@ -15,6 +15,7 @@ from jobs.models import AuditEntry, Job, JobRow
 from jobs.services import restart as restart_module
 from jobs.services.audit import audit_trail_problems
 from jobs.services.cancel import job_cancel
+from jobs.services.creation import job_create
 from jobs.services.execution import job_execute
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.restart import job_restart
@@ -214,20 +215,23 @@ def test_restart_refuses_a_job_resumed_meanwhile_and_duplicates_or_voids_nothing
     assert not any(entry.get("voided") for entry in ups_sandbox.ledger())
 
 
+@pytest.mark.parametrize("finished", [False, True], ids=["stopped again", "finished"])
 def test_a_void_first_restart_of_a_job_that_shipped_more_meanwhile_restores_its_voids(
     ups_sandbox: SandboxController,
     six_orders: DataSource,
     approver: User,
     source_root: Path,
     monkeypatch: pytest.MonkeyPatch,
+    finished: bool,
 ) -> None:
     job = failed_at_row_4(ups_sandbox, six_orders, approver)
     real_void = restart_module.job_void_shipped
 
     def void_while_resumed(**kwargs: Any) -> list[JobRow]:
         voided = real_void(**kwargs)
-        # Meanwhile another operator resumed the job: row 4 shipped, row 5 failed.
-        ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["105 Main St"])
+        # Meanwhile another operator resumed the job: row 4 shipped, row 5 failed (or shipped).
+        if not finished:
+            ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["105 Main St"])
         token = job_resume(job=Job.objects.get(pk=job.pk), actor=approver, in_background=False)
         job_execute(job_id=job.pk, token=token, slice_seconds=float("inf"))
         ups_sandbox.clear_faults()
@@ -236,15 +240,23 @@ def test_a_void_first_restart_of_a_job_that_shipped_more_meanwhile_restores_its_
     monkeypatch.setattr(restart_module, "job_void_shipped", void_while_resumed)
     with pytest.raises(DomainError) as refused:
         job_restart(job=job, acting_user=approver, void_first=True)
+    monkeypatch.undo()
 
     assert refused.value.code == "restart_stale"
-    assert refused.value.details["restored_rows"] == [1, 2, 3]
+    assert Job.objects.exclude(pk=job.pk).get().status == "cancelled"
     job.refresh_from_db()
+    if finished:
+        # A finished job never resumes: pending rows there would never ship. They stay
+        # voided, and the message says those orders need a new job.
+        assert refused.value.details["restored_rows"] == []
+        assert "so they stay voided: ship those orders with a new job" in refused.value.message
+        assert (job.status, statuses(job)) == ("completed", ["voided"] * 3 + ["shipped"] * 3)
+        again = job_create(source=six_orders, actor=approver, include_already_shipped=True)
+        assert again.row_count == 6
+        return
+    assert refused.value.details["restored_rows"] == [1, 2, 3]
     assert job.status == "failed"  # not cancelled: row 4 shipped after the confirmation
     assert statuses(job)[:5] == ["pending"] * 3 + ["shipped", "failed"]
-    assert Job.objects.exclude(pk=job.pk).get().status == "cancelled"
-
-    monkeypatch.undo()
     resume_and_check(job, approver, ups_sandbox, six_orders, source_root)
     assert audit_trail_problems(job) == []
 

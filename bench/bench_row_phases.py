@@ -73,9 +73,10 @@ def instrument(times: StepTimes) -> None:
     from ups.client import UpsClient
 
     times.timed(Executor, "_source_problem", "checksum_reread")
+    times.timed(UpsClient, "prepare_ship", "request_built")
     times.timed(Executor, "_mark_in_flight", "phase_a")
     times.timed(ShipmentRecorder, "record", "phase_b")
-    real_start, real_ship, real_result = CallThread.start, UpsClient.ship, Future.result
+    real_start, real_ship, real_result = CallThread.start, UpsClient.send_ship, Future.result
 
     def start(self: CallThread, call: Callable[[], Any]) -> Future[Any]:
         times.call_submitted = time.perf_counter()
@@ -100,7 +101,7 @@ def instrument(times: StepTimes) -> None:
         return value
 
     CallThread.start = start  # type: ignore[method-assign]
-    UpsClient.ship = ship  # type: ignore[method-assign]
+    UpsClient.send_ship = ship  # type: ignore[method-assign]
     Future.result = result  # type: ignore[method-assign]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from shipops.errors import DomainError
@@ -15,3 +16,11 @@ class SourceError(DomainError):
     ):
         super().__init__(code, message, details={"source": source, **(details or {})})
         self.source = source
+
+
+class RowsNotWritten(SourceError):
+    """A write-back that refused some rows and wrote the others; ``keys`` names the refused."""
+
+    def __init__(self, code: str, message: str, *, keys: Sequence[str], source: str = ""):
+        super().__init__(code, message, source=source, details={"rows": list(keys)})
+        self.keys = frozenset(keys)

@@ -17,6 +17,9 @@ class Job(models.Model):
         "datasources.DataSource", on_delete=models.PROTECT, related_name="jobs"
     )
     filter = models.JSONField(default=dict, blank=True)
+    # What its rows' keys name: the source's key column when the job was created
+    # (blank: row numbers of a file, or a table's primary key).
+    key_column = models.CharField(max_length=128, blank=True)
     mode = models.CharField(max_length=16, choices=JobMode.choices, default=JobMode.CONFIRM)
     status = models.CharField(
         max_length=32, choices=JobStatus.choices, default=JobStatus.DRAFT, db_index=True

@@ -95,10 +95,20 @@ class TokenProvider:
         if shared is not None and shared.value == value:
             self._cache_call(cache.delete, self.key)
 
-    def _cached(self) -> CachedToken | None:
+    @sensitive_variables()
+    def in_memory(self) -> str | None:
+        """Return the usable token this process holds, without asking the cache or UPS."""
+        token = self._in_memory()
+        return None if token is None else token.value
+
+    def _in_memory(self) -> CachedToken | None:
         with _memory_lock:
             token = _memory.get(self.key)
-        if token is not None and token.usable():
+        return token if token is not None and token.usable() else None
+
+    def _cached(self) -> CachedToken | None:
+        token = self._in_memory()
+        if token is not None:
             return token
         token = self._shared()
         if token is not None and token.usable():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -13,7 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from ups.auth import TokenProvider
 from ups.config import UpsConfig
-from ups.errors import UpsAuthError, UpsDefinitiveError
+from ups.errors import UpsAuthError, UpsDefinitiveError, UpsError
 from ups.parsers import (
     NOT_FOUND_CODES,
     parse_rates,
@@ -23,7 +24,7 @@ from ups.parsers import (
     parse_xav,
 )
 from ups.payloads import LABEL_FORMATS, rate_body, ship_body, xav_body
-from ups.transport import HttpCall, Transport
+from ups.transport import Attempt, HttpCall, Transport
 from ups.types import (
     Address,
     AddressValidation,
@@ -40,6 +41,16 @@ SHIPPING_VERSION = "v2409"
 XAV_VERSION = "v2"
 XAV_VALIDATE_AND_CLASSIFY = "3"
 XAV_MAX_CANDIDATES = "3"
+
+
+@dataclass(frozen=True)
+class PreparedShip:
+    """A ship request made ready ahead of sending (``UpsClient.prepare_ship``)."""
+
+    request: ShipmentRequest
+    label_format: str
+    call: HttpCall | None = None  # None: built when sent (it could not be built ahead)
+    first: Attempt | None = None  # None: no token in memory when it was prepared
 
 
 def _segment(value: str) -> str:
@@ -80,13 +91,30 @@ class UpsClient:
 
         Never retried once sent: a lost answer raises UpsOutcomeUnknownError.
         """
+        return self.send_ship(self.prepare_ship(request, label_format=label_format))
+
+    def prepare_ship(self, request: ShipmentRequest, *, label_format: str = "GIF") -> PreparedShip:
+        """Build the ship call for ``request`` now, to be sent later by ``send_ship``.
+
+        Uses the token this process holds in memory; never asks the cache or
+        UPS for one, and never raises a UpsError: what cannot be built now is
+        built, and fails, when it is sent.
+        """
         label_format = label_format.upper()
         if label_format not in LABEL_FORMATS:
             raise ValueError(f"Label format {label_format!r} is not one of {LABEL_FORMATS}.")
-        body = ship_body(request, self._shipper_number(), label_format=label_format)
-        url = f"{self.config.api_url}/shipments/{SHIPPING_VERSION}/ship"
-        call = HttpCall("ship request", "POST", url, side_effect=True, json_body=body)
-        return self._api(call, parse_ship)
+        try:
+            call = self._ship_call(request, label_format)
+            token = self.tokens.in_memory()
+            first = self.transport.prepare(call, token=token) if token else None
+        except UpsError:
+            return PreparedShip(request, label_format)
+        return PreparedShip(request, label_format, call, first)
+
+    def send_ship(self, prepared: PreparedShip) -> ShipResult:
+        """Send a ship call built by ``prepare_ship``; see ``ship``."""
+        call = prepared.call or self._ship_call(prepared.request, prepared.label_format)
+        return self._api(call, parse_ship, first=prepared.first)
 
     def void(self, shipment_id: str, *, tracking_numbers: Sequence[str] = ()) -> VoidResult:
         """Void a shipment (or some of its packages); voiding twice is harmless at UPS."""
@@ -148,6 +176,11 @@ class UpsClient:
                 return []
             raise
 
+    def _ship_call(self, request: ShipmentRequest, label_format: str) -> HttpCall:
+        body = ship_body(request, self._shipper_number(), label_format=label_format)
+        url = f"{self.config.api_url}/shipments/{SHIPPING_VERSION}/ship"
+        return HttpCall("ship request", "POST", url, side_effect=True, json_body=body)
+
     def _shipper_number(self) -> str:
         if not self.config.shipper_number:
             raise UpsAuthError(
@@ -158,13 +191,16 @@ class UpsClient:
         return self.config.shipper_number
 
     @sensitive_variables("token")
-    def _api(self, call: HttpCall, parse: Callable[[Any], T]) -> T:
-        """Send an authorized call; on a 401, fetch a new token once and send it once more."""
+    def _api(self, call: HttpCall, parse: Callable[[Any], T], first: Attempt | None = None) -> T:
+        """Send an authorized call; on a 401, fetch a new token once and send it once more.
+
+        ``first`` (built ahead) is sent if it carries the token in use.
+        """
         fresh = False
         while True:
             token = self.tokens.get()
             try:
-                return self.transport.perform(call, parse, token=token)
+                return self.transport.perform(call, parse, token=token, first=first)
             except UpsAuthError as error:
                 if error.http_status != 401:
                     raise
@@ -177,7 +213,7 @@ class UpsClient:
                         trans_id=error.trans_id,
                     ) from None
             self.tokens.invalidate(token)
-            fresh = True
+            fresh, first = True, None
 
 
 _shared: UpsClient | None = None

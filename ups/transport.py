@@ -25,7 +25,7 @@ from ups.classify import (
     error_from_malformed,
 )
 from ups.config import UpsConfig
-from ups.credentials import BearerAuth
+from ups.credentials import BearerAuth, Masked
 from ups.errors import UpsTransientError
 from ups.sent_signal import SignallingAdapter
 
@@ -48,6 +48,23 @@ class HttpCall:
     headers: dict[str, str] = field(default_factory=dict)
     # The client credentials of the token call; other calls get the bearer token.
     credentials: AuthBase | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One sending of an ``HttpCall``, built and ready: only the network is left to do.
+
+    The executor builds the next ship call's attempt while the previous call
+    is out, so that encoding and header work stay off the path between two
+    calls (docs/performance.md). It carries the session's cookies as they
+    were when it was built (UPS's APIs set none that matter).
+    """
+
+    call: HttpCall
+    request: requests.PreparedRequest = field(repr=False)
+    settings: dict[str, Any] = field(repr=False)
+    info: CallInfo
+    token: str = field(repr=False)  # the bearer token it carries ("" for the token call)
 
 
 def _describe_unreadable(response: requests.Response) -> str:
@@ -87,16 +104,26 @@ class Transport:
         self.session.close()
 
     @sensitive_variables("token")
-    def perform(self, call: HttpCall, parse: Callable[[Any], T], *, token: str = "") -> T:
+    def perform(
+        self,
+        call: HttpCall,
+        parse: Callable[[Any], T],
+        *,
+        token: str = "",
+        first: Attempt | None = None,
+    ) -> T:
         """Send ``call`` and return ``parse(json)``, retrying transient failures if allowed.
 
         A call with a side effect (ship) is sent again only when the connection
         never opened: then the request provably never left this machine.
+        ``first``, prepared beforehand for the same call and token, is the
+        first attempt; every other attempt is prepared when it is sent.
         """
         attempt = 0
         while True:
             try:
-                return self._attempt(call, parse, token)
+                ready = first if attempt == 0 and first and first.token == token else None
+                return self._send(ready or self.prepare(call, token=token), parse)
             except UpsTransientError as error:
                 delay = None
                 may_resend = not call.side_effect or error.code == NEVER_SENT
@@ -122,7 +149,12 @@ class Transport:
                 time.sleep(delay)
 
     @sensitive_variables("token", "auth")
-    def _attempt(self, call: HttpCall, parse: Callable[[Any], T], token: str) -> T:
+    def prepare(self, call: HttpCall, *, token: str = "") -> Attempt:
+        """Build one attempt of ``call``: its trace id, headers, encoded body and settings.
+
+        Everything but the network: what ``Session.request`` does before it
+        sends, done here so that it can be done ahead of time.
+        """
         trans_id = uuid.uuid4().hex  # 32 characters: UPS's maximum
         headers = {
             "transId": trans_id,
@@ -139,27 +171,37 @@ class Transport:
             trans_id=trans_id,
             read_timeout=self.config.read_timeout,
         )
+        request = requests.Request(
+            call.method,
+            call.url,
+            headers=headers,
+            data=call.form or {},
+            json=call.json_body,
+            params=call.params or {},
+            auth=auth,
+        )
+        try:
+            prepared = self.session.prepare_request(request)
+            session = self.session
+            environment = session.merge_environment_settings(prepared.url, {}, None, None, None)
+        except requests.RequestException as exc:
+            raise error_from_exception(exc, info) from None
+        settings = {"timeout": self.config.timeout, "allow_redirects": False, **environment}
+        return Attempt(call, prepared, settings, info, Masked(token))
+
+    def _send(self, ready: Attempt, parse: Callable[[Any], T]) -> T:
+        info = ready.info
         started = time.monotonic()
         try:
-            response = self.session.request(
-                call.method,
-                call.url,
-                params=call.params,
-                json=call.json_body,
-                data=call.form,
-                headers=headers,
-                auth=auth,
-                timeout=self.config.timeout,
-                allow_redirects=False,
-            )
+            response = self.session.send(ready.request, **ready.settings)
         except requests.RequestException as exc:
             raise error_from_exception(exc, info) from None
         logger.debug(
             "UPS %s answered HTTP %d in %.0f ms.",
-            call.what,
+            info.what,
             response.status_code,
             (time.monotonic() - started) * 1000,
-            extra={"trans_id": trans_id},
+            extra={"trans_id": info.trans_id},
         )
         body = _json_or_none(response)
         if not 200 <= response.status_code < 300:

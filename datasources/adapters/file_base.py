@@ -12,7 +12,7 @@ from typing import IO, Concatenate
 from datasources.adapters.base import SourceAdapter, SourceRow, WriteBack, index_updates
 from datasources.adapters.index_cache import INDEXES, FileIndex
 from datasources.atomic import FileSignature, atomic_write, file_lock, file_signature
-from datasources.errors import SourceError
+from datasources.errors import RowsNotWritten, SourceError
 from datasources.files import existing_source_file
 
 
@@ -118,28 +118,28 @@ class FileAdapter(SourceAdapter):
         checksums = self._index(path, file_signature(path)).checksums
         return {key: checksums[key] for key in keys if key in checksums}
 
-    def _refuse_moved_rows(
+    def _moved_rows(
         self, path: Path, signature: FileSignature, by_key: dict[str, WriteBack]
-    ) -> None:
-        """Refuse to write by row number into rows that no longer hold what shipped."""
+    ) -> list[str]:
+        """Return the row numbers that no longer hold what shipped from them."""
         checksums = self._index(path, signature).checksums
-        moved = [
-            update
-            for update in by_key.values()
-            if update.checksum and checksums.get(update.key) != update.checksum
+        return [
+            key
+            for key, update in by_key.items()
+            if update.checksum and checksums.get(key) != update.checksum
         ]
-        if not moved:
-            return
-        numbers = ", ".join(update.key for update in moved[:10])
-        raise SourceError(
+
+    def _moved_error(self, keys: list[str]) -> RowsNotWritten:
+        numbers = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
+        return RowsNotWritten(
             "writeback_rows_moved",
             f'"{self.display}" changed since these rows shipped: row(s) {numbers} no longer '
             "hold the orders that shipped (rows inserted, deleted or edited). Without a key "
-            "column ShipOps finds rows by their number, so nothing was written. Put the rows "
-            "back as they were and retry the write-back, or copy the tracking numbers from the "
-            "job into the file.",
+            "column ShipOps finds rows by their number, so their tracking numbers were not "
+            "written; the other rows' were. Put the rows back as they were and retry the "
+            "write-back, or copy the tracking numbers from the job into the file.",
+            keys=keys,
             source=self.display,
-            details={"rows": [update.key for update in moved]},
         )
 
     def check_write_back(self) -> None:
@@ -171,14 +171,22 @@ class FileAdapter(SourceAdapter):
     def _write_back(self, path: Path, by_key: dict[str, WriteBack]) -> None:
         with file_lock(path, display=self.display):
             before = file_signature(path)
-            if not self.source.key_column:
-                self._refuse_moved_rows(path, before, by_key)
-            new_index: FileIndex | None = None
+            # Rows found by number are written only where they still hold what shipped.
+            moved = [] if self.source.key_column else self._moved_rows(path, before, by_key)
+            refused = set(moved)
+            writable = {key: update for key, update in by_key.items() if key not in refused}
+            if writable:
+                self._replace(path, before, writable)
+        if moved:
+            raise self._moved_error(moved)
 
-            def write(out: IO[bytes]) -> None:
-                nonlocal new_index
-                new_index = self._rewrite(path, before, by_key, out)
+    def _replace(self, path: Path, before: FileSignature, by_key: dict[str, WriteBack]) -> None:
+        new_index: FileIndex | None = None
 
-            after = atomic_write(path, write, expected=before, display=self.display)
-            if new_index is not None:
-                INDEXES.put(self._cache_name(path), after, new_index)
+        def write(out: IO[bytes]) -> None:
+            nonlocal new_index
+            new_index = self._rewrite(path, before, by_key, out)
+
+        after = atomic_write(path, write, expected=before, display=self.display)
+        if new_index is not None:
+            INDEXES.put(self._cache_name(path), after, new_index)

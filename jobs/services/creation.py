@@ -58,6 +58,7 @@ def job_create(
         job = Job.objects.create(
             data_source=source,
             filter=row_filter.to_json(),
+            key_column=source.key_column.strip(),
             mode=mode,
             created_by=actor_user(actor),
             session_hash=session_hash(session_key),
@@ -123,12 +124,15 @@ def _shipped_before(source: DataSource, chunk: tuple[SourceRow, ...]) -> set[str
     that lost its write-back (a file restored from a copy, a re-upload, a
     write-back that failed) never ships those orders twice. Only where a key
     names an order: a file without a key column keys rows by their number,
-    which another order may hold tomorrow.
+    which another order may hold tomorrow. Nor across a change of the key
+    column: yesterday's row number 12 is not today's order 12.
     """
-    if source.kind != SourceKind.DATABASE and not source.key_column:
+    key_column = source.key_column.strip()
+    if source.kind != SourceKind.DATABASE and not key_column:
         return set()
     shipped = JobRow.objects.filter(
         job__data_source=source,
+        job__key_column=key_column,
         status=RowStatus.SHIPPED,
         source_key__in=[row.key for row in chunk],
     )

@@ -44,14 +44,14 @@ from jobs.services.writeback import job_outcome, unwritten_rows, write_back_rows
 from jobs.shipping import ship_from_for, shipment_request
 from jobs.states import JobStatus, RowStatus
 from shipops.errors import DomainError
-from ups.client import get_client
+from ups.client import PreparedShip, get_client
 from ups.errors import (
     UpsAuthError,
     UpsDefinitiveError,
     UpsError,
     UpsOutcomeUnknownError,
 )
-from ups.types import ShipmentRequest, ShipResult
+from ups.types import ShipResult
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class NextRow:
     """The next row to ship, with its request, or why the source does not allow it now."""
 
     row: JobRow
-    request: ShipmentRequest | None  # None: the batch stops before this row
+    ship: PreparedShip | None  # None: the batch stops before this row
     problem: str = ""
     code: str = ""
 
@@ -148,12 +148,12 @@ class Executor:
                 self._settle(unrecorded)
                 self._hand_over()
                 return
-            if upcoming.request is None:
+            if upcoming.ship is None:
                 if unrecorded is not None:
                     self._settle(unrecorded)
                 self._stop(upcoming.row, RowStatus.PENDING, upcoming.code, upcoming.problem)
                 return
-            outcome = self._ship_one(upcoming.row, upcoming.request, unrecorded)
+            outcome = self._ship_one(upcoming.row, upcoming.ship, unrecorded)
             if outcome is None:
                 return
             unrecorded, upcoming = outcome
@@ -195,7 +195,8 @@ class Executor:
         try:
             if (problem := self._source_problem(row)) is not None:
                 return NextRow(row, None, problem, "source_changed")
-            return NextRow(row, shipment_request(row=row, ship_from=self.ship_from))
+            request = shipment_request(row=row, ship_from=self.ship_from)
+            return NextRow(row, self.client.prepare_ship(request))
         except (DomainError, OSError) as error:
             # Stop cleanly with the reason, after the row under way is recorded.
             reason = getattr(error, "message", None) or str(error)
@@ -206,7 +207,7 @@ class Executor:
             return NextRow(row, None, problem, "source_unreadable")
 
     def _ship_one(
-        self, row: JobRow, request: ShipmentRequest, unrecorded: Shipped | None
+        self, row: JobRow, ship: PreparedShip, unrecorded: Shipped | None
     ) -> tuple[Shipped, NextRow | None] | None:
         """Ship ``row``, recording ``unrecorded`` and preparing the next row meanwhile.
 
@@ -216,7 +217,7 @@ class Executor:
             self._mark_in_flight(row)
             # Even with no row to record meanwhile, the call runs on the call thread:
             # a Ctrl-C then interrupts only the wait, never the request itself.
-            call = self.calls.start(partial(self.client.ship, request))
+            call = self.calls.start(partial(self.client.send_ship, ship))
         except BaseException as error:
             # Phase A failed, the job was taken, or Ctrl-C: the previous row's answer
             # is recorded all the same (late if the job was taken meanwhile).

@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 
 from datasources.adapters import get_adapter
 from datasources.adapters.base import SourceAdapter, WriteBack
+from datasources.errors import RowsNotWritten
 from datasources.models import DataSource, SourceKind
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
@@ -80,6 +81,15 @@ def write_back_rows(
     """Write ``updates`` (row id -> write-back) to the source and record the outcome per row."""
     try:
         adapter.write_back(list(updates.values()))
+    except RowsNotWritten as error:  # the rest were written
+        refused = {pk: update for pk, update in updates.items() if update.key in error.keys}
+        logger.warning(
+            "Write-back of %d of %d rows refused: %s", len(refused), len(updates), error.message
+        )
+        _record(refused, lease, actor, WritebackStatus.FAILED, error.message)
+        if written := {pk: u for pk, u in updates.items() if pk not in refused}:
+            _record(written, lease, actor, WritebackStatus.WRITTEN, "")
+        return False
     except (DomainError, OSError) as error:
         message = getattr(error, "message", None) or str(error)
         logger.warning("Write-back of %d rows failed: %s", len(updates), message)

@@ -227,7 +227,7 @@ def test_an_interrupted_job_is_resumed_from_its_banner(
 ) -> None:
     # The worker dies after UPS shipped row 5, before ShipOps stored it: row 5 is unknown.
     with serialized, monkeypatch.context() as patch:
-        patch.setattr(UpsClient, "ship", crash_when(5, before=False))
+        patch.setattr(UpsClient, "send_ship", crash_when(5, before=False))
         job = crash_then_lapse(previewed_job(demo_source, staff), staff)
     assert job.status == JobStatus.INTERRUPTED
 

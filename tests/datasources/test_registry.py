@@ -12,7 +12,7 @@ from datasources.adapters.csv_file import CsvAdapter
 from datasources.adapters.db_table import TableAdapter
 from datasources.adapters.excel_file import ExcelAdapter
 from datasources.adapters.file_base import FileAdapter
-from datasources.errors import SourceError
+from datasources.errors import RowsNotWritten, SourceError
 from datasources.mapping import read_shipments
 from datasources.models import DataSource, SourceKind
 from tests.factories import DataSourceFactory
@@ -70,21 +70,33 @@ def test_a_file_shipops_may_not_read_is_a_source_error_naming_it(
     )
 
 
-@pytest.mark.parametrize("kind", ["csv", "excel"])
-def test_a_file_keyed_by_row_number_is_never_written_into_rows_that_moved(
+@pytest.fixture(params=["csv", "excel"])
+def make_file(
+    request: pytest.FixtureRequest,
     csv_source: Callable[..., DataSource],
     excel_source: Callable[..., DataSource],
-    kind: str,
-) -> None:
-    make = csv_source if kind == "csv" else excel_source
-    rows = order_rows(3)
-    adapter = get_adapter(make(rows))  # no key column: a row's key is its number
+) -> Callable[..., DataSource]:
+    """Each file kind in turn: writes rows to a source file of that kind, without a key."""
+    return csv_source if request.param == "csv" else excel_source
+
+
+def shipped_by_row_number(source: DataSource) -> tuple[FileAdapter, list[WriteBack]]:
+    """Return the adapter of a file without a key column and a write-back for each row."""
+    adapter = get_adapter(source)  # no key column: a row's key is its number
     assert isinstance(adapter, FileAdapter)
     shipped = [
         WriteBack(row.key, f"1Z999AA1012345678{row.key}", SHIPPED_AT, checksum=row.checksum)
         for row in adapter.iter_rows()
     ]
-    make([rows[0], order_row(99), *rows[1:]])  # a new order inserted above the shipped ones
+    return adapter, shipped
+
+
+def test_a_file_keyed_by_row_number_is_never_written_into_rows_that_moved(
+    make_file: Callable[..., DataSource],
+) -> None:
+    rows = order_rows(3)
+    adapter, shipped = shipped_by_row_number(make_file(rows))
+    make_file([rows[0], order_row(99), *rows[1:]])  # a new order inserted above the shipped ones
     inserted = adapter.path().read_bytes()
 
     with pytest.raises(SourceError) as refused:
@@ -95,10 +107,28 @@ def test_a_file_keyed_by_row_number_is_never_written_into_rows_that_moved(
     )
     assert adapter.path().read_bytes() == inserted  # nothing written
 
-    make(rows)  # put back as it was: the same write-back lands in the right rows
+    make_file(rows)  # put back as it was: the same write-back lands in the right rows
     adapter.write_back(shipped)
     tracking = {row.key: adapter.existing_tracking(row.values) for row in adapter.iter_rows()}
     assert tracking == {update.key: update.tracking_number for update in shipped}
+
+
+def test_an_edited_row_is_refused_alone_and_the_other_rows_are_written(
+    make_file: Callable[..., DataSource],
+) -> None:
+    rows = order_rows(3)
+    adapter, shipped = shipped_by_row_number(make_file(rows))
+    rows[2][3] = "Decatur"  # someone fixed row 2's city after it shipped
+    make_file(rows)
+
+    with pytest.raises(RowsNotWritten) as refused:
+        adapter.write_back(shipped)
+
+    assert refused.value.code == "writeback_rows_moved"
+    assert refused.value.keys == {"2"}
+    assert "row(s) 2 no longer hold" in refused.value.message
+    tracking = {row.key: adapter.existing_tracking(row.values) for row in adapter.iter_rows()}
+    assert tracking == {"1": "1Z999AA10123456781", "2": "", "3": "1Z999AA10123456783"}
 
 
 def test_the_fake_adapter_serves_the_contract(fake_adapter: type[FakeSourceAdapter]) -> None:

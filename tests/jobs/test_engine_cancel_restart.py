@@ -261,12 +261,14 @@ def test_a_void_first_restart_of_a_job_that_shipped_more_meanwhile_restores_its_
     assert audit_trail_problems(job) == []
 
 
-def test_retrying_the_write_back_never_writes_into_rows_that_moved(
+@pytest.mark.parametrize("change", ["inserted", "edited"])
+def test_retrying_the_write_back_writes_only_rows_that_still_hold_what_shipped(
     ups_sandbox: SandboxController,
     approver: User,
     source_root: Path,
     write_source: Callable[[str, bytes], Path],
     monkeypatch: pytest.MonkeyPatch,
+    change: str,
 ) -> None:
     # No key column: rows are found by their number (docs/sources.md).
     write_source("orders.csv", csv_bytes(order_rows(3)))
@@ -281,12 +283,20 @@ def test_retrying_the_write_back_never_writes_into_rows_that_moved(
     assert job.writeback_failed_count == 3
 
     rows = order_rows(3)
-    inserted = csv_bytes([rows[0], order_row(99), *rows[1:]])  # a new order above row 1
-    write_source("orders.csv", inserted)
+    if change == "inserted":  # a new order above row 1: every shipped row moved down
+        rows.insert(1, order_row(99))
+    else:  # a typo fixed in row 2: rows 1 and 3 still hold their orders
+        rows[2][3] = "Decatur"
+    write_source("orders.csv", csv_bytes(rows))
     job = job_retry_writeback(job=job, actor=approver)
 
-    assert (source_root / "orders.csv").read_bytes() == inserted  # nothing written anywhere
-    assert job.writeback_failed_count == 3
-    failed = JobRow.objects.filter(job=job, writeback_status="failed").first()
-    assert failed is not None
-    assert "no longer hold the orders that shipped" in failed.writeback_error
+    refused = [1, 2, 3] if change == "inserted" else [2]
+    failed = JobRow.objects.filter(job=job, writeback_status="failed").order_by("row_number")
+    assert [row.row_number for row in failed] == refused
+    assert all("no longer hold the orders that shipped" in row.writeback_error for row in failed)
+    assert job.writeback_failed_count == len(refused)
+    tracking = dict(JobRow.objects.filter(job=job).values_list("row_number", "tracking_number"))
+    expected = {f"SO-{n:05d}": "" if n in refused else tracking[n] for n in (1, 2, 3)}
+    in_file = tracking_in_file(source, source_root)
+    assert {order: in_file[order] for order in expected} == expected
+    assert in_file.get("SO-00099", "") == ""

@@ -219,17 +219,29 @@ def test_orders_an_earlier_job_shipped_are_left_out_even_if_the_source_lost_them
     assert on_purpose.row_count == 5
 
 
-def test_a_file_keyed_by_row_number_is_not_matched_against_earlier_jobs(
+@pytest.mark.parametrize("key_column_now", ["", "order_id"])
+def test_row_numbers_an_earlier_job_shipped_are_not_taken_for_orders(
     ups_sandbox: SandboxController,
     orders_csv: Callable[..., DataSource],
     approver: User,
     write_source: Callable[[str, bytes], Path],
+    key_column_now: str,
 ) -> None:
     source = orders_csv(2)
-    DataSource.objects.filter(pk=source.pk).update(key_column="")
+    DataSource.objects.filter(pk=source.pk).update(key_column="")  # keys: rows "1" and "2"
     source.refresh_from_db()
     ship_all(previewed_job(source, approver), approver)
-    # Tomorrow's file: other orders on rows 1 and 2, which an earlier job's "rows 1-2" are not.
-    write_source(source.file_path, csv_bytes(order_rows(2)))
+    # Tomorrow's file: other orders on rows 1 and 2, numbered 1 and 2; keyed by row
+    # number still, or by the new order number column.
+    rows = order_rows(2)
+    for number, row in enumerate(rows[1:], start=1):
+        row[0] = str(number)
+    write_source(source.file_path, csv_bytes(rows))
+    DataSource.objects.filter(pk=source.pk).update(key_column=key_column_now)
+    source.refresh_from_db()
 
-    assert job_create(source=source, actor=approver).row_count == 2
+    again = job_create(source=source, actor=approver)
+
+    assert again.key_column == key_column_now
+    assert again.already_shipped_count == 0
+    assert list(again.rows.values_list("source_key", flat=True)) == ["1", "2"]

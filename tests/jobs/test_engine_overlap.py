@@ -41,9 +41,9 @@ def count_ship_calls(
     started: dict[int, threading.Event],
     finished: dict[int, threading.Event] | None = None,
 ) -> None:
-    """Wrap UpsClient.ship so that each call sets its events (by call number) as it starts
+    """Wrap UpsClient.send_ship so that each call sets its events (by call number) as it starts
     and, in ``finished``, once UPS answered."""
-    real_ship = UpsClient.ship
+    real_ship = UpsClient.send_ship
     calls = {"n": 0}
 
     def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
@@ -56,7 +56,7 @@ def count_ship_calls(
             if finished is not None:
                 finished.setdefault(number, threading.Event()).set()
 
-    monkeypatch.setattr(UpsClient, "ship", ship)
+    monkeypatch.setattr(UpsClient, "send_ship", ship)
 
 
 def before_recording(
@@ -191,7 +191,7 @@ def test_the_row_is_recorded_once_the_next_request_has_left(
     batch.approve(3)
     began = threading.Event()
     before_recording(monkeypatch, 1, began.set)
-    real_ship = UpsClient.ship
+    real_ship = UpsClient.send_ship
     calls: list[bool] = []  # per ship call: had row 1's recording begun?
 
     def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
@@ -200,7 +200,7 @@ def test_the_row_is_recorded_once_the_next_request_has_left(
         calls.append(began.wait(timeout=1 if len(calls) == 1 else 0))
         return real_ship(self, *args, **kwargs)
 
-    monkeypatch.setattr(UpsClient, "ship", ship)
+    monkeypatch.setattr(UpsClient, "send_ship", ship)
     job = batch.execute()
 
     assert calls == recording_began
@@ -251,7 +251,7 @@ def test_the_next_row_is_checked_against_its_source_during_the_call(
 ) -> None:
     batch.approve(4)
     checked = {3: threading.Event()}
-    real_check, real_ship = Executor._source_problem, UpsClient.ship
+    real_check, real_ship = Executor._source_problem, UpsClient.send_ship
     calls = {"n": 0}
     row_3_checked_during_call_2 = []
 
@@ -267,7 +267,7 @@ def test_the_next_row_is_checked_against_its_source_during_the_call(
         return result
 
     monkeypatch.setattr(Executor, "_source_problem", source_problem)
-    monkeypatch.setattr(UpsClient, "ship", ship)
+    monkeypatch.setattr(UpsClient, "send_ship", ship)
     batch.execute()
 
     assert row_3_checked_during_call_2 == [True]  # only phase A is left between two calls

@@ -49,8 +49,8 @@ def worker_claims(job: Job) -> int:
 
 
 def crash_when(calls: int, *, before: bool) -> Callable[..., Any]:
-    """Wrap UpsClient.ship so that the ``calls``-th call dies before or after reaching UPS."""
-    real_ship = UpsClient.ship
+    """Wrap UpsClient.send_ship so that the ``calls``-th call dies before or after reaching UPS."""
+    real_ship = UpsClient.send_ship
     seen = {"calls": 0}
 
     def ship(self: UpsClient, *args: Any, **kwargs: Any) -> Any:
@@ -85,7 +85,7 @@ def crashed_job(
     before: bool,
 ) -> Job:
     """Preview and ship a job whose worker dies at its ``at_call``-th ship call; it lapses."""
-    monkeypatch.setattr(UpsClient, "ship", crash_when(at_call, before=before))
+    monkeypatch.setattr(UpsClient, "send_ship", crash_when(at_call, before=before))
     job = crash_then_lapse(previewed_job(source, approver), approver)
     monkeypatch.undo()
     return job

@@ -35,7 +35,7 @@ def interrupted(
     """A job of 5 rows whose worker died after UPS shipped row 3: rows 1-2 shipped, 3 unknown."""
     job = previewed_job(orders_csv(5), approver_user)
     with monkeypatch.context() as patch:
-        patch.setattr(UpsClient, "ship", crash_when(3, before=False))
+        patch.setattr(UpsClient, "send_ship", crash_when(3, before=False))
         return crash_then_lapse(job, approver_user)
 
 

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
 
 import requests
@@ -56,8 +57,8 @@ class Attempt:
 
     The executor builds the next ship call's attempt while the previous call
     is out, so that encoding and header work stay off the path between two
-    calls (docs/performance.md). It carries the session's cookies as they
-    were when it was built (UPS's APIs set none that matter).
+    calls (docs/performance.md). The session keeps no cookies, so a request
+    built early misses none.
     """
 
     call: HttpCall
@@ -98,6 +99,9 @@ class Transport:
         )
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
+        # UPS's APIs authenticate by token, never by cookie. Keeping none also means
+        # no thread ever changes the jar while another builds a request from it.
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 
     def close(self) -> None:
         """Close the pooled connections."""

@@ -6,9 +6,12 @@ import pytest
 
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.ups.conftest import shipment
+from tests.ups.test_sent_signal import ANSWER, HeldAnswerServer
 from ups.auth import clear_cached_tokens
 from ups.client import UpsClient
+from ups.config import UpsConfig
 from ups.errors import UpsAuthError
+from ups.transport import HttpCall, Transport
 
 
 def test_a_call_prepared_ahead_is_sent_as_it_was_built(
@@ -76,3 +79,18 @@ def test_what_cannot_be_built_ahead_fails_when_it_is_sent(
 def test_an_unknown_label_format_is_refused_when_preparing(client: UpsClient) -> None:
     with pytest.raises(ValueError, match="PDF"):
         client.prepare_ship(shipment(), label_format="pdf")
+
+
+def test_the_transport_keeps_no_cookies() -> None:
+    answer = ANSWER.replace(b"\r\n\r\n", b"\r\nSet-Cookie: session=abc; Path=/\r\n\r\n", 1)
+    server = HeldAnswerServer(answer=answer)
+    server.release.set()
+    transport = Transport(UpsConfig.from_settings())
+    try:
+        body = transport.perform(HttpCall("test call", "GET", f"{server.url}/"), lambda json: json)
+    finally:
+        server.close()
+        transport.close()
+
+    assert body == {"ok": "yes"}
+    assert len(transport.session.cookies) == 0

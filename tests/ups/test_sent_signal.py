@@ -35,8 +35,9 @@ ANSWER = (
 class HeldAnswerServer:
     """Reads one whole request, says so (``received``), answers once ``release`` is set."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, answer: bytes = ANSWER) -> None:
         self.tls = tls
+        self.answer = answer
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.listener.getsockname()[1]}"
         self.received = threading.Event()
@@ -60,7 +61,7 @@ class HeldAnswerServer:
             self.request_line = head.split(b"\r\n", 1)[0]
             self.received.set()
             self.release.wait(WAIT_SECONDS)
-            connection.sendall(ANSWER)
+            connection.sendall(self.answer)
 
     def close(self) -> None:
         self.release.set()

@@ -13,11 +13,15 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from datasources.signals import source_changed
+        from datasources.signals import location_change_requested, source_changed
         from jobs.services.audit import audit_source_change
+        from jobs.services.source_guard import refuse_location_change_under_way
 
         post_spawn.connect(recover_on_worker_start, dispatch_uid="shipops-recover-on-start")
         source_changed.connect(audit_source_change, dispatch_uid="shipops-audit-source-change")
+        location_change_requested.connect(
+            refuse_location_change_under_way, dispatch_uid="shipops-source-location-guard"
+        )
 
 
 def recover_on_worker_start(sender: Any, proc_name: str = "", **kwargs: Any) -> None:

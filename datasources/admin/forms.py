@@ -17,6 +17,7 @@ from datasources.errors import SourceError
 from datasources.files import existing_source_file, save_upload, source_root
 from datasources.models import DataSource, SourceKind
 from datasources.ship_from import SHIP_FROM_KEYS, checked_ship_from, ship_from_override_problem
+from datasources.signals import LOCATION_FIELDS, location_change_refusals
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 # Codes of SourceError that a change of the column mapping fixes.
@@ -106,6 +107,11 @@ class DataSourceForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        # Before an upload is stored: a refused change leaves nothing behind.
+        if refusals := self._location_change_refusals(cleaned):
+            for refusal in refusals:
+                self.add_error(None, refusal)
+            return cleaned
         kind, upload = cleaned.get("kind"), cleaned.get("upload")
         if kind == SourceKind.DATABASE:
             if upload:
@@ -119,6 +125,14 @@ class DataSourceForm(forms.ModelForm):
         if not self.errors:
             self._check_readable(cleaned)
         return cleaned
+
+    def _location_change_refusals(self, cleaned: dict[str, Any]) -> list[str]:
+        if self.instance.pk is None:
+            return []
+        fields = [name for name in LOCATION_FIELDS if name in self.changed_data]
+        if cleaned.get("upload") and "file_path" not in fields:
+            fields.append("file_path")
+        return location_change_refusals(self.instance, fields) if fields else []
 
     def _clean_file(self, cleaned: dict[str, Any], kind: str, upload: UploadedFile | None) -> None:
         if upload is not None:

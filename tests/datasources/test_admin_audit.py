@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.admin import site
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
@@ -97,3 +98,42 @@ def test_a_bulk_delete_that_fails_leaves_no_audit_entry(
         )
     assert DataSource.objects.filter(pk=source.pk).exists()
     assert not AuditEntry.objects.filter(action="data_source_deleted").exists()
+
+
+def test_where_rows_are_may_not_change_under_a_job_under_way(
+    client: Client, admin_user: User, source_root: Path
+) -> None:
+    client.force_login(admin_user)
+    (source_root / "orders.csv").write_bytes(csv_bytes(order_rows(2)))
+    (source_root / "tomorrow.csv").write_bytes(csv_bytes(order_rows(3)))
+    client.post(ADD, form(file_path="orders.csv"))
+    source = DataSource.objects.get()
+    job = JobFactory.create(data_source=source, status="interrupted")
+
+    moved = client.post(change_url(source), form(file_path="tomorrow.csv", key_column=""))
+
+    assert moved.status_code == 200  # the form again, with the reason
+    [refusal] = moved.context["adminform"].form.non_field_errors()
+    assert refusal.startswith(
+        f"{job} (interrupted) of this data source is not finished. Changing where the source's "
+        "rows are read and written (file path, key column) now"
+    )
+    source.refresh_from_db()
+    assert (source.file_path, source.key_column) == ("orders.csv", "order_id")
+    assert not AuditEntry.objects.filter(action="data_source_changed").exists()
+
+    # A default is not where rows are: it may change.
+    client.post(change_url(source), form(file_path="orders.csv", default_service_code="02"))
+    source.refresh_from_db()
+    assert source.default_service_code == "02"
+
+    upload = SimpleUploadedFile("new.csv", csv_bytes(order_rows(1)))
+    uploaded = client.post(change_url(source), form(file_path="orders.csv", upload=upload))
+    assert "is not finished" in uploaded.context["adminform"].form.non_field_errors()[0]
+    assert not (source_root / "new.csv").exists()  # a refused upload is not stored
+
+    job.status = "cancelled"
+    job.save()
+    client.post(change_url(source), form(file_path="tomorrow.csv"))
+    source.refresh_from_db()
+    assert source.file_path == "tomorrow.csv"

@@ -54,6 +54,8 @@ class JobFactory(factory.django.DjangoModelFactory[Job]):
         model = Job
 
     data_source = factory.SubFactory(DataSourceFactory)
+    # As job_create sets it: the keys of its rows name the source's key column.
+    key_column = factory.LazyAttribute(lambda job: job.data_source.key_column.strip())
     status = JobStatus.DRAFT
     created_by = factory.SubFactory(UserFactory)
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 from django.utils import timezone
 
 from datasources.errors import SourceError
-from datasources.headers import find_column
+from datasources.headers import find_column, normalise_header
 from datasources.models import DataSource
 
 
@@ -91,6 +91,33 @@ class SourceAdapter(ABC):
     def notices(self) -> list[str]:
         """Return things the operator should know about how the source was read."""
         return []
+
+    def key_identity(self, key_column: str) -> str:
+        """Return what keys made under ``key_column`` name, compared as headers are matched.
+
+        "" is row numbers. "order_id" and "Order ID" are one column, as for the adapters.
+        """
+        name = key_column.strip()
+        return f"column:{normalise_header(name) or name}" if name else ""
+
+    def check_keys(self, key_column: str) -> None:
+        """Refuse to find rows by keys made under another key column than the source's now."""
+        if self.key_identity(key_column) == self.key_identity(self.source.key_column):
+            return
+        then = f'"{key_column.strip()}"' if key_column.strip() else "row numbers"
+        now = (
+            f'"{self.source.key_column.strip()}"'
+            if self.source.key_column.strip()
+            else ("row numbers")
+        )
+        raise SourceError(
+            "writeback_key_changed",
+            f'The key column of "{self.display}" changed since these rows were read (from '
+            f"{then} to {now}), so their keys no longer find them and nothing was written. "
+            "Set the key column back and retry the write-back, or copy the tracking numbers "
+            "from the job into the source.",
+            source=self.display,
+        )
 
     def existing_tracking(self, values: Mapping[str, str]) -> str:
         """Return the tracking number a row already holds, or ""."""

@@ -68,6 +68,10 @@ class TableAdapter(SourceAdapter):
             )
         return column
 
+    def key_identity(self, key_column: str) -> str:
+        """Return what keys made under ``key_column`` name: blank is the primary key."""
+        return super().key_identity(key_column.strip() or self.schema.primary_key or "")
+
     def _quoted(self, column: Column) -> str:
         return self.connection.ops.quote_name(column.name)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from abc import abstractmethod
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Concatenate
@@ -118,27 +119,59 @@ class FileAdapter(SourceAdapter):
         checksums = self._index(path, file_signature(path)).checksums
         return {key: checksums[key] for key in keys if key in checksums}
 
-    def _moved_rows(
+    def _unmatched_rows(
         self, path: Path, signature: FileSignature, by_key: dict[str, WriteBack]
-    ) -> list[str]:
-        """Return the row numbers that no longer hold what shipped from them."""
+    ) -> tuple[list[str], bool]:
+        """Return the row numbers that no longer hold what shipped from them, and whether
+        rows shifted.
+
+        Rows shifted (some were inserted or deleted above) when what shipped
+        from one of those rows now sits at another number, or what sits there
+        now shipped from another row: then no row number can be trusted, not
+        even where the content matches (two identical order lines). Otherwise
+        those rows were edited or removed in place, and the others still hold
+        their orders.
+        """
         checksums = self._index(path, signature).checksums
-        return [
+        unmatched = [
             key
             for key, update in by_key.items()
             if update.checksum and checksums.get(key) != update.checksum
         ]
+        if not unmatched:
+            return [], False
+        found_at: dict[str, set[str]] = defaultdict(set)
+        for key, checksum in checksums.items():
+            found_at[checksum].add(key)
+        shipped = {update.checksum for update in by_key.values() if update.checksum}
+        shifted = any(
+            found_at.get(by_key[key].checksum, set()) - {key} or checksums.get(key) in shipped
+            for key in unmatched
+        )
+        return unmatched, shifted
 
-    def _moved_error(self, keys: list[str]) -> RowsNotWritten:
-        numbers = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
+    def _refusal(self, unmatched: list[str], refused: set[str], shifted: bool) -> RowsNotWritten:
+        numbers = ", ".join(unmatched[:10])
+        if len(unmatched) > 10:
+            numbers += f" and {len(unmatched) - 10} more"
+        if shifted:
+            what = (
+                f"rows were inserted or deleted, so row(s) {numbers} no longer hold the orders "
+                "that shipped from them. Without a key column ShipOps finds rows by their "
+                "number, so nothing was written."
+            )
+        else:
+            what = (
+                f"row(s) {numbers} no longer hold the orders that shipped from them (edited or "
+                "removed). Without a key column ShipOps finds rows by their number, so their "
+                "tracking numbers were not written; the other rows' were."
+            )
         return RowsNotWritten(
             "writeback_rows_moved",
-            f'"{self.display}" changed since these rows shipped: row(s) {numbers} no longer '
-            "hold the orders that shipped (rows inserted, deleted or edited). Without a key "
-            "column ShipOps finds rows by their number, so their tracking numbers were not "
-            "written; the other rows' were. Put the rows back as they were and retry the "
-            "write-back, or copy the tracking numbers from the job into the file.",
-            keys=keys,
+            f'"{self.display}" changed since these rows shipped: {what} Put the rows back as '
+            "they were and retry the write-back, or copy the tracking numbers from the job "
+            "into the file.",
+            keys=sorted(refused),
             source=self.display,
         )
 
@@ -172,13 +205,16 @@ class FileAdapter(SourceAdapter):
         with file_lock(path, display=self.display):
             before = file_signature(path)
             # Rows found by number are written only where they still hold what shipped.
-            moved = [] if self.source.key_column else self._moved_rows(path, before, by_key)
-            refused = set(moved)
+            unmatched: list[str] = []
+            shifted = False
+            if not self.source.key_column.strip():
+                unmatched, shifted = self._unmatched_rows(path, before, by_key)
+            refused = set(by_key) if shifted else set(unmatched)
             writable = {key: update for key, update in by_key.items() if key not in refused}
             if writable:
                 self._replace(path, before, writable)
-        if moved:
-            raise self._moved_error(moved)
+        if refused:
+            raise self._refusal(unmatched, refused, shifted)
 
     def _replace(self, path: Path, before: FileSignature, by_key: dict[str, WriteBack]) -> None:
         new_index: FileIndex | None = None

@@ -13,7 +13,7 @@ from django.db import transaction
 from datasources.adapters import SourceAdapter, SourceRow, get_adapter
 from datasources.headers import find_column
 from datasources.mapping import build_shipment
-from datasources.models import DataSource, SourceKind
+from datasources.models import DataSource
 from jobs.actors import Actor, actor_user
 from jobs.filters import RowFilter
 from jobs.models import Job, JobRow
@@ -66,7 +66,7 @@ def job_create(
         source_rows = adapter.iter_rows()
         if only_keys is not None:
             source_rows = (row for row in source_rows if row.key in only_keys)
-        counts = _store_rows(job, source, source_rows, row_filter, include_already_shipped)
+        counts = _store_rows(job, adapter, source_rows, row_filter, include_already_shipped)
         if counts["rows"] == 0:
             raise DomainError(
                 "no_rows",
@@ -117,31 +117,37 @@ def _filter_on_source_column(
     return dataclasses.replace(row_filter, column=column)
 
 
-def _shipped_before(source: DataSource, chunk: tuple[SourceRow, ...]) -> set[str]:
-    """Return the keys in ``chunk`` that an earlier job shipped from ``source``.
+def _shipped_before(adapter: SourceAdapter, chunk: tuple[SourceRow, ...]) -> set[str]:
+    """Return the keys in ``chunk`` that an earlier job shipped from the source.
 
     ShipOps's own record, beside the tracking number in the source: a source
     that lost its write-back (a file restored from a copy, a re-upload, a
     write-back that failed) never ships those orders twice. Only where a key
     names an order: a file without a key column keys rows by their number,
-    which another order may hold tomorrow. Nor across a change of the key
-    column: yesterday's row number 12 is not today's order 12.
+    which another order may hold tomorrow. And only for earlier jobs whose
+    keys name the same column (as the source matches names: "Order ID" is
+    "order_id"; a table's blank key column is its primary key), so that
+    yesterday's row number 12 is not taken for today's order 12.
     """
-    key_column = source.key_column.strip()
-    if source.kind != SourceKind.DATABASE and not key_column:
+    source = adapter.source
+    current = adapter.key_identity(source.key_column)
+    if not current:
         return set()
-    shipped = JobRow.objects.filter(
-        job__data_source=source,
-        job__key_column=key_column,
-        status=RowStatus.SHIPPED,
-        source_key__in=[row.key for row in chunk],
+    shipped = (
+        JobRow.objects.filter(
+            job__data_source=source,
+            status=RowStatus.SHIPPED,
+            source_key__in=[row.key for row in chunk],
+        )
+        .values_list("source_key", "job__key_column")
+        .distinct()
     )
-    return set(shipped.values_list("source_key", flat=True))
+    return {key for key, column in shipped if adapter.key_identity(column) == current}
 
 
 def _store_rows(
     job: Job,
-    source: DataSource,
+    adapter: SourceAdapter,
     source_rows: Any,
     row_filter: RowFilter,
     include_already_shipped: bool,
@@ -150,10 +156,10 @@ def _store_rows(
     left_out: list[str] = []
     taken = (row for row in source_rows if row_filter.matches(row.number, row.values))
     for chunk in itertools.batched(taken, INSERT_BATCH):
-        shipped_before = set() if include_already_shipped else _shipped_before(source, chunk)
+        shipped_before = set() if include_already_shipped else _shipped_before(adapter, chunk)
         batch: list[JobRow] = []
         for source_row in chunk:
-            mapped = build_shipment(source_row, source)
+            mapped = build_shipment(source_row, adapter.source)
             if not include_already_shipped and (
                 mapped.already_shipped_tracking or source_row.key in shipped_before
             ):

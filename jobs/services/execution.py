@@ -380,7 +380,13 @@ class Executor:
         self.recorder.buffer.flush()
         retry = unwritten_rows(self.job)
         if retry:
-            write_back_rows(adapter=self.adapter, updates=retry, lease=self.lease, actor=self.actor)
+            write_back_rows(
+                adapter=self.adapter,
+                updates=retry,
+                key_column=self.job.key_column,
+                lease=self.lease,
+                actor=self.actor,
+            )
         with transaction.atomic():
             lease_renew(self.lease)
             outcome = job_outcome(self.job)

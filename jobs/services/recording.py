@@ -52,7 +52,9 @@ class ShipmentRecorder:
         self.actor = actor
         self.adapter = adapter
         self.in_row_transaction = writes_in_row_transaction(job.data_source)
-        self.buffer = WritebackBuffer(adapter=adapter, lease=lease, actor=actor)
+        self.buffer = WritebackBuffer(
+            adapter=adapter, key_column=job.key_column, lease=lease, actor=actor
+        )
 
     def record(self, shipped: Shipped) -> None:
         """Phase B: the tracking number, label and cost; late if the job was taken meanwhile."""

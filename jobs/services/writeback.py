@@ -47,6 +47,7 @@ class WritebackBuffer:
     """Tracking numbers shipped but not yet in the source file (or other database)."""
 
     adapter: SourceAdapter
+    key_column: str  # the job's (Job.key_column)
     lease: Lease
     actor: Actor
     pending: dict[int, WriteBack] = field(default_factory=dict)
@@ -70,16 +71,32 @@ class WritebackBuffer:
         if self.pending:
             batch, self.pending = self.pending, {}
             started = time.monotonic()
-            write_back_rows(adapter=self.adapter, updates=batch, lease=self.lease, actor=self.actor)
+            write_back_rows(
+                adapter=self.adapter,
+                updates=batch,
+                key_column=self.key_column,
+                lease=self.lease,
+                actor=self.actor,
+            )
             self.last_flush_seconds = time.monotonic() - started
         self.last_flush = time.monotonic()
 
 
 def write_back_rows(
-    *, adapter: SourceAdapter, updates: dict[int, WriteBack], lease: Lease | None, actor: Actor
+    *,
+    adapter: SourceAdapter,
+    updates: dict[int, WriteBack],
+    key_column: str,
+    lease: Lease | None,
+    actor: Actor,
 ) -> bool:
-    """Write ``updates`` (row id -> write-back) to the source and record the outcome per row."""
+    """Write ``updates`` (row id -> write-back) to the source and record the outcome per row.
+
+    ``key_column`` is the one the rows' keys were made under (``Job.key_column``):
+    if the source's has changed since, the keys no longer find those rows.
+    """
     try:
+        adapter.check_keys(key_column)
         adapter.write_back(list(updates.values()))
     except RowsNotWritten as error:  # the rest were written
         refused = {pk: update for pk, update in updates.items() if update.key in error.keys}
@@ -180,7 +197,10 @@ def job_write_back_stopped(*, job: Job, actor: Actor) -> None:
 
 def _write_back_job(*, job: Job, updates: dict[int, WriteBack], actor: Actor) -> None:
     """Write ``updates`` of a job no worker runs; count failures, complete it if all land."""
-    write_back_rows(adapter=get_adapter(job.data_source), updates=updates, lease=None, actor=actor)
+    adapter = get_adapter(job.data_source)
+    write_back_rows(
+        adapter=adapter, updates=updates, key_column=job.key_column, lease=None, actor=actor
+    )
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         outcome = job_outcome(locked)

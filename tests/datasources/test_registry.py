@@ -16,7 +16,7 @@ from datasources.errors import RowsNotWritten, SourceError
 from datasources.mapping import read_shipments
 from datasources.models import DataSource, SourceKind
 from tests.factories import DataSourceFactory
-from tests.fixtures.sources import FakeSourceAdapter, order_row, order_rows
+from tests.fixtures.sources import ORDER_HEADERS, FakeSourceAdapter, order_row, order_rows
 
 SHIPPED_AT = dt.datetime(2024, 5, 1, 14, 30, tzinfo=dt.UTC)
 
@@ -103,8 +103,10 @@ def test_a_file_keyed_by_row_number_is_never_written_into_rows_that_moved(
         adapter.write_back(shipped)
     assert refused.value.code == "writeback_rows_moved"
     assert refused.value.message.startswith(
-        f'"{adapter.display}" changed since these rows shipped: row(s) 1, 2, 3 no longer'
+        f'"{adapter.display}" changed since these rows shipped: rows were inserted or deleted, '
+        "so row(s) 1, 2, 3 no longer hold"
     )
+    assert "so nothing was written" in refused.value.message
     assert adapter.path().read_bytes() == inserted  # nothing written
 
     make_file(rows)  # put back as it was: the same write-back lands in the right rows
@@ -127,8 +129,26 @@ def test_an_edited_row_is_refused_alone_and_the_other_rows_are_written(
     assert refused.value.code == "writeback_rows_moved"
     assert refused.value.keys == {"2"}
     assert "row(s) 2 no longer hold" in refused.value.message
+    assert "the other rows' were" in refused.value.message
     tracking = {row.key: adapter.existing_tracking(row.values) for row in adapter.iter_rows()}
     assert tracking == {"1": "1Z999AA10123456781", "2": "", "3": "1Z999AA10123456783"}
+
+
+def test_identical_lines_that_shifted_are_not_written(
+    make_file: Callable[..., DataSource],
+) -> None:
+    same, other = order_row(1), order_row(3)  # lines 1 and 2: two identical parcels
+    adapter, shipped = shipped_by_row_number(make_file([ORDER_HEADERS, same, same, other]))
+    make_file([ORDER_HEADERS, same, same, same, other])  # a new identical order on top
+    inserted = adapter.path().read_bytes()
+
+    # Rows 1 and 2 still match, by chance: row 3 shows that everything moved down.
+    with pytest.raises(RowsNotWritten) as refused:
+        adapter.write_back(shipped)
+
+    assert refused.value.keys == {"1", "2", "3"}
+    assert "so nothing was written" in refused.value.message
+    assert adapter.path().read_bytes() == inserted
 
 
 def test_the_fake_adapter_serves_the_contract(fake_adapter: type[FakeSourceAdapter]) -> None:

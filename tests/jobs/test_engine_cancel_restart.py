@@ -261,6 +261,21 @@ def test_a_void_first_restart_of_a_job_that_shipped_more_meanwhile_restores_its_
     assert audit_trail_problems(job) == []
 
 
+def shipped_but_not_written_back(
+    source: DataSource, approver: User, monkeypatch: pytest.MonkeyPatch
+) -> Job:
+    """Ship every row of ``source`` while every write-back fails (a full disk)."""
+
+    def disk_full(self: CsvAdapter, updates: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(CsvAdapter, "write_back", disk_full)
+        job = ship_all(previewed_job(source, approver), approver)
+    assert job.writeback_failed_count == job.shipped_count
+    return job
+
+
 @pytest.mark.parametrize("change", ["inserted", "edited"])
 def test_retrying_the_write_back_writes_only_rows_that_still_hold_what_shipped(
     ups_sandbox: SandboxController,
@@ -273,14 +288,7 @@ def test_retrying_the_write_back_writes_only_rows_that_still_hold_what_shipped(
     # No key column: rows are found by their number (docs/sources.md).
     write_source("orders.csv", csv_bytes(order_rows(3)))
     source = DataSourceFactory.create(kind="csv", file_path="orders.csv", key_column="")
-
-    def disk_full(self: CsvAdapter, updates: Any) -> None:
-        raise OSError(28, "No space left on device")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(CsvAdapter, "write_back", disk_full)
-        job = ship_all(previewed_job(source, approver), approver)
-    assert job.writeback_failed_count == 3
+    job = shipped_but_not_written_back(source, approver, monkeypatch)
 
     rows = order_rows(3)
     if change == "inserted":  # a new order above row 1: every shipped row moved down
@@ -300,3 +308,29 @@ def test_retrying_the_write_back_writes_only_rows_that_still_hold_what_shipped(
     in_file = tracking_in_file(source, source_root)
     assert {order: in_file[order] for order in expected} == expected
     assert in_file.get("SO-00099", "") == ""
+
+
+def test_a_write_back_after_the_key_column_changed_writes_nothing(
+    ups_sandbox: SandboxController,
+    approver: User,
+    source_root: Path,
+    write_source: Callable[[str, bytes], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = order_rows(3)
+    for cells, order_number in zip(rows[1:], ["3", "1", "2"], strict=True):
+        cells[0] = order_number  # order numbers that are also row numbers, in another order
+    write_source("orders.csv", csv_bytes(rows))
+    source = DataSourceFactory.create(kind="csv", file_path="orders.csv", key_column="")
+    job = shipped_but_not_written_back(source, approver, monkeypatch)
+    DataSource.objects.filter(pk=source.pk).update(key_column="order_id")
+
+    job = job_retry_writeback(job=job, actor=approver)
+
+    assert (source_root / "orders.csv").read_bytes() == csv_bytes(rows)  # no order got another's
+    assert job.writeback_failed_count == 3
+    failed = JobRow.objects.filter(job=job, writeback_status="failed").first()
+    assert failed is not None
+    assert 'changed since these rows were read (from row numbers to "order_id")' in (
+        failed.writeback_error
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Sum
 
 from datasources.errors import SourceError
@@ -245,3 +246,32 @@ def test_row_numbers_an_earlier_job_shipped_are_not_taken_for_orders(
     assert again.key_column == key_column_now
     assert again.already_shipped_count == 0
     assert list(again.rows.values_list("source_key", flat=True)) == ["1", "2"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "database"])
+def test_earlier_jobs_count_under_the_same_key_column_however_it_is_named(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    orders_table: Callable[..., DataSource],
+    approver: User,
+    write_source: Callable[[str, bytes], Path],
+    kind: str,
+) -> None:
+    if kind == "csv":
+        source = orders_csv(3)  # keyed by "order_id"
+    else:
+        source = orders_table(3, key_column="")  # keyed by the primary key, order_id
+        source.save()
+    ship_all(previewed_job(source, approver), approver)
+    # The source loses its tracking numbers, and its key column is named otherwise.
+    if kind == "csv":
+        write_source(source.file_path, csv_bytes(order_rows(3)))
+        DataSource.objects.filter(pk=source.pk).update(key_column="Order ID")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE shop_orders SET tracking_number = NULL, shipped_at = NULL")
+        DataSource.objects.filter(pk=source.pk).update(key_column="order_id")
+    source.refresh_from_db()
+
+    with pytest.raises(DomainError, match="3 already shipped"):
+        job_create(source=source, actor=approver)

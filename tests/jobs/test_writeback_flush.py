@@ -63,6 +63,7 @@ def rows(db: None) -> list[JobRow]:
 def make_buffer(clock: Clock, rows: list[JobRow], write_seconds: float) -> WritebackBuffer:
     return WritebackBuffer(
         adapter=TimedAdapter(clock, write_seconds),
+        key_column="order_id",
         lease=Lease(job_id=rows[0].job_id, token=7, owner="test"),
         actor=system_actor("worker"),
         last_flush=clock.now,

@@ -26,6 +26,11 @@ class JobStatus(models.TextChoices):
     INTERRUPTED = "interrupted", "Interrupted"
 
 
+# Jobs that may still check rows against their source, ship, or write back without
+# another preview: approved, shipping, or stopped and resumable.
+UNDER_WAY = (JobStatus.APPROVED, JobStatus.RUNNING, JobStatus.INTERRUPTED, JobStatus.FAILED)
+
+
 class RowStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     IN_FLIGHT = "in_flight", "In flight"

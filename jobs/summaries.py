@@ -102,3 +102,14 @@ def job_progress(job: Job) -> Progress:
         shipped=job.shipped_count,
         failed=job.failed_count,
     )
+
+
+def number_ranges(numbers: list[int]) -> str:
+    """Return sorted row numbers as ``1-3, 5, 7-9``."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)

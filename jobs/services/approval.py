@@ -8,12 +8,18 @@ from django.db.models import F
 from django.utils import timezone
 
 from datasources.adapters import get_adapter
+from datasources.models import DataSource
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
 from jobs.services.audit import audit_record
 from jobs.services.creation import session_hash
 from jobs.services.lease import lease_hand_over
+from jobs.services.overlap import (
+    job_overlap,
+    refuse_rows_in_another_job,
+    skip_rows_shipped_elsewhere,
+)
 from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.states import JobMode, JobStatus, RowStatus
 from shipops.errors import DomainError
@@ -74,13 +80,19 @@ def job_approve(
     source (a column dropped, a file made read-only since the job was created).
     """
     require_approve_permission(acting_user)
-    get_adapter(job.data_source).check_write_back()
+    adapter = get_adapter(job.data_source)
+    adapter.check_write_back()
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.status == JobStatus.DRAFT and locked.mode != JobMode.AUTO and not previewed_as:
             raise DomainError(
                 "preview_first", f"{locked} has not been previewed: preview it before approving."
             )
+        # One job at a time per order: approvals of one source are serialised here.
+        DataSource.objects.select_for_update().filter(pk=locked.data_source_id).exists()
+        overlap = job_overlap(locked, adapter)
+        refuse_rows_in_another_job(locked, overlap)
+        skip_rows_shipped_elsewhere(locked, overlap, acting_user)
         invalid = JobRow.objects.filter(job=locked, status=RowStatus.PENDING, is_valid=False)
         if count := invalid.count():
             raise DomainError(

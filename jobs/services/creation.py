@@ -118,31 +118,31 @@ def _filter_on_source_column(
 
 
 def _shipped_before(adapter: SourceAdapter, chunk: tuple[SourceRow, ...]) -> set[str]:
-    """Return the keys in ``chunk`` that an earlier job shipped from the source.
+    """Return the keys in ``chunk`` whose order an earlier job shipped from the source.
 
     ShipOps's own record, beside the tracking number in the source: a source
     that lost its write-back (a file restored from a copy, a re-upload, a
-    write-back that failed) never ships those orders twice. Only where a key
-    names an order: a file without a key column keys rows by their number,
-    which another order may hold tomorrow. And only for earlier jobs whose
-    keys name the same column (as the source matches names: "Order ID" is
-    "order_id"; a table's blank key column is its primary key), so that
-    yesterday's row number 12 is not taken for today's order 12.
+    write-back that failed) never ships those orders twice. An earlier job's
+    row is the same order when its key names the same column (as the source
+    matches names: "Order ID" is "order_id"; a table's blank key column is its
+    primary key) and, in a file without a key column, when it also held the
+    same content: tomorrow's file may hold another order on row 12.
     """
     source = adapter.source
     current = adapter.key_identity(source.key_column)
-    if not current:
-        return set()
+    checksums = {row.key: row.checksum for row in chunk}
     shipped = (
         JobRow.objects.filter(
-            job__data_source=source,
-            status=RowStatus.SHIPPED,
-            source_key__in=[row.key for row in chunk],
+            job__data_source=source, status=RowStatus.SHIPPED, source_key__in=list(checksums)
         )
-        .values_list("source_key", "job__key_column")
+        .values_list("source_key", "source_checksum", "job__key_column")
         .distinct()
     )
-    return {key for key, column in shipped if adapter.key_identity(column) == current}
+    return {
+        key
+        for key, checksum, column in shipped
+        if adapter.key_identity(column) == current and (current or checksum == checksums[key])
+    }
 
 
 def _store_rows(

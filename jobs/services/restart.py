@@ -15,6 +15,7 @@ from jobs.services.resume import RESUMABLE
 from jobs.services.transitions import row_transition, row_writeback_transition
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JobStatus, RowStatus, WritebackStatus
+from jobs.summaries import number_ranges
 from shipops.errors import DomainError
 
 
@@ -68,17 +69,6 @@ def job_restart_check(job: Job) -> None:
 def _row_numbers(job: Job, status: str) -> list[int]:
     rows = JobRow.objects.filter(job=job, status=status).order_by("row_number")
     return list(rows.values_list("row_number", flat=True))
-
-
-def number_ranges(numbers: list[int]) -> str:
-    """Return sorted row numbers as ``1-3, 5, 7-9``."""
-    spans: list[list[int]] = []
-    for number in numbers:
-        if spans and number == spans[-1][1] + 1:
-            spans[-1][1] = number
-        else:
-            spans.append([number, number])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def job_restart(

@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from jobs.models import Job
-from jobs.states import JobStatus
+from jobs.states import UNDER_WAY
 
-# Jobs that will still check rows against the source or write tracking numbers
-# into it without another preview: approved, shipping, or stopped and resumable.
-UNDER_WAY = (JobStatus.APPROVED, JobStatus.RUNNING, JobStatus.INTERRUPTED, JobStatus.FAILED)
 NAMED_JOBS = 5
 
 

@@ -173,3 +173,33 @@ def test_an_unexpected_error_ending_the_preview_puts_the_job_back_in_draft(
     job.refresh_from_db()
     assert (job.status, job.last_error_code) == ("draft", "worker_error")
     assert "(OperationalError)" in job.last_error_message
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_two_approvals_of_the_same_orders_at_once_let_one_through(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    source = orders_csv(3)
+    jobs = [previewed_job(source, approver) for _ in range(2)]
+    start = threading.Barrier(2)
+    outcomes: dict[int, str] = {}
+
+    def approve(job: Job) -> None:
+        try:
+            start.wait()
+            job_approve(job=job, acting_user=approver, in_background=False)
+            outcomes[job.pk] = "approved"
+        except DomainError as error:
+            outcomes[job.pk] = error.code
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes.values()) == ["approved", "rows_in_another_job"]
+    assert sorted(Job.objects.values_list("status", flat=True)) == ["approved", "previewed"]

@@ -275,3 +275,23 @@ def test_earlier_jobs_count_under_the_same_key_column_however_it_is_named(
 
     with pytest.raises(DomainError, match="3 already shipped"):
         job_create(source=source, actor=approver)
+
+
+def test_a_file_without_a_key_column_is_matched_by_row_and_content(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    write_source: Callable[[str, bytes], Path],
+) -> None:
+    source = orders_csv(3)
+    DataSource.objects.filter(pk=source.pk).update(key_column="")
+    source.refresh_from_db()
+    ship_all(previewed_job(source, approver), approver)
+    # The write-back is lost (a copy restored), and row 2 is now another order.
+    rows = order_rows(4)
+    write_source(source.file_path, csv_bytes([*rows[:2], rows[4], rows[3]]))
+
+    again = job_create(source=source, actor=approver)
+
+    assert again.already_shipped_count == 2
+    assert list(again.rows.values_list("source_key", flat=True)) == ["2"]

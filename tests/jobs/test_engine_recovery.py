@@ -22,8 +22,9 @@ from jobs.services.cancel import job_cancel
 from jobs.services.execution import Executor, job_execute
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
-from jobs.services.restart import job_restart, number_ranges
+from jobs.services.restart import job_restart
 from jobs.services.resume import job_resume
+from jobs.summaries import number_ranges
 from shipops.errors import DomainError
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import (

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from datasources.models import DataSource
-from jobs.models import Job
+from jobs.models import Job, JobRow
 from jobs.services.creation import session_hash
 from tests.fixtures.sources import order_rows
 from tests.jobs.api.conftest import make_job
@@ -78,9 +78,25 @@ def test_an_auto_mode_job_with_invalid_rows_waits_as_a_draft(
 def test_without_a_mode_the_session_mode_applies(api: ApiClient, source: DataSource) -> None:
     job = make_job(source, "previewed")
     api.post(f"/api/jobs/{job.pk}/approve", {"switch_to_auto": True})
+    # It ends without shipping its rows, so that the next job may take them.
+    Job.objects.filter(pk=job.pk).update(status="cancelled")
+    JobRow.objects.filter(job=job).update(status="cancelled")
 
     body = api.post("/api/jobs/", {"source": source.pk}).json()
     assert body["mode"] == "auto"
+    assert body["status"] == "approved"
+
+
+def test_auto_mode_creates_nothing_while_another_job_may_ship_the_rows(
+    api: ApiClient, source: DataSource
+) -> None:
+    job = make_job(source, "previewed")
+    api.post(f"/api/jobs/{job.pk}/approve", {"switch_to_auto": True})
+
+    response = api.post("/api/jobs/", {"source": source.pk})
+
+    assert (response.status_code, response.json()["code"]) == (409, "rows_in_another_job")
+    assert Job.objects.count() == 1
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,120 @@
+"""Two jobs of one source never ship the same order: approval is one job at a time per order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from datasources.models import DataSource
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.services.approval import job_approve
+from jobs.services.cancel import job_cancel
+from shipops.errors import DomainError
+from tests.factories import DataSourceFactory
+from tests.fixtures.sources import csv_bytes, order_rows
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.conftest import previewed_job, ship_all
+
+pytestmark = pytest.mark.django_db
+
+
+def shipments_per_order(sandbox: SandboxController) -> dict[str, int]:
+    """Return how many live shipments UPS made for each order (by its ship-to address)."""
+    counts: dict[str, int] = {}
+    for entry in sandbox.ledger():
+        if not entry.get("voided"):
+            order = json.dumps(entry["ship_to"], sort_keys=True)
+            counts[order] = counts.get(order, 0) + 1
+    return counts
+
+
+@pytest.fixture(params=["order_id", ""], ids=["by key", "by row number"])
+def two_jobs(
+    request: pytest.FixtureRequest,
+    ups_sandbox: SandboxController,
+    approver: User,
+    write_source: Callable[[str, bytes], Path],
+) -> tuple[Job, Job]:
+    """Two previewed jobs of the same three orders (a double click, or a colleague)."""
+    write_source("orders.csv", csv_bytes(order_rows(3)))
+    source = DataSourceFactory.create(kind="csv", file_path="orders.csv", key_column=request.param)
+    return previewed_job(source, approver), previewed_job(source, approver)
+
+
+def test_a_second_job_of_the_same_rows_is_not_approved_while_the_first_may_ship(
+    two_jobs: tuple[Job, Job], approver: User
+) -> None:
+    first, second = two_jobs
+    job_approve(job=first, acting_user=approver, in_background=False)
+
+    with pytest.raises(DomainError) as refused:
+        job_approve(job=second, acting_user=approver, in_background=False)
+
+    assert refused.value.code == "rows_in_another_job"
+    assert refused.value.message.startswith(
+        f"{first} (approved) of this data source may still ship rows 1-3 of {second}"
+    )
+    second.refresh_from_db()
+    assert second.status == "previewed"
+
+    job_cancel(job=first, actor=approver, reason="Wrong day.")
+    assert ship_all(second, approver).shipped_count == 3
+
+
+def test_rows_another_job_shipped_since_this_one_was_created_are_skipped(
+    two_jobs: tuple[Job, Job], approver: User, ups_sandbox: SandboxController
+) -> None:
+    first, second = two_jobs
+    JobRow.objects.filter(job=first, row_number=3).update(status="skipped")  # left out of the first
+    assert ship_all(first, approver).shipped_count == 2
+
+    second = ship_all(second, approver)
+
+    assert second.shipped_count == 1  # row 3 only
+    assert list(
+        JobRow.objects.filter(job=second).order_by("row_number").values_list("status", flat=True)
+    ) == ["skipped", "skipped", "shipped"]
+    assert sorted(shipments_per_order(ups_sandbox).values()) == [1, 1, 1]
+    skipped = AuditEntry.objects.get(job=second, action="rows_shipped_elsewhere")
+    assert skipped.message == (
+        f"Rows 1-2 were shipped by {first} after this job was created; they are skipped here."
+    )
+
+
+def test_everything_shipped_elsewhere_leaves_nothing_to_approve(
+    ups_sandbox: SandboxController,
+    approver: User,
+    orders_csv: Callable[..., DataSource],
+) -> None:
+    source = orders_csv(2)
+    first, second = previewed_job(source, approver), previewed_job(source, approver)
+    ship_all(first, approver)
+
+    with pytest.raises(DomainError) as refused:
+        job_approve(job=second, acting_user=approver, in_background=False)
+
+    assert refused.value.code == "nothing_left_to_ship"
+    assert f"shipped by {first} after this job was created" in refused.value.message
+    assert Job.objects.get(pk=second.pk).status == "previewed"
+
+
+def test_tomorrows_file_by_row_number_is_not_another_jobs_rows(
+    ups_sandbox: SandboxController,
+    approver: User,
+    write_source: Callable[[str, bytes], Path],
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(2)))
+    source = DataSourceFactory.create(kind="csv", file_path="orders.csv", key_column="")
+    today = previewed_job(source, approver)
+    job_approve(job=today, acting_user=approver, in_background=False)
+    rows = order_rows(4)
+    write_source("orders.csv", csv_bytes([rows[0], *rows[3:]]))  # other orders on rows 1 and 2
+
+    tomorrow = previewed_job(source, approver)
+
+    job_approve(job=tomorrow, acting_user=approver, in_background=False)
+    assert Job.objects.get(pk=tomorrow.pk).status == "approved"

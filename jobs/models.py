@@ -20,6 +20,9 @@ class Job(models.Model):
     # What its rows' keys name: the source's key column when the job was created
     # (blank: row numbers of a file, or a table's primary key).
     key_column = models.CharField(max_length=128, blank=True)
+    # Made to ship rows again that already have a tracking number (a restart, or asked
+    # for): approval then skips no row for having shipped in another job.
+    include_already_shipped = models.BooleanField(default=False)
     mode = models.CharField(max_length=16, choices=JobMode.choices, default=JobMode.CONFIRM)
     status = models.CharField(
         max_length=32, choices=JobStatus.choices, default=JobStatus.DRAFT, db_index=True
@@ -145,7 +148,9 @@ class JobRow(models.Model):
     class Meta:
         ordering = ["job", "row_number"]
         indexes = [
-            models.Index(fields=["job", "status", "row_number"], name="row_job_status_number")
+            models.Index(fields=["job", "status", "row_number"], name="row_job_status_number"),
+            # The same order in other jobs: by key, or by row number and content.
+            models.Index(fields=["source_key", "source_checksum"], name="row_source_key_checksum"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["job", "source_key"], name="row_unique_source_key"),

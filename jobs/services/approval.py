@@ -89,7 +89,8 @@ def job_approve(
                 "preview_first", f"{locked} has not been previewed: preview it before approving."
             )
         # One job at a time per order: approvals of one source are serialised here.
-        DataSource.objects.select_for_update().filter(pk=locked.data_source_id).exists()
+        # (no_key: creating a job of the source, which only needs the key, may go on.)
+        DataSource.objects.select_for_update(no_key=True).filter(pk=locked.data_source_id).exists()
         overlap = job_overlap(locked, adapter)
         refuse_rows_in_another_job(locked, overlap)
         skip_rows_shipped_elsewhere(locked, overlap, acting_user)

@@ -59,6 +59,7 @@ def job_create(
             data_source=source,
             filter=row_filter.to_json(),
             key_column=source.key_column.strip(),
+            include_already_shipped=include_already_shipped,
             mode=mode,
             created_by=actor_user(actor),
             session_hash=session_hash(session_key),
@@ -131,16 +132,15 @@ def _shipped_before(adapter: SourceAdapter, chunk: tuple[SourceRow, ...]) -> set
     source = adapter.source
     current = adapter.key_identity(source.key_column)
     checksums = {row.key: row.checksum for row in chunk}
-    shipped = (
-        JobRow.objects.filter(
-            job__data_source=source, status=RowStatus.SHIPPED, source_key__in=list(checksums)
-        )
-        .values_list("source_key", "source_checksum", "job__key_column")
-        .distinct()
+    shipped = JobRow.objects.filter(
+        job__data_source=source, status=RowStatus.SHIPPED, source_key__in=list(checksums)
     )
+    if not current:  # by row number: the same content too (index row_source_key_checksum)
+        shipped = shipped.filter(source_checksum__in=set(checksums.values()))
+    found = shipped.values_list("source_key", "source_checksum", "job__key_column").distinct()
     return {
         key
-        for key, checksum, column in shipped
+        for key, checksum, column in found
         if adapter.key_identity(column) == current and (current or checksum == checksums[key])
     }
 

@@ -3,11 +3,13 @@
 Two jobs read from one source at once (a double click, two colleagues, a
 job made yesterday and approved today) hold the same orders. Approval,
 serialised per source, refuses a job while another job may still ship any
-of its rows, and skips the rows another job shipped after this one was
-created. An order is the same when its key names it: the key alone where the
-source has a key column (compared as ``SourceAdapter.key_identity`` does),
-the row number and the row's content where rows are found by their number
-(tomorrow's file may hold another order on row 12).
+of its rows, and skips the rows another job has shipped (unless the job was
+made to ship such rows again: a restart, or "also take rows that already
+have a tracking number"). An order is the same when its key names it: the
+key alone where the source has a key column (compared as
+``SourceAdapter.key_identity`` does), the row number and the row's content
+where rows are found by their number (tomorrow's file may hold another
+order on row 12).
 """
 
 from __future__ import annotations
@@ -15,28 +17,33 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from datasources.adapters import SourceAdapter
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.services.audit import audit_record
 from jobs.services.transitions import rows_transition_bulk
-from jobs.states import UNDER_WAY, RowStatus
+from jobs.states import UNDER_WAY, JobStatus, RowStatus
 from jobs.summaries import number_ranges
 from shipops.errors import DomainError
 
-MAY_STILL_SHIP = (RowStatus.PENDING, RowStatus.IN_FLIGHT, RowStatus.UNKNOWN)
+# Rows that may be at UPS whatever their job's status: a person settles them.
+MAYBE_AT_UPS = (RowStatus.IN_FLIGHT, RowStatus.UNKNOWN)
+# Rows that a job under way may still ship: pending, failed (resume retries
+# them), voided (a restart that stops makes them pending again).
+MAY_SHIP_WHILE_UNDER_WAY = (RowStatus.PENDING, RowStatus.FAILED, RowStatus.VOIDED)
 NAMED_JOBS = 5
 
 
 @dataclass
 class Overlap:
-    """This job's pending rows that other jobs hold: by the other job, row numbers here."""
+    """This job's pending rows that other jobs hold: row numbers here, by the other job."""
 
-    may_ship: dict[Job, list[int]] = field(default_factory=lambda: defaultdict(list))
-    shipped_since: dict[Job, list[int]] = field(default_factory=lambda: defaultdict(list))
+    may_ship: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    shipped: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     shipped_row_ids: set[int] = field(default_factory=set)
+    statuses: dict[int, str] = field(default_factory=dict)  # the other jobs' statuses
 
 
 def job_overlap(job: Job, adapter: SourceAdapter) -> Overlap:
@@ -49,73 +56,80 @@ def job_overlap(job: Job, adapter: SourceAdapter) -> Overlap:
         )
     }
     identity = adapter.key_identity(job.key_column)
-    others = (
-        JobRow.objects.filter(
-            job__data_source_id=job.data_source_id, source_key__in=pending.values("source_key")
-        )
-        .exclude(job_id=job.pk)
-        .select_related("job")
-        .only("source_key", "source_checksum", "status", "shipped_at", "job")
+    relevant = Q(status__in=MAYBE_AT_UPS) | Q(
+        status__in=MAY_SHIP_WHILE_UNDER_WAY, job__status__in=UNDER_WAY
     )
+    if not job.include_already_shipped:
+        relevant |= Q(status=RowStatus.SHIPPED)
+    others = (
+        JobRow.objects.filter(relevant, source_key__in=pending.values("source_key"))
+        .filter(job__data_source_id=job.data_source_id)
+        .exclude(job_id=job.pk)
+    )
+    if not identity:  # by row number: the same content too (index row_source_key_checksum)
+        others = others.filter(source_checksum__in=pending.values("source_checksum"))
     overlap = Overlap()
-    for row in others.iterator(chunk_size=2000):
-        if adapter.key_identity(row.job.key_column) != identity:
-            continue
-        pk, number, checksum = mine[row.source_key]
-        if not identity and row.source_checksum != checksum:
-            continue  # the same row number, another order
-        if row.status in MAY_STILL_SHIP and (
-            row.job.status in UNDER_WAY or row.status != RowStatus.PENDING
+    found = others.values_list(
+        "source_key", "source_checksum", "status", "job_id", "job__status", "job__key_column"
+    )
+    for key, checksum, status, other, other_status, key_column in found.iterator(2000):
+        pk, number, my_checksum = mine[key]
+        if adapter.key_identity(key_column) != identity or (
+            not identity and checksum != my_checksum
         ):
-            overlap.may_ship[row.job].append(number)
-        elif (
-            row.status == RowStatus.SHIPPED and row.shipped_at and row.shipped_at >= job.created_at
-        ):
-            overlap.shipped_since[row.job].append(number)
+            continue  # another column's key, or the same row number holding another order
+        overlap.statuses[other] = other_status
+        if status == RowStatus.SHIPPED:
+            overlap.shipped[other].append(number)
             overlap.shipped_row_ids.add(pk)
+        else:
+            overlap.may_ship[other].append(number)
     return overlap
+
+
+def _jobs_named(overlap: Overlap, jobs: list[int]) -> str:
+    named = ", ".join(
+        f"Job {other} ({JobStatus(overlap.statuses[other]).label.lower()})"
+        for other in jobs[:NAMED_JOBS]
+    )
+    return named + (" and more" if len(jobs) > NAMED_JOBS else "")
 
 
 def refuse_rows_in_another_job(job: Job, overlap: Overlap) -> None:
     """Raise DomainError ``rows_in_another_job`` if another job may still ship ``job``'s rows."""
     if not overlap.may_ship:
         return
-    jobs = sorted(overlap.may_ship, key=lambda other: other.pk)
+    jobs = sorted(overlap.may_ship)
     numbers = sorted({number for other in jobs for number in overlap.may_ship[other]})
-    named = ", ".join(
-        f"{other} ({other.get_status_display().lower()})" for other in jobs[:NAMED_JOBS]
-    )
-    one = len(jobs) == 1
-    them = "it" if one else "them"
+    them = "it" if len(jobs) == 1 else "them"
     raise DomainError(
         "rows_in_another_job",
-        f"{named}{' and more' if len(jobs) > NAMED_JOBS else ''} of this data source may still "
-        f"ship rows {number_ranges(numbers)} of {job}: approving both would ship those orders "
-        f"twice. Let {them} finish (rows {'it ships are' if one else 'they ship are'} then "
-        f"skipped here) or cancel {them}, and settle any of those rows whose outcome is "
-        "unknown, first.",
-        details={"jobs": [other.pk for other in jobs], "rows": numbers},
+        f"{_jobs_named(overlap, jobs)} of this data source may still ship rows "
+        f"{number_ranges(numbers)} of {job}, or may have shipped them: approving both would "
+        f"ship those orders twice. Finish {them} (resume a stopped job to the end, settle "
+        f"rows whose outcome is unknown) or cancel {them} first; the rows {them} shipped "
+        "are then skipped here.",
+        details={"jobs": jobs, "rows": numbers},
     )
 
 
 def skip_rows_shipped_elsewhere(job: Job, overlap: Overlap, actor: Actor) -> int:
-    """Skip ``job``'s rows that another job shipped after ``job`` was created; return how many.
+    """Skip ``job``'s rows that another job shipped; return how many.
 
     Refuses (``nothing_left_to_ship``) when no row would be left to ship.
     """
-    if not overlap.shipped_since:
+    if not overlap.shipped:
         return 0
-    jobs = sorted(overlap.shipped_since, key=lambda other: other.pk)
-    numbers = sorted({number for other in jobs for number in overlap.shipped_since[other]})
-    by = ", ".join(str(other) for other in jobs)
-    said = f"Rows {number_ranges(numbers)} were shipped by {by} after this job was created"
+    jobs = sorted(overlap.shipped)
+    numbers = sorted({number for other in jobs for number in overlap.shipped[other]})
+    said = f"Rows {number_ranges(numbers)} were shipped by {_jobs_named(overlap, jobs)}"
     left = JobRow.objects.filter(job=job, status=RowStatus.PENDING).exclude(
         pk__in=overlap.shipped_row_ids
     )
     if not left.exists():
         raise DomainError(
             "nothing_left_to_ship",
-            f"{said}, and they were all its rows: nothing is left to ship. Cancel {job}.",
+            f"{said}, and no other row of {job} is left to ship: cancel it.",
         )
     message = f"{said}; they are skipped here."
     skipped = rows_transition_bulk(
@@ -131,6 +145,6 @@ def skip_rows_shipped_elsewhere(job: Job, overlap: Overlap, actor: Actor) -> int
         action="rows_shipped_elsewhere",
         job=job,
         message=message,
-        data={"rows": numbers, "jobs": [other.pk for other in jobs]},
+        data={"rows": numbers, "jobs": jobs},
     )
     return skipped

@@ -13,11 +13,14 @@ from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve
 from jobs.services.cancel import job_cancel
+from jobs.services.reconcile import row_decide_unknown
 from shipops.errors import DomainError
 from tests.factories import DataSourceFactory
 from tests.fixtures.sources import csv_bytes, order_rows
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import previewed_job, ship_all
+from tests.jobs.test_engine_failures import resume_to_end, statuses
+from tests.jobs.test_engine_recovery import crashed_job
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +59,8 @@ def test_a_second_job_of_the_same_rows_is_not_approved_while_the_first_may_ship(
 
     assert refused.value.code == "rows_in_another_job"
     assert refused.value.message.startswith(
-        f"{first} (approved) of this data source may still ship rows 1-3 of {second}"
+        f"{first} (approved) of this data source may still ship rows 1-3 of {second}, or may "
+        "have shipped them"
     )
     second.refresh_from_db()
     assert second.status == "previewed"
@@ -81,7 +85,7 @@ def test_rows_another_job_shipped_since_this_one_was_created_are_skipped(
     assert sorted(shipments_per_order(ups_sandbox).values()) == [1, 1, 1]
     skipped = AuditEntry.objects.get(job=second, action="rows_shipped_elsewhere")
     assert skipped.message == (
-        f"Rows 1-2 were shipped by {first} after this job was created; they are skipped here."
+        f"Rows 1-2 were shipped by {first} (completed); they are skipped here."
     )
 
 
@@ -98,7 +102,10 @@ def test_everything_shipped_elsewhere_leaves_nothing_to_approve(
         job_approve(job=second, acting_user=approver, in_background=False)
 
     assert refused.value.code == "nothing_left_to_ship"
-    assert f"shipped by {first} after this job was created" in refused.value.message
+    assert refused.value.message == (
+        f"Rows 1-2 were shipped by {first} (completed), and no other row of {second} is left "
+        "to ship: cancel it."
+    )
     assert Job.objects.get(pk=second.pk).status == "previewed"
 
 
@@ -118,3 +125,58 @@ def test_tomorrows_file_by_row_number_is_not_another_jobs_rows(
 
     job_approve(job=tomorrow, acting_user=approver, in_background=False)
     assert Job.objects.get(pk=tomorrow.pk).status == "approved"
+
+
+def assert_each_order_shipped_once(sandbox: SandboxController) -> None:
+    assert set(shipments_per_order(sandbox).values()) == {1}
+
+
+def test_a_failed_job_holds_its_failed_rows_until_it_is_resumed_or_cancelled(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    source = orders_csv(6)
+    ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["106 Main St"])
+    first = ship_all(previewed_job(source, approver), approver)
+    assert first.status == "failed"  # row 6 refused: resume retries it
+    ups_sandbox.clear_faults()
+    second = previewed_job(source, approver)  # rows 1-5 left out: row 6 only
+
+    with pytest.raises(DomainError) as refused:
+        job_approve(job=second, acting_user=approver, in_background=False)
+    assert refused.value.code == "rows_in_another_job"
+    assert refused.value.message.startswith(f"{first} (failed) of this data source may still")
+
+    assert resume_to_end(first, approver).status == "completed"
+    with pytest.raises(DomainError) as nothing_left:
+        job_approve(job=second, acting_user=approver, in_background=False)
+    assert nothing_left.value.code == "nothing_left_to_ship"
+    assert_each_order_shipped_once(ups_sandbox)
+
+
+@pytest.mark.parametrize("settled_by", ["resume", "a person on the cancelled job"])
+def test_rows_settled_after_a_crash_count_as_shipped_by_that_job(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+    settled_by: str,
+) -> None:
+    source = orders_csv(6)
+    first = crashed_job(source, approver, monkeypatch, at_call=4, before=False)
+    assert statuses(first)[3] == "unknown"  # UPS shipped it; the worker died first
+    second = previewed_job(source, approver)  # rows 4-6
+    with pytest.raises(DomainError) as refused:
+        job_approve(job=second, acting_user=approver, in_background=False)
+    assert refused.value.code == "rows_in_another_job"
+
+    if settled_by == "resume":
+        assert resume_to_end(first, approver).status == "completed"  # row 4 found, 5-6 shipped
+    else:
+        job_cancel(job=first, actor=approver, reason="Settling by hand.")
+        row = JobRow.objects.get(job=first, row_number=4)
+        [shipment] = ups_sandbox.ledger(reference=row.reference)
+        row_decide_unknown(row=row, actor=approver, tracking_number=shipment["tracking_number"])
+        ship_all(second, approver)
+        assert statuses(second) == ["skipped", "shipped", "shipped"]
+
+    assert_each_order_shipped_once(ups_sandbox)

@@ -186,8 +186,10 @@ class Transport:
         )
         try:
             prepared = self.session.prepare_request(request)
-            session = self.session
-            environment = session.merge_environment_settings(prepared.url, {}, None, None, None)
+            # Proxies and certificates from the environment, as Session.request finds them.
+            environment = self.session.merge_environment_settings(
+                prepared.url, {}, None, None, None
+            )
         except requests.RequestException as exc:
             raise error_from_exception(exc, info) from None
         settings = {"timeout": self.config.timeout, "allow_redirects": False, **environment}

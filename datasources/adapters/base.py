@@ -100,16 +100,15 @@ class SourceAdapter(ABC):
         name = key_column.strip()
         return f"column:{normalise_header(name) or name}" if name else ""
 
+    def key_label(self, key_column: str) -> str:
+        """Return how a message names the keys made under ``key_column``."""
+        return f'"{key_column.strip()}"' if key_column.strip() else "row numbers"
+
     def check_keys(self, key_column: str) -> None:
         """Refuse to find rows by keys made under another key column than the source's now."""
         if self.key_identity(key_column) == self.key_identity(self.source.key_column):
             return
-        then = f'"{key_column.strip()}"' if key_column.strip() else "row numbers"
-        now = (
-            f'"{self.source.key_column.strip()}"'
-            if self.source.key_column.strip()
-            else ("row numbers")
-        )
+        then, now = (self.key_label(column) for column in (key_column, self.source.key_column))
         raise SourceError(
             "writeback_key_changed",
             f'The key column of "{self.display}" changed since these rows were read (from '

@@ -72,6 +72,12 @@ class TableAdapter(SourceAdapter):
         """Return what keys made under ``key_column`` name: blank is the primary key."""
         return super().key_identity(key_column.strip() or self.schema.primary_key or "")
 
+    def key_label(self, key_column: str) -> str:
+        """Return how a message names the key column: blank is the primary key."""
+        if key_column.strip():
+            return super().key_label(key_column)
+        return f'the primary key "{self.schema.primary_key}"'
+
     def _quoted(self, column: Column) -> str:
         return self.connection.ops.quote_name(column.name)
 

@@ -180,3 +180,18 @@ def test_a_second_alias_round_trips(sqlite_alias: str) -> None:
     assert adapter.display == f"{sqlite_alias}:shop_orders"
     assert _tracking(sqlite_alias)["SO-00002"][0] == TRACKING
     assert [row.values["tracking_number"] for row in adapter.iter_rows()] == ["", TRACKING]
+
+
+def test_a_blank_key_column_is_the_primary_key_however_it_is_named(
+    orders_table: MakeTable,
+) -> None:
+    adapter = TableAdapter(orders_table(2, key_column=""))
+
+    assert adapter.key_identity("") == adapter.key_identity("Order ID")
+    adapter.check_keys("order_id")  # the same column: nothing to refuse
+    with pytest.raises(SourceError) as refused:
+        adapter.check_keys("recipient")
+    assert refused.value.code == "writeback_key_changed"
+    assert 'changed since these rows were read (from "recipient" to the primary key ' in (
+        refused.value.message
+    )

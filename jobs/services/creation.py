@@ -16,7 +16,7 @@ from datasources.mapping import build_shipment
 from datasources.models import DataSource
 from jobs.actors import Actor, actor_user
 from jobs.filters import RowFilter
-from jobs.models import Job, JobRow
+from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.audit import audit_record
 from jobs.states import JobMode, RowStatus
 from shipops.errors import DomainError
@@ -86,12 +86,13 @@ def job_create(
             message=(
                 f"Created from {source} ({row_filter.describe()}): {job.row_count} rows, "
                 f"{job.invalid_count} with errors, {job.already_shipped_count} already shipped "
-                f"and left out."
+                f"and left out.{_voided_note(counts['voided_tracking_keys'])}"
             ),
             data={
                 "filter": job.filter,
                 "mode": mode,
                 "already_shipped_keys": counts["already_shipped_keys"],
+                "voided_tracking_keys": counts["voided_tracking_keys"],
             },
         )
     return job
@@ -154,19 +155,27 @@ def _store_rows(
 ) -> dict[str, Any]:
     counts: dict[str, Any] = {"rows": 0, "invalid": 0, "already_shipped": 0}
     left_out: list[str] = []
+    voided_taken: list[str] = []
     taken = (row for row in source_rows if row_filter.matches(row.number, row.values))
     for chunk in itertools.batched(taken, INSERT_BATCH):
-        shipped_before = set() if include_already_shipped else _shipped_before(adapter, chunk)
+        mapped_rows = [(row, build_shipment(row, adapter.source)) for row in chunk]
+        shipped_before, voided = set(), set()
+        if not include_already_shipped:
+            shipped_before = _shipped_before(adapter, chunk)
+            found = {mapped.already_shipped_tracking for _, mapped in mapped_rows}
+            voided = _voided_tracking(adapter.source, found - {""})
         batch: list[JobRow] = []
-        for source_row in chunk:
-            mapped = build_shipment(source_row, adapter.source)
+        for source_row, mapped in mapped_rows:
+            tracking = mapped.already_shipped_tracking
             if not include_already_shipped and (
-                mapped.already_shipped_tracking or source_row.key in shipped_before
+                (tracking and tracking not in voided) or source_row.key in shipped_before
             ):
                 counts["already_shipped"] += 1
                 if len(left_out) < REPORTED_KEYS:
                     left_out.append(source_row.key)
                 continue
+            if tracking in voided and len(voided_taken) < REPORTED_KEYS:
+                voided_taken.append(source_row.key)
             errors = [dataclasses.asdict(error) for error in mapped.errors]
             batch.append(
                 JobRow(
@@ -184,4 +193,36 @@ def _store_rows(
             counts["invalid"] += bool(errors)
         JobRow.objects.bulk_create(batch)
     counts["already_shipped_keys"] = left_out
+    counts["voided_tracking_keys"] = voided_taken
     return counts
+
+
+def _voided_note(keys: list[str]) -> str:
+    if not keys:
+        return ""
+    return (
+        f" Taken although the source shows a tracking number, because ShipOps voided that "
+        f"shipment: key(s) {', '.join(keys)}."
+    )
+
+
+def _voided_tracking(source: DataSource, numbers: set[str]) -> set[str]:
+    """Return which of ``numbers`` (tracking numbers the source holds) ShipOps voided.
+
+    A void-first restart leaves the voided numbers in the source until new
+    ones replace them. If the new shipments never come (the restart stopped
+    and its job was cancelled, or the new job was), those orders are not
+    shipped, and a new job takes them.
+    """
+    if not numbers:
+        return set()
+    voided = JobRow.objects.filter(
+        job__data_source=source, status=RowStatus.VOIDED, tracking_number__in=numbers
+    ).values_list("tracking_number", flat=True)
+    # A row voided by a restart that then stopped is pending again: its audit keeps it.
+    restored = AuditEntry.objects.filter(
+        job__data_source=source,
+        action="row_void_restored",
+        data__voided_tracking_number__in=list(numbers),
+    ).values_list("data__voided_tracking_number", flat=True)
+    return {str(number) for number in [*voided, *restored]}

@@ -159,7 +159,8 @@ def _restart_stopped(
         message += (
             f" UPS voided the shipments of row(s) {numbers}, and {job} is "
             f"{JobStatus(status).label.lower()} now, so they stay voided: ship those orders "
-            "with a new job that takes rows which already have a tracking number."
+            f"with a new job once {job} has finished (it takes them, although the source "
+            "still shows their voided tracking numbers)."
         )
         return DomainError(error.code, message, details={**error.details, "restored_rows": []})
     for row in voided:

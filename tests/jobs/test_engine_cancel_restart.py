@@ -334,3 +334,37 @@ def test_a_write_back_after_the_key_column_changed_writes_nothing(
     assert 'changed since these rows were read (from row numbers to "order_id")' in (
         failed.writeback_error
     )
+
+
+@pytest.mark.parametrize("stopped", [True, False], ids=["restart stopped", "new job cancelled"])
+def test_orders_whose_shipments_a_restart_voided_are_taken_by_the_next_job(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    settings: Any,
+    stopped: bool,
+) -> None:
+    settings.UPS_MAX_RETRIES = 0
+    job = failed_at_row_4(ups_sandbox, six_orders, approver)
+    if stopped:  # UPS voids row 1, then refuses: row 1 is pending again, and the job cancelled
+        ups_sandbox.set_fault("http_500", endpoint="void", after=1)
+        with pytest.raises(DomainError):
+            job_restart(job=job, acting_user=approver, void_first=True)
+        ups_sandbox.clear_faults()
+        job_cancel(job=job, actor=approver, reason="Not today after all.")
+        voided = ["SO-00001"]
+    else:  # rows 1-3 voided; the restart's new job is cancelled before it ships
+        new_job = job_restart(job=job, acting_user=approver, void_first=True)
+        job_cancel(job=new_job, actor=approver, reason="Not today after all.")
+        voided = ["SO-00001", "SO-00002", "SO-00003"]
+    in_file = tracking_in_file(six_orders, source_root)
+    assert all(in_file[key] for key in voided)  # the voided numbers are still in the file
+
+    again = job_create(source=six_orders, actor=approver)
+
+    taken = list(again.rows.values_list("source_key", flat=True))
+    assert taken == [*voided, "SO-00004", "SO-00005", "SO-00006"]
+    created = AuditEntry.objects.get(job=again, action="job_created")
+    assert created.data["voided_tracking_keys"] == voided
+    assert "because ShipOps voided that shipment" in created.message

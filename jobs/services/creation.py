@@ -156,25 +156,23 @@ def _store_rows(
     counts: dict[str, Any] = {"rows": 0, "invalid": 0, "already_shipped": 0}
     left_out: list[str] = []
     voided_taken: list[str] = []
+    voided = _VoidedTracking(adapter.source)
     taken = (row for row in source_rows if row_filter.matches(row.number, row.values))
     for chunk in itertools.batched(taken, INSERT_BATCH):
-        mapped_rows = [(row, build_shipment(row, adapter.source)) for row in chunk]
-        shipped_before, voided = set(), set()
-        if not include_already_shipped:
-            shipped_before = _shipped_before(adapter, chunk)
-            found = {mapped.already_shipped_tracking for _, mapped in mapped_rows}
-            voided = _voided_tracking(adapter.source, found - {""})
+        shipped_before = set() if include_already_shipped else _shipped_before(adapter, chunk)
         batch: list[JobRow] = []
-        for source_row, mapped in mapped_rows:
+        for source_row in chunk:
+            mapped = build_shipment(source_row, adapter.source)
             tracking = mapped.already_shipped_tracking
+            was_voided = bool(tracking) and not include_already_shipped and tracking in voided
             if not include_already_shipped and (
-                (tracking and tracking not in voided) or source_row.key in shipped_before
+                (tracking and not was_voided) or source_row.key in shipped_before
             ):
                 counts["already_shipped"] += 1
                 if len(left_out) < REPORTED_KEYS:
                     left_out.append(source_row.key)
                 continue
-            if tracking in voided and len(voided_taken) < REPORTED_KEYS:
+            if was_voided and len(voided_taken) < REPORTED_KEYS:
                 voided_taken.append(source_row.key)
             errors = [dataclasses.asdict(error) for error in mapped.errors]
             batch.append(
@@ -206,23 +204,29 @@ def _voided_note(keys: list[str]) -> str:
     )
 
 
-def _voided_tracking(source: DataSource, numbers: set[str]) -> set[str]:
-    """Return which of ``numbers`` (tracking numbers the source holds) ShipOps voided.
+class _VoidedTracking:
+    """The tracking numbers of a source's rows whose shipments ShipOps voided.
 
     A void-first restart leaves the voided numbers in the source until new
     ones replace them. If the new shipments never come (the restart stopped
     and its job was cancelled, or the new job was), those orders are not
-    shipped, and a new job takes them.
+    shipped, and a new job takes them. Read once, at the first question: a
+    source without tracking numbers never asks.
     """
-    if not numbers:
-        return set()
-    voided = JobRow.objects.filter(
-        job__data_source=source, status=RowStatus.VOIDED, tracking_number__in=numbers
-    ).values_list("tracking_number", flat=True)
-    # A row voided by a restart that then stopped is pending again: its audit keeps it.
-    restored = AuditEntry.objects.filter(
-        job__data_source=source,
-        action="row_void_restored",
-        data__voided_tracking_number__in=list(numbers),
-    ).values_list("data__voided_tracking_number", flat=True)
-    return {str(number) for number in [*voided, *restored]}
+
+    def __init__(self, source: DataSource) -> None:
+        self.source = source
+        self._numbers: set[str] | None = None
+
+    def __contains__(self, number: object) -> bool:
+        if self._numbers is None:
+            voided = JobRow.objects.filter(job__data_source=self.source, status=RowStatus.VOIDED)
+            # A row voided by a restart that then stopped is pending again: its audit says so.
+            restored = AuditEntry.objects.filter(
+                job__data_source=self.source, action="row_void_restored"
+            ).values_list("data__voided_tracking_number", flat=True)
+            self._numbers = {
+                *voided.values_list("tracking_number", flat=True),
+                *(str(restored_number) for restored_number in restored),
+            }
+        return number in self._numbers

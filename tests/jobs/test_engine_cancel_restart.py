@@ -136,6 +136,17 @@ def test_deciding_a_row_shipped_on_a_cancelled_job_writes_it_to_the_file(
 # A void-first restart that stops leaves nothing voided behind unshipped.
 
 
+def restart_stopped_after_voiding_row_1(
+    job: Job, sandbox: SandboxController, approver: User
+) -> DomainError:
+    """Restart ``job`` voiding first; UPS voids row 1, then refuses row 2. Return the refusal."""
+    sandbox.set_fault("http_500", endpoint="void", after=1)
+    with pytest.raises(DomainError) as stopped:
+        job_restart(job=job, acting_user=approver, void_first=True)
+    sandbox.clear_faults()
+    return stopped.value
+
+
 def test_a_void_first_restart_that_fails_makes_the_voided_rows_pending_for_resume(
     ups_sandbox: SandboxController,
     six_orders: DataSource,
@@ -149,14 +160,11 @@ def test_a_void_first_restart_that_fails_makes_the_voided_rows_pending_for_resum
     voided_tracking = row_1.tracking_number
     assert tracking_in_file(six_orders, source_root)[row_1.source_key] == voided_tracking
 
-    ups_sandbox.set_fault("http_500", endpoint="void", after=1)  # UPS voids row 1, not row 2
-    with pytest.raises(DomainError) as stopped:
-        job_restart(job=job, acting_user=approver, void_first=True)
-    ups_sandbox.clear_faults()
+    stopped = restart_stopped_after_voiding_row_1(job, ups_sandbox, approver)
 
-    assert stopped.value.code == "void_failed"
-    assert f"they are pending on {job} again, so Resume ships them again" in (stopped.value.message)
-    assert stopped.value.details["restored_rows"] == [1]
+    assert stopped.code == "void_failed"
+    assert f"they are pending on {job} again, so Resume ships them again" in stopped.message
+    assert stopped.details["restored_rows"] == [1]
     new_job = Job.objects.exclude(pk=job.pk).get()
     assert new_job.status == "cancelled"
     job.refresh_from_db()
@@ -348,10 +356,7 @@ def test_orders_whose_shipments_a_restart_voided_are_taken_by_the_next_job(
     settings.UPS_MAX_RETRIES = 0
     job = failed_at_row_4(ups_sandbox, six_orders, approver)
     if stopped:  # UPS voids row 1, then refuses: row 1 is pending again, and the job cancelled
-        ups_sandbox.set_fault("http_500", endpoint="void", after=1)
-        with pytest.raises(DomainError):
-            job_restart(job=job, acting_user=approver, void_first=True)
-        ups_sandbox.clear_faults()
+        restart_stopped_after_voiding_row_1(job, ups_sandbox, approver)
         job_cancel(job=job, actor=approver, reason="Not today after all.")
         voided = ["SO-00001"]
     else:  # rows 1-3 voided; the restart's new job is cancelled before it ships

@@ -175,8 +175,12 @@ def test_an_unexpected_error_ending_the_preview_puts_the_job_back_in_draft(
     assert "(OperationalError)" in job.last_error_message
 
 
+# SQLite (a file, IMMEDIATE transactions) serialises approvals whole; the in-memory
+# test database locks tables instead and refuses the second thread ("table is locked").
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two connections at once need PostgreSQL here"
+)
 def test_two_approvals_of_the_same_orders_at_once_let_one_through(
     ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
 ) -> None:

@@ -61,7 +61,6 @@ class Attempt:
     built early misses none.
     """
 
-    call: HttpCall
     request: requests.PreparedRequest = field(repr=False)
     settings: dict[str, Any] = field(repr=False)
     info: CallInfo
@@ -193,7 +192,7 @@ class Transport:
         except requests.RequestException as exc:
             raise error_from_exception(exc, info) from None
         settings = {"timeout": self.config.timeout, "allow_redirects": False, **environment}
-        return Attempt(call, prepared, settings, info, Masked(token))
+        return Attempt(prepared, settings, info, Masked(token))
 
     def _send(self, ready: Attempt, parse: Callable[[Any], T]) -> T:
         info = ready.info

@@ -38,15 +38,20 @@ class PreviewSummary:
     rows_with_errors: int
 
 
-def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
-    """Return the first ``limit`` rows of the batch and the totals over all of it (3 queries)."""
-    rows = JobRow.objects.filter(job=job).filter(IN_BATCH)
-    totals = rows.aggregate(
+def batch_totals(job_id: int) -> dict[str, int]:
+    """Count the batch's rows; sum their estimated cost; count those with warnings, errors."""
+    return JobRow.objects.filter(IN_BATCH, job_id=job_id).aggregate(
         count=Count("pk"),
         cost=Sum("estimated_cost_cents", default=0),
         warned=Count("pk", filter=~Q(warnings=[])),
         invalid=Count("pk", filter=Q(is_valid=False)),
     )
+
+
+def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
+    """Return the first ``limit`` rows of the batch and the totals over all of it (3 queries)."""
+    totals = batch_totals(job.pk)
+    rows = JobRow.objects.filter(job=job).filter(IN_BATCH)
     first = rows.order_by("row_number").only(
         "row_number", "shipment", "estimated_cost_cents", "warnings", "errors"
     )[:limit]

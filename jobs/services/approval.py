@@ -14,6 +14,7 @@ from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
 from jobs.services.audit import audit_record
 from jobs.services.creation import session_hash
+from jobs.services.estimate import job_estimate_refresh
 from jobs.services.lease import lease_hand_over
 from jobs.services.overlap import (
     job_overlap,
@@ -43,6 +44,7 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
             message="Excluded from the batch.",
         )
         Job.objects.filter(pk=job.pk).update(skipped_count=F("skipped_count") + moved)
+        job_estimate_refresh(job)
         audit_record(
             actor=actor,
             action="rows_excluded",

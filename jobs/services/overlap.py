@@ -23,6 +23,7 @@ from datasources.adapters import SourceAdapter
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.services.audit import audit_record
+from jobs.services.estimate import job_estimate_refresh
 from jobs.services.transitions import rows_transition_bulk
 from jobs.states import UNDER_WAY, JobStatus, RowStatus
 from jobs.summaries import number_ranges
@@ -102,13 +103,14 @@ def refuse_rows_in_another_job(job: Job, overlap: Overlap) -> None:
     jobs = sorted(overlap.may_ship)
     numbers = sorted({number for other in jobs for number in overlap.may_ship[other]})
     them = "it" if len(jobs) == 1 else "them"
+    # A job made to ship shipped rows again (a restart) skips none of them.
+    then = "" if job.include_already_shipped else f"; the rows {them} shipped are then skipped here"
     raise DomainError(
         "rows_in_another_job",
         f"{_jobs_named(overlap, jobs)} of this data source may still ship rows "
         f"{number_ranges(numbers)} of {job}, or may have shipped them: approving both would "
         f"ship those orders twice. Finish {them} (resume a stopped job to the end, settle "
-        f"rows whose outcome is unknown) or cancel {them} first; the rows {them} shipped "
-        "are then skipped here.",
+        f"rows whose outcome is unknown) or cancel {them} first{then}.",
         details={"jobs": jobs, "rows": numbers},
     )
 
@@ -140,6 +142,7 @@ def skip_rows_shipped_elsewhere(job: Job, overlap: Overlap, actor: Actor) -> int
         message=message,
     )
     Job.objects.filter(pk=job.pk).update(skipped_count=F("skipped_count") + skipped)
+    job_estimate_refresh(job)
     audit_record(
         actor=actor,
         action="rows_shipped_elsewhere",

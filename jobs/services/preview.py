@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F
 
 from jobs.actors import Actor, SystemActor, system_actor
 from jobs.models import Job, JobRow
@@ -20,6 +20,7 @@ from jobs.services.recovery import job_interrupt_on_error
 from jobs.services.transitions import job_transition
 from jobs.shipping import ship_from_for, shipment_request
 from jobs.states import JobStatus, RowStatus
+from jobs.summaries import batch_totals
 from shipops.errors import DomainError
 from shipops.money import format_cents
 from ups.client import UpsClient, get_client
@@ -234,19 +235,14 @@ def _save_chunk(lease: Lease, results: list[RowPreview]) -> None:
 def _preview_finish(job: Job, actor: SystemActor, lease: Lease) -> None:
     with transaction.atomic():
         lease_renew(lease)
-        rows = JobRow.objects.filter(job=job, status=RowStatus.PENDING)
-        totals = rows.aggregate(
-            cost=Sum("estimated_cost_cents", default=0),
-            warned=Count("pk", filter=~Q(warnings=[])),
-            invalid=Count("pk", filter=Q(is_valid=False)),
-        )
+        totals = batch_totals(job.pk)
         job_transition(
             job=job,
             to_status=JobStatus.PREVIEWED,
             actor=actor,
             action="preview_finished",
             message=(
-                f"Preview finished: {rows.count()} rows, estimated "
+                f"Preview finished: {totals['count']} rows, estimated "
                 f"{format_cents(totals['cost'], job.currency)}, "
                 f"{totals['warned']} with warnings, {totals['invalid']} with errors."
             ),

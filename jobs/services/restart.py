@@ -11,12 +11,15 @@ from jobs.models import Job, JobRow
 from jobs.services.approval import job_approve, require_approve_permission
 from jobs.services.cancel import job_cancel, job_cancel_records, job_void_shipped
 from jobs.services.creation import job_create
+from jobs.services.estimate import job_copy_preview
 from jobs.services.resume import RESUMABLE
 from jobs.services.transitions import row_transition, row_writeback_transition
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JobStatus, RowStatus, WritebackStatus
 from jobs.summaries import number_ranges
 from shipops.errors import DomainError
+
+OTHER_JOB_FIRST = "rows_in_another_job"  # the approval's refusal: another job must finish first
 
 
 def job_restart_warning(job: Job) -> str:
@@ -101,6 +104,7 @@ def job_restart(
         include_already_shipped=True,
         only_keys=keys,
     )
+    job_copy_preview(job=new_job, previewed=job, actor=acting_user)
     voided: list[JobRow] = []
     try:
         if void_first:
@@ -148,7 +152,10 @@ def _restart_stopped(
 ) -> DomainError:
     """Undo a restart that stopped: cancel its new job, make the rows it voided pending again."""
     job_cancel(job=new_job, actor=actor, reason=f"Restart stopped: {error.message}")
-    message = f"{error.message} {new_job} was cancelled."
+    message = f"{error.message} {new_job} was cancelled"
+    message += (
+        f"; once that is done, restart {job} again." if error.code == OTHER_JOB_FIRST else "."
+    )
     if not voided:
         return DomainError(error.code, message, details={**error.details, "restored_rows": []})
     numbers = number_ranges(sorted(row.row_number for row in voided))

@@ -1,0 +1,131 @@
+"""A job's estimated cost and warnings cover the rows it will ship, after exclusions and restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from datasources.models import DataSource
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.services.approval import job_approve, job_exclude_rows
+from jobs.services.restart import job_restart
+from jobs.summaries import preview_summary
+from shipops.errors import DomainError
+from tests.fixtures.sources import csv_bytes, order_rows
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.conftest import previewed_job, ship_all
+from tests.jobs.test_engine_cancel_restart import failed_at_row_4
+
+pytestmark = pytest.mark.django_db
+
+
+def varied_orders(count: int) -> list[list[str]]:
+    """``count`` orders of different weights; the third ships to a company (no warning)."""
+    rows = order_rows(count)
+    for number, row in enumerate(rows[1:], start=1):
+        row[7] = str(number * 3)  # weight: each row its own rate
+    rows[3][1] = "Acme Supply Inc"
+    return rows
+
+
+@pytest.fixture
+def varied_source(orders_csv: Callable[..., DataSource]) -> DataSource:
+    source = orders_csv(0, rows=varied_orders(6))
+    return source
+
+
+def row_estimates(job: Job) -> dict[int, int]:
+    rows = JobRow.objects.filter(job=job).values_list("row_number", "estimated_cost_cents")
+    return {number: cost for number, cost in rows if cost is not None}
+
+
+def rows_with_warnings(job: Job) -> set[int]:
+    rows = JobRow.objects.filter(job=job).exclude(warnings=[])
+    return set(rows.values_list("row_number", flat=True))
+
+
+def test_excluded_rows_leave_the_estimate_the_approver_confirms(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    job = previewed_job(varied_source, approver)
+    costs = row_estimates(job)
+    assert len(set(costs.values())) == 6  # six different rates: the sums below tell rows apart
+    assert rows_with_warnings(job) == {1, 2, 4, 5, 6}  # residential, but the company
+    assert job.estimated_cost_cents == sum(costs.values())
+
+    excluded = JobRow.objects.filter(job=job, row_number__in=[2, 3]).values_list("pk", flat=True)
+    job_exclude_rows(job=job, actor=approver, row_ids=list(excluded))
+
+    job.refresh_from_db()
+    assert job.estimated_cost_cents == costs[1] + costs[4] + costs[5] + costs[6]
+    assert job.warning_count == 4
+    summary = preview_summary(job)
+    assert (summary.total_cost_cents, summary.rows_with_warnings) == (
+        job.estimated_cost_cents,
+        job.warning_count,
+    )
+
+
+def test_rows_skipped_at_approval_as_shipped_elsewhere_leave_the_estimate(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    first, second = previewed_job(varied_source, approver), previewed_job(varied_source, approver)
+    JobRow.objects.filter(job=first, row_number__gt=2).update(status="skipped")
+    ship_all(first, approver)  # rows 1-2
+    costs = row_estimates(second)
+
+    job_approve(job=second, acting_user=approver, in_background=False)
+
+    second.refresh_from_db()
+    assert second.skipped_count == 2
+    assert second.estimated_cost_cents == sum(costs[number] for number in (3, 4, 5, 6))
+    assert second.warning_count == 3  # rows 4-6; row 3 is the company
+
+
+def test_a_restart_takes_the_preview_of_the_rows_it_ships_again(
+    ups_sandbox: SandboxController,
+    varied_source: DataSource,
+    approver: User,
+    write_source: Callable[[str, bytes], Path],
+) -> None:
+    job = failed_at_row_4(ups_sandbox, varied_source, approver)
+    costs = row_estimates(job)
+    edited = varied_orders(6)
+    edited[5][7] = "40"  # row 5's weight changed since the preview
+    write_source("orders.csv", csv_bytes(edited))
+
+    new_job = job_restart(job=job, acting_user=approver, confirm_duplicates=True)
+
+    copied = row_estimates(new_job)
+    assert copied == {number: costs[number] for number in (1, 2, 3, 4, 6)}
+    assert rows_with_warnings(new_job) == {1, 2, 4, 6}
+    assert new_job.estimated_cost_cents == sum(copied.values())
+    assert (new_job.previewed_count, new_job.warning_count) == (5, 4)
+    audit = AuditEntry.objects.get(job=new_job, action="preview_copied")
+    assert audit.message.startswith(f"Took the preview of {job} for 5 unchanged rows: estimated ")
+    assert audit.message.endswith(" 1 rows have no estimate (changed since, or never rated).")
+    assert audit.data == {"previewed": job.pk, "rows": 5, "unrated": 1}
+
+
+def test_a_restart_refused_for_another_jobs_rows_says_to_restart_once_that_is_done(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    job = failed_at_row_4(ups_sandbox, varied_source, approver)
+    other = previewed_job(varied_source, approver)  # rows 4-6: 1-3 have tracking numbers
+    # Its row 5 may be at UPS (a worker died during its call): a person must settle it.
+    JobRow.objects.filter(job=other, source_key="SO-00005").update(status="unknown")
+
+    with pytest.raises(DomainError) as refused:
+        job_restart(job=job, acting_user=approver, confirm_duplicates=True)
+
+    new_job = Job.objects.exclude(pk__in=[job.pk, other.pk]).get()
+    assert refused.value.code == "rows_in_another_job"
+    assert refused.value.message.endswith(
+        f"Finish it (resume a stopped job to the end, settle rows whose outcome is unknown) or "
+        f"cancel it first. {new_job} was cancelled; once that is done, restart {job} again."
+    )
+    assert "skipped here" not in refused.value.message
+    assert new_job.status == "cancelled"

@@ -9,6 +9,7 @@ from django.db.models import F
 
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
+from jobs.services.lease import Lease, refuse_while_restarting, restart_hold_renew
 from jobs.services.transitions import job_transition, row_transition, rows_transition_bulk
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JOB_FINAL_STATUSES, JobStatus, RowStatus
@@ -31,10 +32,16 @@ def job_cancel(*, job: Job, actor: Actor, reason: str = "") -> Job:
     return job
 
 
-def job_cancel_records(*, job: Job, actor: Actor, reason: str = "") -> None:
-    """Cancel ``job`` in the database only; the caller runs job_write_back_stopped after commit."""
+def job_cancel_records(
+    *, job: Job, actor: Actor, reason: str = "", hold: Lease | None = None
+) -> None:
+    """Cancel ``job`` in the database only; the caller runs job_write_back_stopped after commit.
+
+    Refused while a restart holds the job, unless it is that restart (``hold``) cancelling it.
+    """
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
+        refuse_while_restarting(locked, hold=hold)
         if locked.status in JOB_FINAL_STATUSES:
             raise DomainError(
                 "not_cancellable", f"{locked} is already {locked.get_status_display().lower()}."
@@ -73,14 +80,15 @@ def job_cancel_records(*, job: Job, actor: Actor, reason: str = "") -> None:
 
 
 def job_void_shipped(
-    *, job: Job, actor: Actor, row_ids: Collection[int] | None = None
+    *, job: Job, actor: Actor, hold: Lease, row_ids: Collection[int] | None = None
 ) -> list[JobRow]:
     """Void ``job``'s shipped rows (those of ``row_ids`` only, if given) at UPS; return them.
 
-    Voids only while the job keeps the status ``job`` has: someone resuming it
-    meanwhile stops the voiding before the next row. Stops at the first
-    shipment UPS will not void too, keeping those already voided; the
-    DomainError's ``details["voided_rows"]`` then names them (row ids).
+    Voids only while the restart's ``hold`` on the job lasts (renewed before
+    each row, and only while the job keeps its status): a job taken meanwhile
+    (resumed after the hold lapsed) stops the voiding before the next row.
+    Stops at the first shipment UPS will not void too, keeping those already
+    voided; the DomainError's ``details["voided_rows"]`` then names them (row ids).
     """
     client = get_client()
     voided: list[JobRow] = []
@@ -88,12 +96,13 @@ def job_void_shipped(
     if row_ids is not None:
         rows = rows.filter(pk__in=list(row_ids))
     for row in rows.order_by("row_number"):
-        now = Job.objects.filter(pk=job.pk).values_list("status", flat=True).get()
-        if now != job.status:
+        if not restart_hold_renew(hold, [job.status]):
+            now = Job.objects.filter(pk=job.pk).values_list("status", flat=True).get()
             raise _void_error(
                 "void_stopped",
-                f"{job} became {JobStatus(now).label.lower()} while its shipments were being "
-                f"voided, so row {row.row_number} and later were left alone.",
+                f"{job} was taken over (it is {JobStatus(now).label.lower()} now) while its "
+                f"shipments were being voided, so row {row.row_number} and later were left "
+                "alone.",
                 voided,
             )
         try:

@@ -8,6 +8,7 @@ lost the job to another finds no row to update and stops without writing.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +37,8 @@ class LeaseLost(DomainError):
 
 # The statuses in which a job is worked on under a lease.
 LEASED_STATUSES = (JobStatus.RUNNING, JobStatus.PREVIEWING)
+# The lease owner of a stopped job that a restart holds.
+RESTART_OWNER = "restart by "
 
 
 @dataclass(frozen=True)
@@ -120,3 +123,69 @@ def lease_release(lease: Lease) -> None:
         Job.objects.filter(pk=lease.job_id, fencing_token=lease.token).update(
             lease_owner="", lease_expires_at=None
         )
+
+
+def restart_hold(*, job: Job, actor: Actor, statuses: Collection[str]) -> Lease | None:
+    """Hold the stopped ``job`` for a restart; None if it is no longer in ``statuses``.
+
+    A restart reads the source and voids shipments outside any transaction.
+    While it holds the job, resume and cancel are refused
+    (``refuse_while_restarting``), so no worker ships a row the restart voids or
+    ships again. Raising the fencing token also fences out a worker that lost
+    the job. The hold lasts SHIPOPS_LEASE_SECONDS from its last renewal: a
+    restart whose process died frees the job by then.
+    """
+    with transaction.atomic():
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        refuse_while_restarting(locked)
+        if locked.status not in statuses:
+            return None
+        locked.fencing_token += 1
+        locked.lease_owner = f"{RESTART_OWNER}{actor_label(actor)}"
+        locked.lease_expires_at = lease_expiry()
+        locked.save(
+            update_fields=["fencing_token", "lease_owner", "lease_expires_at", "updated_at"]
+        )
+        audit_record(
+            actor=actor,
+            action="restart_began",
+            message=(
+                f"{actor_label(actor)} began restarting {locked}; it cannot be resumed or "
+                "cancelled until the restart is done."
+            ),
+            job=locked,
+            data={"token": locked.fencing_token},
+        )
+    return Lease(job_id=locked.pk, token=locked.fencing_token, owner=locked.lease_owner)
+
+
+def restart_hold_renew(hold: Lease, statuses: Collection[str]) -> bool:
+    """Extend a restart's hold; False if the job left ``statuses`` or someone else took it."""
+    return (
+        Job.objects.filter(pk=hold.job_id, fencing_token=hold.token, status__in=statuses).update(
+            lease_expires_at=lease_expiry()
+        )
+        == 1
+    )
+
+
+def refuse_while_restarting(job: Job, *, hold: Lease | None = None) -> None:
+    """Raise DomainError ``restart_in_progress`` while a restart not ``hold``'s holds ``job``.
+
+    ``job`` is read under the caller's row lock.
+    """
+    expires = job.lease_expires_at
+    if (
+        not job.lease_owner.startswith(RESTART_OWNER)
+        or expires is None
+        or expires <= timezone.now()
+    ):
+        return
+    if hold is not None and hold.token == job.fencing_token:
+        return
+    raise DomainError(
+        "restart_in_progress",
+        f"{job} is being restarted ({job.lease_owner}): wait until the restart is done "
+        "(a few seconds per shipment it voids), then look at the job again.",
+        details={"owner": job.lease_owner},
+    )

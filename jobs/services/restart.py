@@ -12,6 +12,7 @@ from jobs.services.approval import job_approve, require_approve_permission
 from jobs.services.cancel import job_cancel, job_cancel_records, job_void_shipped
 from jobs.services.creation import job_create
 from jobs.services.estimate import job_copy_preview
+from jobs.services.lease import Lease, lease_release, restart_hold
 from jobs.services.resume import RESUMABLE
 from jobs.services.transitions import row_transition, row_writeback_transition
 from jobs.services.writeback import job_write_back_stopped
@@ -92,6 +93,24 @@ def job_restart(
     if warning and not (confirm_duplicates or void_first):
         raise DomainError("restart_needs_confirmation", warning)
     confirmed = _shipped_row_ids(job)  # what the warning (and so the confirmation) covers
+    hold = restart_hold(job=job, actor=acting_user, statuses=RESUMABLE)
+    if hold is None:  # resumed or cancelled since it was checked
+        job_restart_check(Job.objects.get(pk=job.pk))
+        raise DomainError("restart_stale", f"{job} changed meanwhile: look at it again.")
+    try:
+        new_job = _restarted(job, hold, acting_user, confirmed=confirmed, void_first=void_first)
+    finally:
+        lease_release(hold)  # nothing if the old job was cancelled (the hold went with it)
+    job_write_back_stopped(job=job, actor=acting_user)
+    job.refresh_from_db()
+    new_job.refresh_from_db()
+    return new_job
+
+
+def _restarted(
+    job: Job, hold: Lease, acting_user: User, *, confirmed: set[int], void_first: bool
+) -> Job:
+    """Make the new job, void (if asked), cancel ``job`` and approve the new one; return it."""
     keys = set(
         JobRow.objects.filter(job=job)
         .exclude(status=RowStatus.SKIPPED)
@@ -108,11 +127,13 @@ def job_restart(
     voided: list[JobRow] = []
     try:
         if void_first:
-            voided = job_void_shipped(job=job, actor=acting_user, row_ids=confirmed)
+            voided = job_void_shipped(job=job, actor=acting_user, hold=hold, row_ids=confirmed)
         with transaction.atomic():
             locked = Job.objects.select_for_update().get(pk=job.pk)
-            _refuse_if_changed(locked, expected=confirmed - {row.pk for row in voided})
-            job_cancel_records(job=locked, actor=acting_user, reason=f"Restarted as {new_job}.")
+            _refuse_if_changed(locked, hold, expected=confirmed - {row.pk for row in voided})
+            job_cancel_records(
+                job=locked, actor=acting_user, reason=f"Restarted as {new_job}.", hold=hold
+            )
             Job.objects.filter(pk=new_job.pk).update(session_hash=locked.session_hash)
             if new_job.invalid_count == 0:
                 job_approve(job=new_job, acting_user=acting_user, previewed_as=locked)
@@ -122,9 +143,6 @@ def job_restart(
         raise _restart_stopped(
             job=job, new_job=new_job, voided=voided, actor=acting_user, error=error
         ) from error
-    job_write_back_stopped(job=job, actor=acting_user)
-    job.refresh_from_db()
-    new_job.refresh_from_db()
     return new_job
 
 
@@ -134,9 +152,14 @@ def _shipped_row_ids(job: Job) -> set[int]:
     )
 
 
-def _refuse_if_changed(locked: Job, *, expected: set[int]) -> None:
-    """Refuse a restart of a job resumed (or shipping) since the operator confirmed it."""
-    if locked.status in RESUMABLE and _shipped_row_ids(locked) == expected:
+def _refuse_if_changed(locked: Job, hold: Lease, *, expected: set[int]) -> None:
+    """Refuse a restart of a job resumed (or shipping) since the operator confirmed it.
+
+    Resume is refused while the restart holds the job; a hold that lapsed (a
+    restart slower than SHIPOPS_LEASE_SECONDS between two steps) lets it in.
+    """
+    unchanged = locked.fencing_token == hold.token and _shipped_row_ids(locked) == expected
+    if locked.status in RESUMABLE and unchanged:
         return
     raise DomainError(
         "restart_stale",

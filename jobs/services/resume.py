@@ -7,7 +7,7 @@ from django.db import transaction
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
-from jobs.services.lease import lease_hand_over
+from jobs.services.lease import lease_hand_over, refuse_while_restarting
 from jobs.services.reconcile import job_reconcile_unknown
 from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.states import JobStatus, RowStatus
@@ -43,6 +43,7 @@ def job_resume(*, job: Job, actor: Actor, in_background: bool = True) -> int:
         )
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
+        refuse_while_restarting(locked)
         failed = JobRow.objects.filter(job=locked, status=RowStatus.FAILED)
         retried = rows_transition_bulk(
             rows=failed,

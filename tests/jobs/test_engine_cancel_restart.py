@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from datasources.adapters.csv_file import CsvAdapter
 from datasources.models import DataSource
@@ -183,14 +185,20 @@ def test_a_void_first_restart_that_fails_makes_the_voided_rows_pending_for_resum
 # A restart refuses a job that changed after the operator confirmed it.
 
 
+def lapse_the_restarts_hold(job: Job) -> None:
+    """As if the restart took longer than SHIPOPS_LEASE_SECONDS since it last renewed its hold."""
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+
+
 def resume_while_the_restart_reads_the_source(
     monkeypatch: pytest.MonkeyPatch, job: Job, approver: User
 ) -> None:
-    """A second operator resumes ``job`` while a restart reads its source; row 4 ships."""
+    """A second operator resumes ``job`` while a slow restart reads its source; row 4 ships."""
     real_create = restart_module.job_create
 
     def create_while_resumed(**kwargs: Any) -> Job:
         new_job = real_create(**kwargs)
+        lapse_the_restarts_hold(job)
         token = job_resume(job=Job.objects.get(pk=job.pk), actor=approver, in_background=False)
         job_execute(job_id=job.pk, token=token, slice_seconds=0)  # ships row 4, hands over
         return new_job
@@ -237,7 +245,9 @@ def test_a_void_first_restart_of_a_job_that_shipped_more_meanwhile_restores_its_
 
     def void_while_resumed(**kwargs: Any) -> list[JobRow]:
         voided = real_void(**kwargs)
-        # Meanwhile another operator resumed the job: row 4 shipped, row 5 failed (or shipped).
+        # Meanwhile, the restart's hold lapsed and another operator resumed the job:
+        # row 4 shipped, row 5 failed (or shipped).
+        lapse_the_restarts_hold(job)
         if not finished:
             ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["105 Main St"])
         token = job_resume(job=Job.objects.get(pk=job.pk), actor=approver, in_background=False)

@@ -1,4 +1,4 @@
-"""A job's estimated cost and warnings cover the rows it will ship, after exclusions and restarts."""
+"""A job's estimated cost and warnings cover the rows it ships, after exclusions and restarts."""
 
 from __future__ import annotations
 
@@ -33,8 +33,7 @@ def varied_orders(count: int) -> list[list[str]]:
 
 @pytest.fixture
 def varied_source(orders_csv: Callable[..., DataSource]) -> DataSource:
-    source = orders_csv(0, rows=varied_orders(6))
-    return source
+    return orders_csv(0, rows=varied_orders(6))
 
 
 def row_estimates(job: Job) -> dict[int, int]:

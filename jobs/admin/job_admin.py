@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.options import ActionLocation, csrf_protect_m
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -116,6 +116,30 @@ class JobAdmin(JobDisplay, admin.ModelAdmin):
     @admin.display(description="Progress")
     def page_progress(self, job: Job) -> SafeString:
         return progress_bar(job)
+
+    @csrf_protect_m
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """Show a job's page; run the action its buttons post, outside any wrapping transaction.
+
+        Django runs every POST to a change form in one transaction. A job's page
+        edits nothing (jobs change only through services), so a POST here is an
+        action, and its service commits each of its steps itself. A restart voids
+        shipments at UPS between its steps: wrapped, an error would undo the
+        record of voids UPS made, and colleagues and workers would wait for the
+        whole restart (on SQLite, the whole database would).
+        """
+        if request.method == "POST" and object_id is not None:
+            # Django's own view, as changeform_view calls it, without the transaction.
+            view = self._changeform_view  # type: ignore[attr-defined]
+            response: HttpResponse = view(request, object_id, form_url, extra_context)
+            return response
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None

@@ -169,6 +169,25 @@ def restart_hold_renew(hold: Lease, statuses: Collection[str]) -> bool:
     )
 
 
+def restart_release(hold: Lease, actor: Actor) -> None:
+    """End a restart's hold on a job it did not cancel, audited; nothing if the hold is gone."""
+    with transaction.atomic():
+        released = Job.objects.filter(
+            pk=hold.job_id, fencing_token=hold.token, lease_owner=hold.owner
+        ).update(lease_owner="", lease_expires_at=None)
+        if released:
+            job = Job.objects.get(pk=hold.job_id)
+            audit_record(
+                actor=actor,
+                action="restart_ended",
+                message=(
+                    f"The restart of {job} stopped without cancelling it; it can be resumed, "
+                    "restarted or cancelled again."
+                ),
+                job=job,
+            )
+
+
 def refuse_while_restarting(job: Job, *, hold: Lease | None = None) -> None:
     """Raise DomainError ``restart_in_progress`` while a restart not ``hold``'s holds ``job``.
 

@@ -12,7 +12,7 @@ from jobs.services.approval import job_approve, require_approve_permission
 from jobs.services.cancel import job_cancel, job_cancel_records, job_void_shipped
 from jobs.services.creation import job_create
 from jobs.services.estimate import job_copy_preview
-from jobs.services.lease import Lease, lease_release, restart_hold
+from jobs.services.lease import Lease, restart_hold, restart_hold_renew, restart_release
 from jobs.services.resume import RESUMABLE
 from jobs.services.transitions import row_transition, row_writeback_transition
 from jobs.services.writeback import job_write_back_stopped
@@ -98,9 +98,10 @@ def job_restart(
         job_restart_check(Job.objects.get(pk=job.pk))
         raise DomainError("restart_stale", f"{job} changed meanwhile: look at it again.")
     try:
+        job_restart_check(Job.objects.get(pk=job.pk))  # no row became unknown before the hold
         new_job = _restarted(job, hold, acting_user, confirmed=confirmed, void_first=void_first)
     finally:
-        lease_release(hold)  # nothing if the old job was cancelled (the hold went with it)
+        restart_release(hold, acting_user)  # nothing if the restart cancelled the old job
     job_write_back_stopped(job=job, actor=acting_user)
     job.refresh_from_db()
     new_job.refresh_from_db()
@@ -123,9 +124,16 @@ def _restarted(
         include_already_shipped=True,
         only_keys=keys,
     )
-    job_copy_preview(job=new_job, previewed=job, actor=acting_user)
     voided: list[JobRow] = []
     try:
+        job_copy_preview(job=new_job, previewed=job, actor=acting_user)
+        if not restart_hold_renew(hold, RESUMABLE):
+            raise DomainError(
+                "restart_stale",
+                f"{job} was taken over while its source was read (the restart took longer than "
+                "its hold on the job, and someone resumed or cancelled it meanwhile). It was "
+                "not cancelled; look at it again and choose again.",
+            )
         if void_first:
             voided = job_void_shipped(job=job, actor=acting_user, hold=hold, row_ids=confirmed)
         with transaction.atomic():

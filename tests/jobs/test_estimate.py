@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve, job_exclude_rows
+from jobs.services.creation import job_create
 from jobs.services.restart import job_restart
 from jobs.summaries import preview_summary
 from shipops.errors import DomainError
@@ -105,7 +106,9 @@ def test_a_restart_takes_the_preview_of_the_rows_it_ships_again(
     assert (new_job.previewed_count, new_job.warning_count) == (5, 4)
     audit = AuditEntry.objects.get(job=new_job, action="preview_copied")
     assert audit.message.startswith(f"Took the preview of {job} for 5 unchanged rows: estimated ")
-    assert audit.message.endswith(" 1 rows have no estimate (changed since, or never rated).")
+    assert audit.message.endswith(
+        " No estimate for 1 row(s): changed since that preview, or not rated there."
+    )
     assert audit.data == {"previewed": job.pk, "rows": 5, "unrated": 1}
 
 
@@ -128,3 +131,54 @@ def test_a_restart_refused_for_another_jobs_rows_says_to_restart_once_that_is_do
     )
     assert "skipped here" not in refused.value.message
     assert new_job.status == "cancelled"
+
+
+def restarted(job: Job, approver: User) -> tuple[Job, AuditEntry]:
+    new_job = job_restart(job=job, acting_user=approver, confirm_duplicates=True)
+    return new_job, AuditEntry.objects.get(job=new_job, action="preview_copied")
+
+
+def test_a_restart_after_the_sources_settings_changed_has_no_estimate(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    job = failed_at_row_4(ups_sandbox, varied_source, approver)
+    varied_source.default_packaging_code = "21"  # rated differently from now on
+    varied_source.save()
+
+    new_job, copied = restarted(job, approver)
+
+    assert row_estimates(new_job) == {}
+    assert (new_job.estimated_cost_cents, new_job.previewed_count) == (0, 0)
+    assert copied.message == (
+        f"The data source's settings changed after {job} was previewed, so its estimates may "
+        f"be wrong now: {new_job} has no estimated cost."
+    )
+
+
+def test_a_restart_copies_no_estimate_to_a_row_read_into_another_shipment(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    job = failed_at_row_4(ups_sandbox, varied_source, approver)
+    # The same cells, read into another shipment (a setting changed without a save).
+    DataSource.objects.filter(pk=varied_source.pk).update(default_packaging_code="21")
+
+    new_job, copied = restarted(job, approver)
+
+    assert row_estimates(new_job) == {}
+    assert copied.data == {"previewed": job.pk, "rows": 0, "unrated": 6}
+
+
+def test_a_restart_of_a_job_never_previewed_says_it_has_no_estimate(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["104 Main St"])
+    job = job_create(source=varied_source, actor=approver, mode="auto")
+    job = ship_all(job, approver)
+    ups_sandbox.clear_faults()
+
+    new_job, copied = restarted(job, approver)
+
+    assert row_estimates(new_job) == {}
+    assert (
+        copied.message == f"{job} was never previewed (auto mode): {new_job} has no estimated cost."
+    )

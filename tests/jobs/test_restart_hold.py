@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
@@ -19,8 +20,13 @@ from jobs.services.restart import job_restart
 from jobs.services.resume import RESUMABLE, job_resume
 from shipops.errors import DomainError
 from tests.fixtures.ups_sandbox import SandboxController
-from tests.jobs.test_engine_cancel_restart import failed_at_row_4, lapse_the_restarts_hold
+from tests.jobs.test_engine_cancel_restart import (
+    failed_at_row_4,
+    lapse_the_restarts_hold,
+    restart_stopped_after_voiding_row_1,
+)
 from tests.jobs.test_engine_failures import statuses
+from ups.client import UpsClient
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +106,63 @@ def test_a_restart_that_died_holding_the_job_frees_it_when_its_hold_lapses(
     job.refresh_from_db()
     assert job.status == "running"
     assert JobRow.objects.filter(job=job, status="pending").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restart_through_the_api_commits_its_steps_and_audits_them(
+    job: Job, approver: User, client: Client
+) -> None:
+    # Each service step makes its own transaction, as in production (no test transaction).
+    client.force_login(approver)
+    response = client.post(
+        f"/api/jobs/{job.pk}/restart",
+        data={"confirm_duplicates": True},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.json()
+    new_job = Job.objects.get(pk=response.json()["id"])
+    assert (new_job.status, Job.objects.get(pk=job.pk).status) == ("approved", "cancelled")
+    copied = AuditEntry.objects.get(job=new_job, action="preview_copied")
+    assert copied.data == {"previewed": job.pk, "rows": 6, "unrated": 0}
+    assert audit_trail_problems(new_job) == []
+
+
+def test_a_restart_that_stops_ends_its_hold_in_the_audit_trail(
+    job: Job, approver: User, ups_sandbox: SandboxController
+) -> None:
+    stopped = restart_stopped_after_voiding_row_1(job, ups_sandbox, approver)
+
+    assert stopped.code == "void_failed"
+    job.refresh_from_db()
+    assert (job.status, job.lease_owner, job.lease_expires_at) == ("failed", "", None)
+    ended = AuditEntry.objects.get(job=job, action="restart_ended")
+    assert ended.message == (
+        f"The restart of {job} stopped without cancelling it; it can be resumed, restarted or "
+        "cancelled again."
+    )
+
+
+def test_voiding_stops_at_the_next_row_once_a_lapsed_hold_let_a_resume_in(
+    job: Job, approver: User, ups_sandbox: SandboxController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_void = UpsClient.void
+
+    def void_then_resumed(client: UpsClient, *args: Any, **kwargs: Any) -> Any:
+        result = real_void(client, *args, **kwargs)
+        if not JobRow.objects.filter(job=job, status="voided").exists():
+            lapse_the_restarts_hold(job)  # a restart slower than its hold
+            job_resume(job=Job.objects.get(pk=job.pk), actor=approver, in_background=False)
+        return result
+
+    monkeypatch.setattr(UpsClient, "void", void_then_resumed)
+    with pytest.raises(DomainError) as refused:
+        job_restart(job=job, acting_user=approver, void_first=True)
+
+    assert statuses(job)[:3] == ["voided", "shipped", "shipped"]
+    assert refused.value.code == "void_stopped"
+    assert refused.value.message.startswith(
+        f"{job} was taken over (it is running now) while its shipments were being voided, "
+        "so row 2 and later were left alone. 1 shipment(s) were voided before it."
+    )
+    assert sum(1 for entry in ups_sandbox.ledger() if entry.get("voided")) == 1

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
+from jobs.services import restart as restart_module
 from jobs.services.reconcile import row_decide_unknown
 from jobs.states import JobStatus, RowStatus
 from tests.fixtures.ups_sandbox import SandboxController
@@ -222,3 +225,27 @@ def test_only_approvers_decide_unknown_rows(interrupted: Job, operator_client: C
     assert any("“approve job” permission" in text for text in shown)
     row.refresh_from_db()
     assert row.status == RowStatus.UNKNOWN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restart_from_the_job_page_commits_each_step_before_it_voids(
+    settled: Job,
+    approver_client: Client,
+    ups_sandbox: SandboxController,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Outside a transaction, the restart's hold is visible to colleagues, and the record
+    # of each void UPS made stays whatever happens next.
+    wrapped: list[bool] = []
+    real_void = restart_module.job_void_shipped
+
+    def void(**kwargs: Any) -> list[JobRow]:
+        wrapped.append(connection.in_atomic_block)
+        return real_void(**kwargs)
+
+    monkeypatch.setattr(restart_module, "job_void_shipped", void)
+    page_action(approver_client, settled, "restart_job", post="yes", choice="void")
+
+    assert wrapped == [False]
+    assert Job.objects.get(pk=settled.pk).status == JobStatus.CANCELLED
+    assert JobRow.objects.filter(job=settled, status=RowStatus.VOIDED).count() == 3

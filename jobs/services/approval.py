@@ -15,7 +15,7 @@ from jobs.queue import enqueue_execution
 from jobs.services.audit import audit_record
 from jobs.services.creation import session_hash
 from jobs.services.estimate import job_estimate_refresh
-from jobs.services.lease import lease_hand_over
+from jobs.services.lease import Lease, lease_hand_over, refuse_while_restarting
 from jobs.services.overlap import (
     job_overlap,
     refuse_rows_in_another_job,
@@ -35,7 +35,7 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
     rows = JobRow.objects.filter(job=job, status=RowStatus.PENDING)
     rows = rows.filter(pk__in=row_ids) if row_ids is not None else rows.filter(is_valid=False)
     with transaction.atomic():
-        Job.objects.select_for_update().get(pk=job.pk)
+        refuse_while_restarting(Job.objects.select_for_update().get(pk=job.pk))
         moved = rows_transition_bulk(
             rows=rows,
             to_status=RowStatus.SKIPPED,
@@ -72,10 +72,12 @@ def job_approve(
     switch_to_auto: bool = False,
     previewed_as: Job | None = None,
     in_background: bool = True,
+    hold: Lease | None = None,
 ) -> int:
     """Approve ``job`` for shipping and queue its execution; needs jobs.approve_job.
 
-    ``previewed_as`` names the job a restart copies: its rows were previewed there.
+    ``previewed_as`` names the job a restart copies: its rows were previewed there,
+    and ``hold`` is that restart's hold on ``job`` (nobody else approves it meanwhile).
     Returns the token the executor must present; with ``in_background`` a task
     is queued with it, otherwise the caller runs ``job_execute`` itself. Refused
     (SourceError) if tracking numbers could no longer be written back to the
@@ -86,6 +88,7 @@ def job_approve(
     adapter.check_write_back()
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
+        refuse_while_restarting(locked, hold=hold)
         if locked.status == JobStatus.DRAFT and locked.mode != JobMode.AUTO and not previewed_as:
             raise DomainError(
                 "preview_first", f"{locked} has not been previewed: preview it before approving."

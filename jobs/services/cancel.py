@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from django.db import transaction
 from django.db.models import F
 
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
-from jobs.services.lease import Lease, refuse_while_restarting, restart_hold_renew
+from jobs.services.lease import Lease, refuse_while_restarting
 from jobs.services.transitions import job_transition, row_transition, rows_transition_bulk
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JOB_FINAL_STATUSES, JobStatus, RowStatus
@@ -18,15 +18,16 @@ from ups.client import get_client
 from ups.errors import UpsError
 
 
-def job_cancel(*, job: Job, actor: Actor, reason: str = "") -> Job:
+def job_cancel(*, job: Job, actor: Actor, reason: str = "", hold: Lease | None = None) -> Job:
     """Cancel ``job``: pending rows are cancelled, shipped rows kept, in-flight rows unknown.
 
     Once the cancel has committed, the shipped rows' tracking numbers that are
     not in the source yet are written there: a worker stopped by the cancel,
     or killed before it, took its unflushed write-back buffer with it. A
     write-back failure is recorded on the rows ("Retry write-back"), never raised.
+    Refused while a restart holds the job, unless it is that restart (``hold``).
     """
-    job_cancel_records(job=job, actor=actor, reason=reason)
+    job_cancel_records(job=job, actor=actor, reason=reason, hold=hold)
     job_write_back_stopped(job=job, actor=actor)
     job.refresh_from_db()
     return job
@@ -80,13 +81,17 @@ def job_cancel_records(
 
 
 def job_void_shipped(
-    *, job: Job, actor: Actor, hold: Lease, row_ids: Collection[int] | None = None
+    *,
+    job: Job,
+    actor: Actor,
+    still_held: Callable[[], bool],
+    row_ids: Collection[int] | None = None,
 ) -> list[JobRow]:
     """Void ``job``'s shipped rows (those of ``row_ids`` only, if given) at UPS; return them.
 
-    Voids only while the restart's ``hold`` on the job lasts (renewed before
-    each row, and only while the job keeps its status): a job taken meanwhile
-    (resumed after the hold lapsed) stops the voiding before the next row.
+    Voids only while ``still_held()`` renews the restart's hold on the job
+    (before each row; false once the job left its status or was taken, as
+    by a resume after the hold lapsed): then it stops before the next row.
     Stops at the first shipment UPS will not void too, keeping those already
     voided; the DomainError's ``details["voided_rows"]`` then names them (row ids).
     """
@@ -96,7 +101,7 @@ def job_void_shipped(
     if row_ids is not None:
         rows = rows.filter(pk__in=list(row_ids))
     for row in rows.order_by("row_number"):
-        if not restart_hold_renew(hold, [job.status]):
+        if not still_held():
             now = Job.objects.filter(pk=job.pk).values_list("status", flat=True).get()
             raise _void_error(
                 "void_stopped",

@@ -18,6 +18,7 @@ from jobs.actors import Actor, actor_user
 from jobs.filters import RowFilter
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.audit import audit_record
+from jobs.services.lease import restart_hold_fields
 from jobs.states import JobMode, RowStatus
 from shipops.errors import DomainError
 
@@ -45,17 +46,22 @@ def job_create(
     include_already_shipped: bool = False,
     session_key: str | None = None,
     only_keys: set[str] | None = None,
+    held_for: Actor | None = None,
 ) -> Job:
     """Read ``source`` into a new draft job; rows that fail validation carry their errors.
 
     Refused (SourceError) if tracking numbers could not be written back to the
     source: nothing may ship that the source would not record as shipped.
+    ``held_for`` (a restart's operator): the job is created held, as
+    ``restart_hold`` holds one, so that nobody else previews, approves or
+    cancels it before the restart is done with it.
     """
     adapter = get_adapter(source)
     adapter.check_write_back()
     row_filter = _filter_on_source_column(row_filter or RowFilter(), adapter, source)
     with transaction.atomic():
         job = Job.objects.create(
+            **(restart_hold_fields(held_for) if held_for is not None else {}),
             data_source=source,
             filter=row_filter.to_json(),
             key_column=source.key_column.strip(),

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 
 from jobs.actors import Actor
 from jobs.models import AuditEntry, Job, JobRow
@@ -23,6 +22,12 @@ from jobs.summaries import batch_totals
 from shipops.money import format_cents
 
 COPY_BATCH = 500  # rows updated per statement
+PREVIEW_STARTED, PREVIEW_FINISHED, PREVIEW_COPIED = (
+    "preview_started",
+    "preview_finished",
+    "preview_copied",
+)
+PREVIEW_ACTIONS = (PREVIEW_STARTED, PREVIEW_FINISHED, PREVIEW_COPIED)
 
 
 def job_estimate_refresh(job: Job) -> None:
@@ -42,7 +47,7 @@ def job_copy_preview(*, job: Job, previewed: Job, actor: Actor) -> int:
     changed since that preview. Any other row has no estimate, as an
     unpreviewed row has none. Audited; a transaction of its own.
     """
-    since = _previewed_at(previewed)
+    since = _rated_since(previewed)
     changed = since is not None and job.data_source.updated_at > since
     found = {} if since is None or changed else _estimates(previewed)
     rows = JobRow.objects.filter(job=job, status=RowStatus.PENDING, is_valid=True)
@@ -63,18 +68,39 @@ def job_copy_preview(*, job: Job, previewed: Job, actor: Actor) -> int:
         job.refresh_from_db()
         audit_record(
             actor=actor,
-            action="preview_copied",
+            action=PREVIEW_COPIED,
             job=job,
             message=_copy_message(job, previewed, len(copied), unrated, since, changed=changed),
-            data={"previewed": previewed.pk, "rows": len(copied), "unrated": unrated},
+            data={
+                "previewed": previewed.pk,
+                "rows": len(copied),
+                "unrated": unrated,
+                "rated_since": since.isoformat() if since and copied else None,
+            },
         )
     return len(copied)
 
 
-def _previewed_at(job: Job) -> datetime | None:
-    """When ``job``'s last preview finished, or None if it was never previewed."""
-    finished = AuditEntry.objects.filter(job=job, action="preview_finished")
-    return finished.aggregate(last=Max("created_at"))["last"]
+def _rated_since(job: Job) -> datetime | None:
+    """When UPS was asked for the rates ``job``'s rows hold, or None if they hold none.
+
+    That is the start of its last preview, if that preview finished, or for a
+    job that took another's preview (a restart's), when that one was rated.
+    """
+    entries = AuditEntry.objects.filter(job=job, action__in=PREVIEW_ACTIONS)
+    newest_first = entries.order_by("-created_at", "-pk").values_list(
+        "action", "created_at", "data"
+    )
+    finished = False
+    for action, created_at, data in newest_first.iterator():
+        if action == PREVIEW_COPIED and not finished:
+            rated = data.get("rated_since")
+            return datetime.fromisoformat(rated) if rated else None
+        if action == PREVIEW_FINISHED:
+            finished = True
+        elif action == PREVIEW_STARTED:
+            return created_at if finished else None  # unfinished: its rates are partial
+    return None
 
 
 def _estimates(job: Job) -> dict[tuple[str, str], tuple[Any, int | None, list[Any]]]:
@@ -91,7 +117,10 @@ def _copy_message(
     job: Job, previewed: Job, copied: int, unrated: int, since: datetime | None, *, changed: bool
 ) -> str:
     if since is None:
-        return f"{previewed} was never previewed (auto mode): {job} has no estimated cost."
+        return (
+            f"{previewed} holds no finished preview (an auto-mode job is never previewed): "
+            f"{job} has no estimated cost."
+        )
     if changed:
         return (
             f"The data source's settings changed after {previewed} was previewed, so its "

@@ -141,8 +141,8 @@ def restart_hold(*, job: Job, actor: Actor, statuses: Collection[str]) -> Lease 
         if locked.status not in statuses:
             return None
         locked.fencing_token += 1
-        locked.lease_owner = f"{RESTART_OWNER}{actor_label(actor)}"
-        locked.lease_expires_at = lease_expiry()
+        for name, value in restart_hold_fields(actor).items():
+            setattr(locked, name, value)
         locked.save(
             update_fields=["fencing_token", "lease_owner", "lease_expires_at", "updated_at"]
         )
@@ -157,6 +157,14 @@ def restart_hold(*, job: Job, actor: Actor, statuses: Collection[str]) -> Lease 
             data={"token": locked.fencing_token},
         )
     return Lease(job_id=locked.pk, token=locked.fencing_token, owner=locked.lease_owner)
+
+
+def restart_hold_fields(actor: Actor) -> dict[str, Any]:
+    """The lease fields of a job that ``actor``'s restart holds."""
+    return {
+        "lease_owner": f"{RESTART_OWNER}{actor_label(actor)}",
+        "lease_expires_at": lease_expiry(),
+    }
 
 
 def restart_hold_renew(hold: Lease, statuses: Collection[str]) -> bool:
@@ -204,7 +212,7 @@ def refuse_while_restarting(job: Job, *, hold: Lease | None = None) -> None:
         return
     raise DomainError(
         "restart_in_progress",
-        f"{job} is being restarted ({job.lease_owner}): wait until the restart is done "
+        f"{job} is held by a restart ({job.lease_owner}): wait until the restart is done "
         "(a few seconds per shipment it voids), then look at the job again.",
         details={"owner": job.lease_owner},
     )

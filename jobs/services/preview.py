@@ -15,7 +15,14 @@ from django.db.models import F
 from jobs.actors import Actor, SystemActor, system_actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_preview
-from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
+from jobs.services.lease import (
+    Lease,
+    LeaseLost,
+    lease_claim,
+    lease_hand_over,
+    lease_renew,
+    refuse_while_restarting,
+)
 from jobs.services.recovery import job_interrupt_on_error
 from jobs.services.transitions import job_transition
 from jobs.shipping import ship_from_for, shipment_request
@@ -51,6 +58,7 @@ def job_preview_start(*, job: Job, actor: Actor, in_background: bool = True) -> 
     """
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
+        refuse_while_restarting(locked)
         job_transition(
             job=locked,
             to_status=JobStatus.PREVIEWING,

@@ -12,7 +12,13 @@ from jobs.services.approval import job_approve, require_approve_permission
 from jobs.services.cancel import job_cancel, job_cancel_records, job_void_shipped
 from jobs.services.creation import job_create
 from jobs.services.estimate import job_copy_preview
-from jobs.services.lease import Lease, restart_hold, restart_hold_renew, restart_release
+from jobs.services.lease import (
+    Lease,
+    lease_release,
+    restart_hold,
+    restart_hold_renew,
+    restart_release,
+)
 from jobs.services.resume import RESUMABLE
 from jobs.services.transitions import row_transition, row_writeback_transition
 from jobs.services.writeback import job_write_back_stopped
@@ -123,11 +129,20 @@ def _restarted(
         mode=job.mode,
         include_already_shipped=True,
         only_keys=keys,
+        held_for=acting_user,  # nobody approves, previews or cancels it but this restart
     )
+    new_hold = Lease(job_id=new_job.pk, token=new_job.fencing_token, owner=new_job.lease_owner)
+
+    def still_held() -> bool:
+        """Renew both holds; False if either job was taken (a hold that lapsed let someone in)."""
+        return restart_hold_renew(hold, [job.status]) and restart_hold_renew(
+            new_hold, [JobStatus.DRAFT]
+        )
+
     voided: list[JobRow] = []
     try:
         job_copy_preview(job=new_job, previewed=job, actor=acting_user)
-        if not restart_hold_renew(hold, RESUMABLE):
+        if not still_held():
             raise DomainError(
                 "restart_stale",
                 f"{job} was taken over while its source was read (the restart took longer than "
@@ -135,7 +150,9 @@ def _restarted(
                 "not cancelled; look at it again and choose again.",
             )
         if void_first:
-            voided = job_void_shipped(job=job, actor=acting_user, hold=hold, row_ids=confirmed)
+            voided = job_void_shipped(
+                job=job, actor=acting_user, still_held=still_held, row_ids=confirmed
+            )
         with transaction.atomic():
             locked = Job.objects.select_for_update().get(pk=job.pk)
             _refuse_if_changed(locked, hold, expected=confirmed - {row.pk for row in voided})
@@ -144,13 +161,17 @@ def _restarted(
             )
             Job.objects.filter(pk=new_job.pk).update(session_hash=locked.session_hash)
             if new_job.invalid_count == 0:
-                job_approve(job=new_job, acting_user=acting_user, previewed_as=locked)
+                job_approve(
+                    job=new_job, acting_user=acting_user, previewed_as=locked, hold=new_hold
+                )
     except DomainError as error:
         if not voided:
             voided = list(JobRow.objects.filter(pk__in=error.details.get("voided_rows", [])))
         raise _restart_stopped(
-            job=job, new_job=new_job, voided=voided, actor=acting_user, error=error
+            job=job, new_job=new_job, hold=new_hold, voided=voided, actor=acting_user, error=error
         ) from error
+    finally:
+        lease_release(new_hold)  # a new job left a draft (rows with errors): free to act on
     return new_job
 
 
@@ -179,10 +200,16 @@ def _refuse_if_changed(locked: Job, hold: Lease, *, expected: set[int]) -> None:
 
 
 def _restart_stopped(
-    *, job: Job, new_job: Job, voided: list[JobRow], actor: User, error: DomainError
+    *,
+    job: Job,
+    new_job: Job,
+    hold: Lease,
+    voided: list[JobRow],
+    actor: User,
+    error: DomainError,
 ) -> DomainError:
     """Undo a restart that stopped: cancel its new job, make the rows it voided pending again."""
-    job_cancel(job=new_job, actor=actor, reason=f"Restart stopped: {error.message}")
+    job_cancel(job=new_job, actor=actor, reason=f"Restart stopped: {error.message}", hold=hold)
     message = f"{error.message} {new_job} was cancelled"
     message += (
         f"; once that is done, restart {job} again." if error.code == OTHER_JOB_FIRST else "."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.creation import job_create
+from jobs.services.execution import job_execute
 from jobs.services.restart import job_restart
 from jobs.summaries import preview_summary
 from shipops.errors import DomainError
@@ -109,7 +111,14 @@ def test_a_restart_takes_the_preview_of_the_rows_it_ships_again(
     assert audit.message.endswith(
         " No estimate for 1 row(s): changed since that preview, or not rated there."
     )
-    assert audit.data == {"previewed": job.pk, "rows": 5, "unrated": 1}
+    assert audit.data == {
+        "previewed": job.pk,
+        "rows": 5,
+        "unrated": 1,
+        "rated_since": AuditEntry.objects.get(
+            job=job, action="preview_started"
+        ).created_at.isoformat(),
+    }
 
 
 def test_a_restart_refused_for_another_jobs_rows_says_to_restart_once_that_is_done(
@@ -165,7 +174,7 @@ def test_a_restart_copies_no_estimate_to_a_row_read_into_another_shipment(
     new_job, copied = restarted(job, approver)
 
     assert row_estimates(new_job) == {}
-    assert copied.data == {"previewed": job.pk, "rows": 0, "unrated": 6}
+    assert (copied.data["rows"], copied.data["unrated"], copied.data["rated_since"]) == (0, 6, None)
 
 
 def test_a_restart_of_a_job_never_previewed_says_it_has_no_estimate(
@@ -179,6 +188,26 @@ def test_a_restart_of_a_job_never_previewed_says_it_has_no_estimate(
     new_job, copied = restarted(job, approver)
 
     assert row_estimates(new_job) == {}
-    assert (
-        copied.message == f"{job} was never previewed (auto mode): {new_job} has no estimated cost."
+    assert copied.message == (
+        f"{job} holds no finished preview (an auto-mode job is never previewed): {new_job} has "
+        "no estimated cost."
     )
+
+
+def test_a_restart_of_a_restarted_job_takes_the_first_preview_again(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    job = failed_at_row_4(ups_sandbox, varied_source, approver)
+    costs = row_estimates(job)
+    ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["104 Main St"])
+    second = restarted(job, approver)[0]  # approved: its worker fails at row 4 again
+    job_execute(job_id=second.pk, token=second.fencing_token, slice_seconds=math.inf)
+    ups_sandbox.clear_faults()
+    second.refresh_from_db()
+    assert second.status == "failed"
+
+    third, copied = restarted(second, approver)
+
+    assert row_estimates(third) == costs
+    assert copied.data["rows"] == 6
+    assert copied.message.startswith(f"Took the preview of {second} for 6 unchanged rows")

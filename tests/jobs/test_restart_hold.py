@@ -13,9 +13,11 @@ from django.test import Client
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services import restart as restart_module
+from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.audit import audit_trail_problems
 from jobs.services.cancel import job_cancel
 from jobs.services.lease import restart_hold
+from jobs.services.preview import job_preview_start
 from jobs.services.restart import job_restart
 from jobs.services.resume import RESUMABLE, job_resume
 from shipops.errors import DomainError
@@ -95,7 +97,7 @@ def test_a_restart_that_died_holding_the_job_frees_it_when_its_hold_lapses(
 
     assert refusals_meanwhile(job, approver) == ["restart_in_progress"] * 3
     said = (
-        f"{job} is being restarted (restart by {approver.get_username()}): wait until the "
+        f"{job} is held by a restart (restart by {approver.get_username()}): wait until the "
         "restart is done (a few seconds per shipment it voids), then look at the job again."
     )
     with pytest.raises(DomainError, match=f"^{re.escape(said)}$"):
@@ -124,7 +126,7 @@ def test_a_restart_through_the_api_commits_its_steps_and_audits_them(
     new_job = Job.objects.get(pk=response.json()["id"])
     assert (new_job.status, Job.objects.get(pk=job.pk).status) == ("approved", "cancelled")
     copied = AuditEntry.objects.get(job=new_job, action="preview_copied")
-    assert copied.data == {"previewed": job.pk, "rows": 6, "unrated": 0}
+    assert (copied.data["previewed"], copied.data["rows"], copied.data["unrated"]) == (job.pk, 6, 0)
     assert audit_trail_problems(new_job) == []
 
 
@@ -166,3 +168,39 @@ def test_voiding_stops_at_the_next_row_once_a_lapsed_hold_let_a_resume_in(
         "so row 2 and later were left alone. 1 shipment(s) were voided before it."
     )
     assert sum(1 for entry in ups_sandbox.ledger() if entry.get("voided")) == 1
+
+
+def test_nobody_else_acts_on_the_restarts_new_job_before_the_restart_approves_it(
+    job: Job, approver: User, ups_sandbox: SandboxController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A colleague approving the new draft while old shipments are voided would let the
+    # restart, refused at its own approval, cancel a running job and restore the voids.
+    seen: list[list[str]] = []
+    real_void = restart_module.job_void_shipped
+
+    def void_while_a_colleague_acts(**kwargs: Any) -> list[JobRow]:
+        new_job = Job.objects.exclude(pk=job.pk).get()
+        seen.append(colleague_refusals(new_job, approver))
+        return real_void(**kwargs)
+
+    monkeypatch.setattr(restart_module, "job_void_shipped", void_while_a_colleague_acts)
+    new_job = job_restart(job=job, acting_user=approver, void_first=True)
+
+    assert seen == [["restart_in_progress"] * 4]
+    assert new_job.status == "approved"
+    assert new_job.lease_owner == f"queued by {approver.get_username()}"
+
+
+def colleague_refusals(new_job: Job, approver: User) -> list[str]:
+    """Try to approve, preview, exclude rows of and cancel ``new_job``; return the codes."""
+    codes = []
+    for attempt in (
+        lambda: job_approve(job=new_job, acting_user=approver, in_background=False),
+        lambda: job_preview_start(job=new_job, actor=approver, in_background=False),
+        lambda: job_exclude_rows(job=new_job, actor=approver, row_ids=[]),
+        lambda: job_cancel(job=new_job, actor=approver, reason="Looks like a duplicate."),
+    ):
+        with pytest.raises(DomainError) as refused:
+            attempt()
+        codes.append(refused.value.code)
+    return codes

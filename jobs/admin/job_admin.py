@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation, csrf_protect_m
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -135,6 +136,9 @@ class JobAdmin(JobDisplay, admin.ModelAdmin):
         whole restart (on SQLite, the whole database would).
         """
         if request.method == "POST" and object_id is not None:
+            if "_saveasnew" in request.POST:
+                # Not a button of this page; Django would take it for an add (and fail).
+                raise PermissionDenied
             # Django's own view, as changeform_view calls it, without the transaction.
             view = self._changeform_view  # type: ignore[attr-defined]
             response: HttpResponse = view(request, object_id, form_url, extra_context)

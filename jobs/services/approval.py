@@ -15,12 +15,13 @@ from jobs.queue import enqueue_execution
 from jobs.services.audit import audit_record
 from jobs.services.creation import session_hash
 from jobs.services.estimate import job_estimate_refresh
-from jobs.services.lease import Lease, lease_hand_over, refuse_while_restarting
+from jobs.services.lease import Lease, lease_hand_over
 from jobs.services.overlap import (
     job_overlap,
     refuse_rows_in_another_job,
     skip_rows_shipped_elsewhere,
 )
+from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.states import JobMode, JobStatus, RowStatus
 from shipops.errors import DomainError

@@ -9,7 +9,8 @@ from django.db.models import F
 
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
-from jobs.services.lease import Lease, refuse_while_restarting
+from jobs.services.lease import Lease
+from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, row_transition, rows_transition_bulk
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JOB_FINAL_STATUSES, JobStatus, RowStatus
@@ -84,14 +85,14 @@ def job_void_shipped(
     *,
     job: Job,
     actor: Actor,
-    still_held: Callable[[], bool],
+    hold_lost: Callable[[], str],
     row_ids: Collection[int] | None = None,
 ) -> list[JobRow]:
     """Void ``job``'s shipped rows (those of ``row_ids`` only, if given) at UPS; return them.
 
-    Voids only while ``still_held()`` renews the restart's hold on the job
-    (before each row; false once the job left its status or was taken, as
-    by a resume after the hold lapsed): then it stops before the next row.
+    Before each row, ``hold_lost()`` renews the restart's holds; once it says a
+    job was taken (a hold lapsed and someone acted on it), voiding stops
+    before that row.
     Stops at the first shipment UPS will not void too, keeping those already
     voided; the DomainError's ``details["voided_rows"]`` then names them (row ids).
     """
@@ -101,13 +102,10 @@ def job_void_shipped(
     if row_ids is not None:
         rows = rows.filter(pk__in=list(row_ids))
     for row in rows.order_by("row_number"):
-        if not still_held():
-            now = Job.objects.filter(pk=job.pk).values_list("status", flat=True).get()
+        if lost := hold_lost():
             raise _void_error(
                 "void_stopped",
-                f"{job} was taken over (it is {JobStatus(now).label.lower()} now) while its "
-                f"shipments were being voided, so row {row.row_number} and later were left "
-                "alone.",
+                f"Voiding the shipments of {job} stopped before row {row.row_number}: {lost}.",
                 voided,
             )
         try:

@@ -18,7 +18,7 @@ from jobs.actors import Actor, actor_user
 from jobs.filters import RowFilter
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.audit import audit_record
-from jobs.services.lease import restart_hold_fields
+from jobs.services.restart_holds import restart_hold_fields
 from jobs.states import JobMode, RowStatus
 from shipops.errors import DomainError
 
@@ -84,7 +84,11 @@ def job_create(
         job.row_count = counts["rows"]
         job.invalid_count = counts["invalid"]
         job.already_shipped_count = counts["already_shipped"]
-        job.save(update_fields=["row_count", "invalid_count", "already_shipped_count"])
+        # A hold counts from when others can see the job: the commit, after the source's read.
+        held = restart_hold_fields(held_for) if held_for is not None else {}
+        for name, value in held.items():
+            setattr(job, name, value)
+        job.save(update_fields=["row_count", "invalid_count", "already_shipped_count", *held])
         audit_record(
             actor=actor,
             action="job_created",

@@ -8,7 +8,6 @@ lost the job to another finds no row to update and stops without writing.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,8 +36,6 @@ class LeaseLost(DomainError):
 
 # The statuses in which a job is worked on under a lease.
 LEASED_STATUSES = (JobStatus.RUNNING, JobStatus.PREVIEWING)
-# The lease owner of a stopped job that a restart holds.
-RESTART_OWNER = "restart by "
 
 
 @dataclass(frozen=True)
@@ -123,96 +120,3 @@ def lease_release(lease: Lease) -> None:
         Job.objects.filter(pk=lease.job_id, fencing_token=lease.token).update(
             lease_owner="", lease_expires_at=None
         )
-
-
-def restart_hold(*, job: Job, actor: Actor, statuses: Collection[str]) -> Lease | None:
-    """Hold the stopped ``job`` for a restart; None if it is no longer in ``statuses``.
-
-    A restart reads the source and voids shipments outside any transaction.
-    While it holds the job, resume and cancel are refused
-    (``refuse_while_restarting``), so no worker ships a row the restart voids or
-    ships again. Raising the fencing token also fences out a worker that lost
-    the job. The hold lasts SHIPOPS_LEASE_SECONDS from its last renewal: a
-    restart whose process died frees the job by then.
-    """
-    with transaction.atomic():
-        locked = Job.objects.select_for_update().get(pk=job.pk)
-        refuse_while_restarting(locked)
-        if locked.status not in statuses:
-            return None
-        locked.fencing_token += 1
-        for name, value in restart_hold_fields(actor).items():
-            setattr(locked, name, value)
-        locked.save(
-            update_fields=["fencing_token", "lease_owner", "lease_expires_at", "updated_at"]
-        )
-        audit_record(
-            actor=actor,
-            action="restart_began",
-            message=(
-                f"{actor_label(actor)} began restarting {locked}; it cannot be resumed or "
-                "cancelled until the restart is done."
-            ),
-            job=locked,
-            data={"token": locked.fencing_token},
-        )
-    return Lease(job_id=locked.pk, token=locked.fencing_token, owner=locked.lease_owner)
-
-
-def restart_hold_fields(actor: Actor) -> dict[str, Any]:
-    """The lease fields of a job that ``actor``'s restart holds."""
-    return {
-        "lease_owner": f"{RESTART_OWNER}{actor_label(actor)}",
-        "lease_expires_at": lease_expiry(),
-    }
-
-
-def restart_hold_renew(hold: Lease, statuses: Collection[str]) -> bool:
-    """Extend a restart's hold; False if the job left ``statuses`` or someone else took it."""
-    return (
-        Job.objects.filter(pk=hold.job_id, fencing_token=hold.token, status__in=statuses).update(
-            lease_expires_at=lease_expiry()
-        )
-        == 1
-    )
-
-
-def restart_release(hold: Lease, actor: Actor) -> None:
-    """End a restart's hold on a job it did not cancel, audited; nothing if the hold is gone."""
-    with transaction.atomic():
-        released = Job.objects.filter(
-            pk=hold.job_id, fencing_token=hold.token, lease_owner=hold.owner
-        ).update(lease_owner="", lease_expires_at=None)
-        if released:
-            job = Job.objects.get(pk=hold.job_id)
-            audit_record(
-                actor=actor,
-                action="restart_ended",
-                message=(
-                    f"The restart of {job} stopped without cancelling it; it can be resumed, "
-                    "restarted or cancelled again."
-                ),
-                job=job,
-            )
-
-
-def refuse_while_restarting(job: Job, *, hold: Lease | None = None) -> None:
-    """Raise DomainError ``restart_in_progress`` while a restart not ``hold``'s holds ``job``.
-
-    ``job`` is read under the caller's row lock.
-    """
-    expires = job.lease_expires_at
-    if (
-        not job.lease_owner.startswith(RESTART_OWNER)
-        or expires is None
-        or expires <= timezone.now()
-    ):
-        return
-    if hold is not None and hold.token == job.fencing_token:
-        return
-    raise DomainError(
-        "restart_in_progress",
-        f"{job} is held by a restart ({job.lease_owner}): wait until the restart is done "
-        "(a few seconds per shipment it voids), then look at the job again.",
-        details={"owner": job.lease_owner},
-    )

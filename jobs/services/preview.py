@@ -21,9 +21,9 @@ from jobs.services.lease import (
     lease_claim,
     lease_hand_over,
     lease_renew,
-    refuse_while_restarting,
 )
 from jobs.services.recovery import job_interrupt_on_error
+from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition
 from jobs.shipping import ship_from_for, shipment_request
 from jobs.states import JobStatus, RowStatus

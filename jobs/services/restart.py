@@ -12,13 +12,8 @@ from jobs.services.approval import job_approve, require_approve_permission
 from jobs.services.cancel import job_cancel, job_cancel_records, job_void_shipped
 from jobs.services.creation import job_create
 from jobs.services.estimate import job_copy_preview
-from jobs.services.lease import (
-    Lease,
-    lease_release,
-    restart_hold,
-    restart_hold_renew,
-    restart_release,
-)
+from jobs.services.lease import Lease, lease_release
+from jobs.services.restart_holds import HeldJobs, restart_hold, restart_release
 from jobs.services.resume import RESUMABLE
 from jobs.services.transitions import row_transition, row_writeback_transition
 from jobs.services.writeback import job_write_back_stopped
@@ -27,6 +22,9 @@ from jobs.summaries import number_ranges
 from shipops.errors import DomainError
 
 OTHER_JOB_FIRST = "rows_in_another_job"  # the approval's refusal: another job must finish first
+# A restart's new job in these is cancelled when the restart stops (if someone else previewed
+# it once the restart's hold lapsed, too); an approved one ships, and is left alone.
+NOT_APPROVED = (JobStatus.DRAFT, JobStatus.PREVIEWING, JobStatus.PREVIEWED)
 
 
 def job_restart_warning(job: Job) -> str:
@@ -132,26 +130,20 @@ def _restarted(
         held_for=acting_user,  # nobody approves, previews or cancels it but this restart
     )
     new_hold = Lease(job_id=new_job.pk, token=new_job.fencing_token, owner=new_job.lease_owner)
-
-    def still_held() -> bool:
-        """Renew both holds; False if either job was taken (a hold that lapsed let someone in)."""
-        return restart_hold_renew(hold, [job.status]) and restart_hold_renew(
-            new_hold, [JobStatus.DRAFT]
-        )
-
+    held = HeldJobs(job=job, hold=hold, stopped=RESUMABLE, new_job=new_job, new_hold=new_hold)
     voided: list[JobRow] = []
     try:
         job_copy_preview(job=new_job, previewed=job, actor=acting_user)
-        if not still_held():
+        if lost := held.lost():
             raise DomainError(
                 "restart_stale",
-                f"{job} was taken over while its source was read (the restart took longer than "
-                "its hold on the job, and someone resumed or cancelled it meanwhile). It was "
-                "not cancelled; look at it again and choose again.",
+                f"The restart of {job} stopped after reading the source: {lost}. The restart "
+                "took longer than its hold on the jobs, and someone acted on them meanwhile. "
+                f"{job} was not cancelled; look at it again and choose again.",
             )
         if void_first:
             voided = job_void_shipped(
-                job=job, actor=acting_user, still_held=still_held, row_ids=confirmed
+                job=job, actor=acting_user, hold_lost=held.lost, row_ids=confirmed
             )
         with transaction.atomic():
             locked = Job.objects.select_for_update().get(pk=job.pk)
@@ -208,16 +200,32 @@ def _restart_stopped(
     actor: User,
     error: DomainError,
 ) -> DomainError:
-    """Undo a restart that stopped: cancel its new job, make the rows it voided pending again."""
-    job_cancel(job=new_job, actor=actor, reason=f"Restart stopped: {error.message}", hold=hold)
-    message = f"{error.message} {new_job} was cancelled"
-    message += (
-        f"; once that is done, restart {job} again." if error.code == OTHER_JOB_FIRST else "."
-    )
+    """Undo a restart that stopped: cancel its new job, make the rows it voided pending again.
+
+    A new job someone else took once its hold lapsed is left alone: cancelled
+    already, or approved, and then it ships those orders (voided rows included).
+    """
+    new_status = _status_of(new_job)
+    approved_elsewhere = new_status not in (*NOT_APPROVED, JobStatus.CANCELLED)
+    if new_status in NOT_APPROVED:
+        job_cancel(job=new_job, actor=actor, reason=f"Restart stopped: {error.message}", hold=hold)
+    if approved_elsewhere:
+        message = (
+            f"{error.message} {new_job} was approved by someone else meanwhile and ships "
+            f"these orders, so it was left as it is: cancel {job} rather than resume it."
+        )
+    else:
+        message = f"{error.message} {new_job} was cancelled"
+        message += (
+            f"; once that is done, restart {job} again." if error.code == OTHER_JOB_FIRST else "."
+        )
     if not voided:
         return DomainError(error.code, message, details={**error.details, "restored_rows": []})
     numbers = number_ranges(sorted(row.row_number for row in voided))
-    status = Job.objects.filter(pk=job.pk).values_list("status", flat=True).get()
+    status = _status_of(job)
+    if approved_elsewhere:
+        message += f" UPS voided the shipments of row(s) {numbers}; {new_job} ships them again."
+        return DomainError(error.code, message, details={**error.details, "restored_rows": []})
     if status not in RESUMABLE:
         # Resumed meanwhile: its worker has passed these rows, and a finished job never
         # resumes. Pending rows there would never ship; voided, they say what happened.
@@ -240,6 +248,10 @@ def _restart_stopped(
         message,
         details={**error.details, "restored_rows": [row.row_number for row in voided]},
     )
+
+
+def _status_of(job: Job) -> str:
+    return str(Job.objects.filter(pk=job.pk).values_list("status", flat=True).get())
 
 
 def row_restore_voided(*, row: JobRow, actor: Actor) -> JobRow:

@@ -7,8 +7,9 @@ from django.db import transaction
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
-from jobs.services.lease import lease_hand_over, refuse_while_restarting
+from jobs.services.lease import lease_hand_over
 from jobs.services.reconcile import job_reconcile_unknown
+from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.states import JobStatus, RowStatus
 from shipops.errors import DomainError

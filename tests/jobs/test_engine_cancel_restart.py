@@ -220,7 +220,10 @@ def test_restart_refuses_a_job_resumed_meanwhile_and_duplicates_or_voids_nothing
         job_restart(job=job, acting_user=approver, **{choice: True})
 
     assert refused.value.code == "restart_stale"
-    assert refused.value.message.startswith(f"{job} was taken over while its source was read")
+    assert refused.value.message.startswith(
+        f"The restart of {job} stopped after reading the source: {job} was taken over (it is "
+        "running now)."
+    )
     job.refresh_from_db()
     assert job.status == "running"  # its worker goes on: nobody cancelled it underneath
     assert statuses(job)[:4] == ["shipped"] * 4

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
+from jobs.services import creation as creation_module
 from jobs.services import restart as restart_module
+from jobs.services import restart_holds
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.audit import audit_trail_problems
 from jobs.services.cancel import job_cancel
-from jobs.services.lease import restart_hold
 from jobs.services.preview import job_preview_start
 from jobs.services.restart import job_restart
+from jobs.services.restart_holds import restart_hold
 from jobs.services.resume import RESUMABLE, job_resume
 from shipops.errors import DomainError
 from tests.fixtures.ups_sandbox import SandboxController
@@ -164,8 +168,8 @@ def test_voiding_stops_at_the_next_row_once_a_lapsed_hold_let_a_resume_in(
     assert statuses(job)[:3] == ["voided", "shipped", "shipped"]
     assert refused.value.code == "void_stopped"
     assert refused.value.message.startswith(
-        f"{job} was taken over (it is running now) while its shipments were being voided, "
-        "so row 2 and later were left alone. 1 shipment(s) were voided before it."
+        f"Voiding the shipments of {job} stopped before row 2: {job} was taken over (it is "
+        "running now). 1 shipment(s) were voided before it."
     )
     assert sum(1 for entry in ups_sandbox.ledger() if entry.get("voided")) == 1
 
@@ -204,3 +208,108 @@ def colleague_refusals(new_job: Job, approver: User) -> list[str]:
             attempt()
         codes.append(refused.value.code)
     return codes
+
+
+def lapse_the_holds_after_the_first_void(
+    job: Job, monkeypatch: pytest.MonkeyPatch, colleague: Callable[[Job], object]
+) -> None:
+    """After UPS voids row 1, both holds lapse and a colleague acts on the new job."""
+    real_void = UpsClient.void
+
+    def void_then_taken(client: UpsClient, *args: Any, **kwargs: Any) -> Any:
+        result = real_void(client, *args, **kwargs)
+        if not JobRow.objects.filter(job=job, status="voided").exists():
+            new_job = Job.objects.exclude(pk=job.pk).get()
+            lapse_the_restarts_hold(job)
+            lapse_the_restarts_hold(new_job)
+            colleague(new_job)
+        return result
+
+    monkeypatch.setattr(UpsClient, "void", void_then_taken)
+
+
+@pytest.mark.parametrize("action", ["cancels", "previews"])
+def test_a_restart_whose_new_job_was_taken_names_it_and_restores_its_voids(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    def colleague(new_job: Job) -> object:
+        if action == "cancels":
+            return job_cancel(job=new_job, actor=approver, reason="Looks like a duplicate.")
+        return job_preview_start(job=new_job, actor=approver, in_background=False)
+
+    lapse_the_holds_after_the_first_void(job, monkeypatch, colleague)
+    with pytest.raises(DomainError) as stopped:
+        job_restart(job=job, acting_user=approver, void_first=True)
+
+    new_job = Job.objects.exclude(pk=job.pk).get()
+    status = "cancelled" if action == "cancels" else "previewing"
+    assert stopped.value.code == "void_stopped"
+    assert stopped.value.message.startswith(
+        f"Voiding the shipments of {job} stopped before row 2: the new job, {new_job}, was "
+        f"taken over (it is {status} now). 1 shipment(s) were voided before it."
+    )
+    assert (
+        f"{new_job} was cancelled. UPS voided the shipments of row(s) 1; they are pending on "
+        in (stopped.value.message)
+    )
+    assert stopped.value.details["restored_rows"] == [1]
+    assert statuses(job)[:4] == ["pending", "shipped", "shipped", "failed"]
+    assert Job.objects.get(pk=new_job.pk).status == "cancelled"
+
+
+def test_the_new_jobs_hold_counts_from_the_end_of_the_sources_read(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [timezone.now()]
+    monkeypatch.setattr(
+        restart_holds, "lease_expiry", lambda seconds=None: clock[0] + timedelta(seconds=60)
+    )
+    real_store = creation_module._store_rows
+
+    def slow_read(*args: Any, **kwargs: Any) -> Any:
+        clock[0] += timedelta(seconds=90)  # a source that takes longer than a hold to read
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(creation_module, "_store_rows", slow_read)
+    expiries: list[object] = []
+    real_copy = restart_module.job_copy_preview
+
+    def copy_preview(**kwargs: Any) -> int:
+        expiries.append(Job.objects.get(pk=kwargs["job"].pk).lease_expires_at)
+        return real_copy(**kwargs)
+
+    monkeypatch.setattr(restart_module, "job_copy_preview", copy_preview)
+    job_restart(job=job, acting_user=approver, confirm_duplicates=True)
+
+    assert expiries == [clock[0] + timedelta(seconds=60)]
+
+
+def test_a_new_job_approved_by_someone_else_is_left_to_ship_and_the_old_job_named(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rows 4-6 left out of the old job: nothing but shipped rows, which a restart ships again;
+    # in auto mode, its new job needs no preview before an approval.
+    JobRow.objects.filter(job=job, row_number__gt=3).update(status="skipped")
+    Job.objects.filter(pk=job.pk).update(mode="auto")
+    job.refresh_from_db()
+    real_copy = restart_module.job_copy_preview
+
+    def copy_then_approved_by_a_colleague(**kwargs: Any) -> int:
+        copied = real_copy(**kwargs)
+        lapse_the_restarts_hold(kwargs["job"])
+        job_approve(job=kwargs["job"], acting_user=approver, in_background=False)
+        return copied
+
+    monkeypatch.setattr(restart_module, "job_copy_preview", copy_then_approved_by_a_colleague)
+    with pytest.raises(DomainError) as stopped:
+        job_restart(job=job, acting_user=approver, confirm_duplicates=True)
+
+    new_job = Job.objects.exclude(pk=job.pk).get()
+    assert stopped.value.message == (
+        f"The restart of {job} stopped after reading the source: the new job, {new_job}, was "
+        "taken over (it is approved now). The restart took longer than its hold on the jobs, "
+        f"and someone acted on them meanwhile. {job} was not cancelled; look at it again and "
+        f"choose again. {new_job} was approved by someone else meanwhile and ships these "
+        f"orders, so it was left as it is: cancel {job} rather than resume it."
+    )
+    assert (new_job.status, Job.objects.get(pk=job.pk).status) == ("approved", "failed")

@@ -249,3 +249,15 @@ def test_a_restart_from_the_job_page_commits_each_step_before_it_voids(
     assert wrapped == [False]
     assert Job.objects.get(pk=settled.pk).status == JobStatus.CANCELLED
     assert JobRow.objects.filter(job=settled, status=RowStatus.VOIDED).count() == 3
+
+
+@pytest.mark.parametrize("button", ["_save", "_saveasnew", "_continue"])
+def test_a_form_posted_to_the_job_page_is_refused_and_changes_nothing(
+    settled: Job, approver_client: Client, button: str
+) -> None:
+    before = AuditEntry.objects.count()
+    response = approver_client.post(job_url(settled), {button: "1", "status": "cancelled"})
+
+    assert response.status_code == 403
+    assert (Job.objects.count(), AuditEntry.objects.count()) == (1, before)
+    assert Job.objects.get(pk=settled.pk).status == JobStatus.INTERRUPTED

@@ -19,7 +19,14 @@ from ups.client import get_client
 from ups.errors import UpsError
 
 
-def job_cancel(*, job: Job, actor: Actor, reason: str = "", hold: Lease | None = None) -> Job:
+def job_cancel(
+    *,
+    job: Job,
+    actor: Actor,
+    reason: str = "",
+    hold: Lease | None = None,
+    only_from: Collection[str] | None = None,
+) -> Job:
     """Cancel ``job``: pending rows are cancelled, shipped rows kept, in-flight rows unknown.
 
     Once the cancel has committed, the shipped rows' tracking numbers that are
@@ -27,15 +34,21 @@ def job_cancel(*, job: Job, actor: Actor, reason: str = "", hold: Lease | None =
     or killed before it, took its unflushed write-back buffer with it. A
     write-back failure is recorded on the rows ("Retry write-back"), never raised.
     Refused while a restart holds the job, unless it is that restart (``hold``).
+    With ``only_from``, a job (locked) in another status is left as it is.
     """
-    job_cancel_records(job=job, actor=actor, reason=reason, hold=hold)
+    job_cancel_records(job=job, actor=actor, reason=reason, hold=hold, only_from=only_from)
     job_write_back_stopped(job=job, actor=actor)
     job.refresh_from_db()
     return job
 
 
 def job_cancel_records(
-    *, job: Job, actor: Actor, reason: str = "", hold: Lease | None = None
+    *,
+    job: Job,
+    actor: Actor,
+    reason: str = "",
+    hold: Lease | None = None,
+    only_from: Collection[str] | None = None,
 ) -> None:
     """Cancel ``job`` in the database only; the caller runs job_write_back_stopped after commit.
 
@@ -44,6 +57,8 @@ def job_cancel_records(
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         refuse_while_restarting(locked, hold=hold)
+        if only_from is not None and locked.status not in only_from:
+            return
         if locked.status in JOB_FINAL_STATUSES:
             raise DomainError(
                 "not_cancellable", f"{locked} is already {locked.get_status_display().lower()}."

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
 
-from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.services.approval import job_approve, require_approve_permission
-from jobs.services.cancel import job_cancel, job_cancel_records, job_void_shipped
+from jobs.services.cancel import job_cancel_records, job_void_shipped
 from jobs.services.creation import job_create
 from jobs.services.estimate import job_copy_preview
 from jobs.services.lease import Lease, lease_release
 from jobs.services.restart_holds import HeldJobs, restart_hold, restart_release
+from jobs.services.restart_undo import restart_undo
 from jobs.services.resume import RESUMABLE
-from jobs.services.transitions import row_transition, row_writeback_transition
 from jobs.services.writeback import job_write_back_stopped
-from jobs.states import JobStatus, RowStatus, WritebackStatus
+from jobs.states import RowStatus
 from jobs.summaries import number_ranges
 from shipops.errors import DomainError
 
-OTHER_JOB_FIRST = "rows_in_another_job"  # the approval's refusal: another job must finish first
-# A restart's new job in these is cancelled when the restart stops (if someone else previewed
-# it once the restart's hold lapsed, too); an approved one ships, and is left alone.
-NOT_APPROVED = (JobStatus.DRAFT, JobStatus.PREVIEWING, JobStatus.PREVIEWED)
+logger = logging.getLogger(__name__)
 
 
 def job_restart_warning(job: Job) -> str:
@@ -139,7 +136,7 @@ def _restarted(
                 "restart_stale",
                 f"The restart of {job} stopped after reading the source: {lost}. The restart "
                 "took longer than its hold on the jobs, and someone acted on them meanwhile. "
-                f"{job} was not cancelled; look at it again and choose again.",
+                f"This restart left {job} as it is; look at the jobs again and choose again.",
             )
         if void_first:
             voided = job_void_shipped(
@@ -156,15 +153,28 @@ def _restarted(
                 job_approve(
                     job=new_job, acting_user=acting_user, previewed_as=locked, hold=new_hold
                 )
-    except DomainError as error:
-        if not voided:
-            voided = list(JobRow.objects.filter(pk__in=error.details.get("voided_rows", [])))
-        raise _restart_stopped(
-            job=job, new_job=new_job, hold=new_hold, voided=voided, actor=acting_user, error=error
-        ) from error
+    except BaseException as error:
+        stopped = error if isinstance(error, DomainError) else _unexpected(error)
+        try:
+            undone = restart_undo(held, confirmed=confirmed, actor=acting_user, error=stopped)
+        except Exception:
+            # The database failed this too: the error that stopped the restart goes on.
+            logger.exception("Could not undo the stopped restart of %s.", job)
+            raise error from None
+        if isinstance(error, DomainError):
+            raise undone from error
+        logger.error("The restart of %s stopped: %s", job, undone.message)
+        raise  # Ctrl-C, a database failure: what was undone is in the audit trail and the log
     finally:
         lease_release(new_hold)  # a new job left a draft (rows with errors): free to act on
     return new_job
+
+
+def _unexpected(error: BaseException) -> DomainError:
+    return DomainError(
+        "restart_interrupted",
+        f"The restart stopped on an unexpected error ({type(error).__name__}).",
+    )
 
 
 def _shipped_row_ids(job: Job) -> set[int]:
@@ -186,107 +196,6 @@ def _refuse_if_changed(locked: Job, hold: Lease, *, expected: set[int]) -> None:
         "restart_stale",
         f"{locked} changed while it was being restarted: it is "
         f"{locked.get_status_display().lower()} now, with {locked.shipped_count} shipped "
-        "row(s), maybe resumed by someone else. It was not cancelled; look at it again "
-        "and choose again.",
+        "row(s), maybe resumed by someone else. The restart left it as it is; look at it "
+        "again and choose again.",
     )
-
-
-def _restart_stopped(
-    *,
-    job: Job,
-    new_job: Job,
-    hold: Lease,
-    voided: list[JobRow],
-    actor: User,
-    error: DomainError,
-) -> DomainError:
-    """Undo a restart that stopped: cancel its new job, make the rows it voided pending again.
-
-    A new job someone else took once its hold lapsed is left alone: cancelled
-    already, or approved, and then it ships those orders (voided rows included).
-    """
-    new_status = _status_of(new_job)
-    approved_elsewhere = new_status not in (*NOT_APPROVED, JobStatus.CANCELLED)
-    if new_status in NOT_APPROVED:
-        job_cancel(job=new_job, actor=actor, reason=f"Restart stopped: {error.message}", hold=hold)
-    if approved_elsewhere:
-        message = (
-            f"{error.message} {new_job} was approved by someone else meanwhile and ships "
-            f"these orders, so it was left as it is: cancel {job} rather than resume it."
-        )
-    else:
-        message = f"{error.message} {new_job} was cancelled"
-        message += (
-            f"; once that is done, restart {job} again." if error.code == OTHER_JOB_FIRST else "."
-        )
-    if not voided:
-        return DomainError(error.code, message, details={**error.details, "restored_rows": []})
-    numbers = number_ranges(sorted(row.row_number for row in voided))
-    status = _status_of(job)
-    if approved_elsewhere:
-        message += f" UPS voided the shipments of row(s) {numbers}; {new_job} ships them again."
-        return DomainError(error.code, message, details={**error.details, "restored_rows": []})
-    if status not in RESUMABLE:
-        # Resumed meanwhile: its worker has passed these rows, and a finished job never
-        # resumes. Pending rows there would never ship; voided, they say what happened.
-        message += (
-            f" UPS voided the shipments of row(s) {numbers}, and {job} is "
-            f"{JobStatus(status).label.lower()} now, so they stay voided: ship those orders "
-            f"with a new job once {job} has finished (it takes them, although the source "
-            "still shows their voided tracking numbers)."
-        )
-        return DomainError(error.code, message, details={**error.details, "restored_rows": []})
-    for row in voided:
-        row_restore_voided(row=row, actor=actor)
-    message += (
-        f" UPS voided the shipments of row(s) {numbers}; they are pending on {job} again, "
-        "so Resume ships them again (writing their new tracking numbers over the voided "
-        "ones in the source)."
-    )
-    return DomainError(
-        error.code,
-        message,
-        details={**error.details, "restored_rows": [row.row_number for row in voided]},
-    )
-
-
-def _status_of(job: Job) -> str:
-    return str(Job.objects.filter(pk=job.pk).values_list("status", flat=True).get())
-
-
-def row_restore_voided(*, row: JobRow, actor: Actor) -> JobRow:
-    """Make a row whose shipment a stopped restart voided pending again, for resume to ship."""
-    voided_tracking, cost = row.tracking_number, row.actual_cost_cents or 0
-    with transaction.atomic():
-        row_transition(
-            row=row,
-            to_status=RowStatus.PENDING,
-            actor=actor,
-            action="row_void_restored",
-            message=(
-                f"UPS voided this row's shipment (tracking {voided_tracking}) during a restart "
-                "that stopped; the row is pending again, so resume ships it again."
-            ),
-            changes={
-                "tracking_number": "",
-                "shipment_id": "",
-                "shipped_at": None,
-                "actual_cost_cents": None,
-                "label": "",
-                "label_format": "",
-            },
-            data={"voided_tracking_number": voided_tracking, "shipment_id": row.shipment_id},
-        )
-        Job.objects.filter(pk=row.job_id).update(actual_cost_cents=F("actual_cost_cents") - cost)
-        if row.writeback_status == WritebackStatus.WRITTEN:
-            # The source holds the voided tracking number until the new one replaces it.
-            row_writeback_transition(
-                row=row,
-                to_status=WritebackStatus.PENDING,
-                actor=actor,
-                message=(
-                    f"The source still holds the voided tracking number {voided_tracking}; "
-                    "the row's next shipment writes over it."
-                ),
-            )
-    return row

@@ -71,14 +71,15 @@ def restart_hold_fields(actor: Actor) -> dict[str, Any]:
     }
 
 
-def restart_hold_renew(hold: Lease, statuses: Collection[str]) -> bool:
-    """Extend a restart's hold; False if the job left ``statuses`` or someone else took it."""
-    return (
-        Job.objects.filter(pk=hold.job_id, fencing_token=hold.token, status__in=statuses).update(
-            lease_expires_at=lease_expiry()
-        )
-        == 1
+def restart_hold_renew(hold: Lease, statuses: Collection[str], **unchanged: Any) -> bool:
+    """Extend a restart's hold; False if the job left ``statuses`` or someone else took it.
+
+    ``unchanged``: more of the job's fields that must still hold these values.
+    """
+    held = Job.objects.filter(
+        pk=hold.job_id, fencing_token=hold.token, status__in=statuses, **unchanged
     )
+    return held.update(lease_expires_at=lease_expiry()) == 1
 
 
 def restart_release(hold: Lease, actor: Actor) -> None:
@@ -138,11 +139,22 @@ class HeldJobs:
         A job is taken when its hold lapsed (a restart slower than
         SHIPOPS_LEASE_SECONDS between two steps) and someone acted on it.
         """
-        for job, hold, statuses, named in (
-            (self.job, self.hold, self.stopped, f"{self.job}"),
-            (self.new_job, self.new_hold, NEW_JOB_STATUSES, f"the new job, {self.new_job},"),
+        # The new job must still hold every row it was made with (none excluded).
+        same_rows = {"skipped_count": self.new_job.skipped_count}
+        for job, hold, statuses, unchanged, named in (
+            (self.job, self.hold, self.stopped, {}, f"{self.job}"),
+            (
+                self.new_job,
+                self.new_hold,
+                NEW_JOB_STATUSES,
+                same_rows,
+                f"the new job, {self.new_job},",
+            ),
         ):
-            if not restart_hold_renew(hold, statuses):
-                status = Job.objects.filter(pk=job.pk).values_list("status", flat=True).get()
-                return f"{named} was taken over (it is {JobStatus(status).label.lower()} now)"
+            if not restart_hold_renew(hold, statuses, **unchanged):
+                now = Job.objects.get(pk=job.pk)
+                said = f"{named} was taken over (it is {JobStatus(now.status).label.lower()} now"
+                if excluded := now.skipped_count - job.skipped_count:
+                    said += f", {excluded} row(s) excluded"
+                return f"{said})"
         return ""

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
@@ -308,8 +309,54 @@ def test_a_new_job_approved_by_someone_else_is_left_to_ship_and_the_old_job_name
     assert stopped.value.message == (
         f"The restart of {job} stopped after reading the source: the new job, {new_job}, was "
         "taken over (it is approved now). The restart took longer than its hold on the jobs, "
-        f"and someone acted on them meanwhile. {job} was not cancelled; look at it again and "
-        f"choose again. {new_job} was approved by someone else meanwhile and ships these "
-        f"orders, so it was left as it is: cancel {job} rather than resume it."
+        f"and someone acted on them meanwhile. This restart left {job} as it is; look at the "
+        f"jobs again and choose again. {new_job} was approved by someone else meanwhile, so it "
+        "was left as it is: it ships all of these orders again, a second time for those whose "
+        f"shipments were not voided. Cancel {job} rather than resume it."
     )
     assert (new_job.status, Job.objects.get(pk=job.pk).status) == ("approved", "failed")
+
+
+def test_a_colleague_excluding_rows_of_the_new_job_stops_the_restart(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def colleague(new_job: Job) -> object:
+        row_1 = JobRow.objects.get(job=new_job, row_number=1)
+        return job_exclude_rows(job=new_job, actor=approver, row_ids=[row_1.pk])
+
+    lapse_the_holds_after_the_first_void(job, monkeypatch, colleague)
+    with pytest.raises(DomainError) as stopped:
+        job_restart(job=job, acting_user=approver, void_first=True)
+
+    new_job = Job.objects.exclude(pk=job.pk).get()
+    assert stopped.value.message.startswith(
+        f"Voiding the shipments of {job} stopped before row 2: the new job, {new_job}, was "
+        "taken over (it is draft now, 1 row(s) excluded)."
+    )
+    assert stopped.value.details["restored_rows"] == [1]
+    assert statuses(job)[:4] == ["pending", "shipped", "shipped", "failed"]
+    assert Job.objects.get(pk=new_job.pk).status == "cancelled"
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OperationalError])
+def test_a_restart_stopped_by_ctrl_c_or_the_database_still_undoes_itself(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch, failure: type[BaseException]
+) -> None:
+    real_void = UpsClient.void
+
+    def void_then_fail(client: UpsClient, *args: Any, **kwargs: Any) -> Any:
+        if JobRow.objects.filter(job=job, status="voided").exists():
+            raise failure("database is locked" if failure is OperationalError else "")
+        return real_void(client, *args, **kwargs)
+
+    monkeypatch.setattr(UpsClient, "void", void_then_fail)
+    with pytest.raises(failure):
+        job_restart(job=job, acting_user=approver, void_first=True)
+
+    new_job = Job.objects.exclude(pk=job.pk).get()
+    assert Job.objects.get(pk=new_job.pk).status == "cancelled"
+    assert statuses(job)[:4] == ["pending", "shipped", "shipped", "failed"]
+    restored = AuditEntry.objects.get(job=job, action="row_void_restored")
+    assert "during a restart that stopped" in restored.message
+    cancelled = AuditEntry.objects.get(job=new_job, action="job_cancelled")
+    assert f"The restart stopped on an unexpected error ({failure.__name__})." in cancelled.message

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from jobs.models import Job, JobRow
+from jobs.queue import enqueue_execution
 from jobs.services.approval import job_approve, require_approve_permission
 from jobs.services.cancel import job_cancel_records, job_void_shipped
 from jobs.services.creation import job_create
@@ -129,31 +131,34 @@ def _restarted(
     new_hold = Lease(job_id=new_job.pk, token=new_job.fencing_token, owner=new_job.lease_owner)
     held = HeldJobs(job=job, hold=hold, stopped=RESUMABLE, new_job=new_job, new_hold=new_hold)
     voided: list[JobRow] = []
+    committed, token = False, None
     try:
         job_copy_preview(job=new_job, previewed=job, actor=acting_user)
         if lost := held.lost():
-            raise DomainError(
-                "restart_stale",
-                f"The restart of {job} stopped after reading the source: {lost}. The restart "
-                "took longer than its hold on the jobs, and someone acted on them meanwhile. "
-                f"This restart left {job} as it is; look at the jobs again and choose again.",
-            )
+            raise _taken_meanwhile(job, lost, "after reading the source")
         if void_first:
             voided = job_void_shipped(
                 job=job, actor=acting_user, hold_lost=held.lost, row_ids=confirmed
             )
         with transaction.atomic():
             locked = Job.objects.select_for_update().get(pk=job.pk)
+            if lost := held.lost():  # a colleague, during the last void
+                raise _taken_meanwhile(job, lost, "before cancelling it")
             _refuse_if_changed(locked, hold, expected=confirmed - {row.pk for row in voided})
             job_cancel_records(
                 job=locked, actor=acting_user, reason=f"Restarted as {new_job}.", hold=hold
             )
             Job.objects.filter(pk=new_job.pk).update(session_hash=locked.session_hash)
             if new_job.invalid_count == 0:
-                job_approve(
-                    job=new_job, acting_user=acting_user, previewed_as=locked, hold=new_hold
-                )
+                token = _approve_restarted(new_job, locked, new_hold, acting_user)
+        committed = True
+        if token is not None:
+            enqueue_execution(new_job.pk, token)
     except BaseException as error:
+        if committed:  # the restart is done; queueing the new job's task failed: no undo
+            with suppress(Exception):
+                job_write_back_stopped(job=job, actor=acting_user)
+            raise
         stopped = error if isinstance(error, DomainError) else _unexpected(error)
         try:
             undone = restart_undo(held, confirmed=confirmed, actor=acting_user, error=stopped)
@@ -168,6 +173,20 @@ def _restarted(
     finally:
         lease_release(new_hold)  # a new job left a draft (rows with errors): free to act on
     return new_job
+
+
+def _approve_restarted(job: Job, of: Job, hold: Lease, user: User) -> int:
+    """Approve the restart's new job (its hold lets this restart only); the caller queues it."""
+    return job_approve(job=job, acting_user=user, previewed_as=of, hold=hold, in_background=False)
+
+
+def _taken_meanwhile(job: Job, lost: str, when: str) -> DomainError:
+    return DomainError(
+        "restart_stale",
+        f"The restart of {job} stopped {when}: {lost}. The restart took longer than its hold "
+        "on the jobs, and someone acted on them meanwhile. This restart left "
+        f"{job} as it is; look at the jobs again and choose again.",
+    )
 
 
 def _unexpected(error: BaseException) -> DomainError:

@@ -51,7 +51,7 @@ def restart_undo(
         numbers = number_ranges(sorted(row.row_number for row in voided))
         status = _status_of(job)
         if _status_of(new_job) != JobStatus.CANCELLED:
-            message += f" UPS voided the shipments of row(s) {numbers}; {new_job} ships them again."
+            message += _shipped_by_new_job(voided, new_job)
         elif status not in RESUMABLE:
             # Resumed meanwhile: its worker has passed these rows, and a finished job never
             # resumes. Pending rows there would never ship; voided, they say what happened.
@@ -84,6 +84,29 @@ def _new_job_fate(job: Job, new_job: Job, error: DomainError) -> str:
     )
     if _status_of(job) in RESUMABLE:
         said += f" Cancel {job} rather than resume it."
+    return said
+
+
+def _shipped_by_new_job(voided: list[JobRow], new_job: Job) -> str:
+    """Say which voided orders the new job (approved by someone else) ships again, and which not."""
+    keys = {row.source_key for row in voided}
+    kept = set(
+        JobRow.objects.filter(job=new_job, source_key__in=keys)
+        .exclude(status__in=[RowStatus.SKIPPED, RowStatus.CANCELLED])
+        .values_list("source_key", flat=True)
+    )
+    shipped = number_ranges(sorted(row.row_number for row in voided if row.source_key in kept))
+    left = number_ranges(sorted(row.row_number for row in voided if row.source_key not in kept))
+    said = (
+        f" UPS voided the shipments of row(s) {shipped}; {new_job} ships them again."
+        if kept
+        else ""
+    )
+    if left:
+        said += (
+            f" UPS voided the shipments of row(s) {left} too, and {new_job} leaves them out: "
+            "they stay voided, so ship those orders with a new job once both jobs are done."
+        )
     return said
 
 

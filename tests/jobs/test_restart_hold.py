@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from datasources.models import DataSource
+from jobs import queue as queue_module
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services import creation as creation_module
 from jobs.services import restart as restart_module
@@ -211,10 +212,11 @@ def colleague_refusals(new_job: Job, approver: User) -> list[str]:
     return codes
 
 
-def lapse_the_holds_after_the_first_void(
-    job: Job, monkeypatch: pytest.MonkeyPatch, colleague: Callable[[Job], object]
-) -> None:
-    """After UPS voids row 1, both holds lapse and a colleague acts on the new job."""
+def restart_taken_after_the_first_void(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch, colleague: Callable[[Job], object]
+) -> tuple[DomainError, Job]:
+    """Restart ``job`` voiding first; after UPS voids row 1, both holds lapse and a colleague
+    acts on the new job. Return the restart's refusal and the new job."""
     real_void = UpsClient.void
 
     def void_then_taken(client: UpsClient, *args: Any, **kwargs: Any) -> Any:
@@ -227,6 +229,14 @@ def lapse_the_holds_after_the_first_void(
         return result
 
     monkeypatch.setattr(UpsClient, "void", void_then_taken)
+    with pytest.raises(DomainError) as stopped:
+        job_restart(job=job, acting_user=approver, void_first=True)
+    return stopped.value, Job.objects.exclude(pk=job.pk).get()
+
+
+def exclude_row_1(new_job: Job, approver: User) -> int:
+    row_1 = JobRow.objects.get(job=new_job, row_number=1)
+    return job_exclude_rows(job=new_job, actor=approver, row_ids=[row_1.pk])
 
 
 @pytest.mark.parametrize("action", ["cancels", "previews"])
@@ -238,22 +248,19 @@ def test_a_restart_whose_new_job_was_taken_names_it_and_restores_its_voids(
             return job_cancel(job=new_job, actor=approver, reason="Looks like a duplicate.")
         return job_preview_start(job=new_job, actor=approver, in_background=False)
 
-    lapse_the_holds_after_the_first_void(job, monkeypatch, colleague)
-    with pytest.raises(DomainError) as stopped:
-        job_restart(job=job, acting_user=approver, void_first=True)
+    stopped, new_job = restart_taken_after_the_first_void(job, approver, monkeypatch, colleague)
 
-    new_job = Job.objects.exclude(pk=job.pk).get()
     status = "cancelled" if action == "cancels" else "previewing"
-    assert stopped.value.code == "void_stopped"
-    assert stopped.value.message.startswith(
+    assert stopped.code == "void_stopped"
+    assert stopped.message.startswith(
         f"Voiding the shipments of {job} stopped before row 2: the new job, {new_job}, was "
         f"taken over (it is {status} now). 1 shipment(s) were voided before it."
     )
     assert (
         f"{new_job} was cancelled. UPS voided the shipments of row(s) 1; they are pending on "
-        in (stopped.value.message)
+        in (stopped.message)
     )
-    assert stopped.value.details["restored_rows"] == [1]
+    assert stopped.details["restored_rows"] == [1]
     assert statuses(job)[:4] == ["pending", "shipped", "shipped", "failed"]
     assert Job.objects.get(pk=new_job.pk).status == "cancelled"
 
@@ -321,19 +328,15 @@ def test_a_colleague_excluding_rows_of_the_new_job_stops_the_restart(
     job: Job, approver: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def colleague(new_job: Job) -> object:
-        row_1 = JobRow.objects.get(job=new_job, row_number=1)
-        return job_exclude_rows(job=new_job, actor=approver, row_ids=[row_1.pk])
+        return exclude_row_1(new_job, approver)
 
-    lapse_the_holds_after_the_first_void(job, monkeypatch, colleague)
-    with pytest.raises(DomainError) as stopped:
-        job_restart(job=job, acting_user=approver, void_first=True)
+    stopped, new_job = restart_taken_after_the_first_void(job, approver, monkeypatch, colleague)
 
-    new_job = Job.objects.exclude(pk=job.pk).get()
-    assert stopped.value.message.startswith(
+    assert stopped.message.startswith(
         f"Voiding the shipments of {job} stopped before row 2: the new job, {new_job}, was "
         "taken over (it is draft now, 1 row(s) excluded)."
     )
-    assert stopped.value.details["restored_rows"] == [1]
+    assert stopped.details["restored_rows"] == [1]
     assert statuses(job)[:4] == ["pending", "shipped", "shipped", "failed"]
     assert Job.objects.get(pk=new_job.pk).status == "cancelled"
 
@@ -360,3 +363,72 @@ def test_a_restart_stopped_by_ctrl_c_or_the_database_still_undoes_itself(
     assert "during a restart that stopped" in restored.message
     cancelled = AuditEntry.objects.get(job=new_job, action="job_cancelled")
     assert f"The restart stopped on an unexpected error ({failure.__name__})." in cancelled.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_failing_after_the_restart_committed_undoes_nothing(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr(queue_module, "async_task", broker_down)
+    with pytest.raises(ConnectionError):
+        job_restart(job=job, acting_user=approver, void_first=True)
+
+    new_job = Job.objects.exclude(pk=job.pk).get()
+    # Done before the task could be queued: the new job shows as interrupted once its
+    # hand-over lapses, and resumes from there.
+    assert (Job.objects.get(pk=job.pk).status, new_job.status) == ("cancelled", "approved")
+    assert statuses(job)[:3] == ["voided"] * 3
+    assert not AuditEntry.objects.filter(action="row_void_restored").exists()
+    assert "The restart of" not in caplog.text  # nothing stopped: it was done
+
+
+def test_rows_excluded_from_the_new_job_during_the_last_void_stop_the_restart(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_void = UpsClient.void
+
+    def last_void_then_excluded(client: UpsClient, *args: Any, **kwargs: Any) -> Any:
+        result = real_void(client, *args, **kwargs)
+        if JobRow.objects.filter(job=job, status="voided").count() == 2:  # row 3's void
+            new_job = Job.objects.exclude(pk=job.pk).get()
+            lapse_the_restarts_hold(new_job)
+            row_1 = JobRow.objects.get(job=new_job, row_number=1)
+            job_exclude_rows(job=new_job, actor=approver, row_ids=[row_1.pk])
+        return result
+
+    monkeypatch.setattr(UpsClient, "void", last_void_then_excluded)
+    with pytest.raises(DomainError) as stopped:
+        job_restart(job=job, acting_user=approver, void_first=True)
+
+    new_job = Job.objects.exclude(pk=job.pk).get()
+    assert stopped.value.message.startswith(
+        f"The restart of {job} stopped before cancelling it: the new job, {new_job}, was taken "
+        "over (it is draft now, 1 row(s) excluded)."
+    )
+    assert stopped.value.details["restored_rows"] == [1, 2, 3]
+    assert Job.objects.get(pk=new_job.pk).status == "cancelled"
+
+
+def test_a_stopped_restart_says_which_voided_orders_the_approved_new_job_leaves_out(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    JobRow.objects.filter(job=job, row_number__gt=3).update(status="skipped")
+    Job.objects.filter(pk=job.pk).update(mode="auto")  # its new job approves without a preview
+    job.refresh_from_db()
+
+    def colleague(new_job: Job) -> object:
+        exclude_row_1(new_job, approver)
+        return job_approve(job=new_job, acting_user=approver, in_background=False)
+
+    stopped, new_job = restart_taken_after_the_first_void(job, approver, monkeypatch, colleague)
+
+    assert stopped.message.endswith(
+        f"UPS voided the shipments of row(s) 1 too, and {new_job} leaves them out: they stay "
+        "voided, so ship those orders with a new job once both jobs are done."
+    )
+    assert f"{new_job} ships them again" not in stopped.message
+    assert stopped.details["restored_rows"] == []
+    assert Job.objects.get(pk=new_job.pk).status == "approved"

@@ -80,7 +80,7 @@ def _new_job_fate(job: Job, new_job: Job, error: DomainError) -> str:
         return f" {new_job} was cancelled."
     said = (
         f" {new_job} was approved by someone else meanwhile, so it was left as it is: it ships "
-        "all of these orders again, a second time for those whose shipments were not voided."
+        "the orders it holds again, a second time for those whose shipments were not voided."
     )
     if _status_of(job) in RESUMABLE:
         said += f" Cancel {job} rather than resume it."
@@ -104,7 +104,8 @@ def _shipped_by_new_job(voided: list[JobRow], new_job: Job) -> str:
     )
     if left:
         said += (
-            f" UPS voided the shipments of row(s) {left} too, and {new_job} leaves them out: "
+            f" UPS voided the shipments of row(s) {left}{' too' if kept else ''}, and {new_job} "
+            "leaves them out: "
             "they stay voided, so ship those orders with a new job once both jobs are done."
         )
     return said

@@ -318,7 +318,7 @@ def test_a_new_job_approved_by_someone_else_is_left_to_ship_and_the_old_job_name
         "taken over (it is approved now). The restart took longer than its hold on the jobs, "
         f"and someone acted on them meanwhile. This restart left {job} as it is; look at the "
         f"jobs again and choose again. {new_job} was approved by someone else meanwhile, so it "
-        "was left as it is: it ships all of these orders again, a second time for those whose "
+        "was left as it is: it ships the orders it holds again, a second time for those whose "
         f"shipments were not voided. Cancel {job} rather than resume it."
     )
     assert (new_job.status, Job.objects.get(pk=job.pk).status) == ("approved", "failed")
@@ -426,7 +426,7 @@ def test_a_stopped_restart_says_which_voided_orders_the_approved_new_job_leaves_
     stopped, new_job = restart_taken_after_the_first_void(job, approver, monkeypatch, colleague)
 
     assert stopped.message.endswith(
-        f"UPS voided the shipments of row(s) 1 too, and {new_job} leaves them out: they stay "
+        f"UPS voided the shipments of row(s) 1, and {new_job} leaves them out: they stay "
         "voided, so ship those orders with a new job once both jobs are done."
     )
     assert f"{new_job} ships them again" not in stopped.message

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -104,7 +105,8 @@ def job_restart(
         job_restart_check(Job.objects.get(pk=job.pk))  # no row became unknown before the hold
         new_job = _restarted(job, hold, acting_user, confirmed=confirmed, void_first=void_first)
     finally:
-        restart_release(hold, acting_user)  # nothing if the restart cancelled the old job
+        with _logged_failure("release its hold on", job):  # nothing if it cancelled the job
+            restart_release(hold, acting_user)
     job_write_back_stopped(job=job, actor=acting_user)
     job.refresh_from_db()
     new_job.refresh_from_db()
@@ -171,8 +173,21 @@ def _restarted(
         logger.error("The restart of %s stopped: %s", job, undone.message)
         raise  # Ctrl-C, a database failure: what was undone is in the audit trail and the log
     finally:
-        lease_release(new_hold)  # a new job left a draft (rows with errors): free to act on
+        with _logged_failure("release its hold on", new_job):  # a draft with invalid rows
+            lease_release(new_hold)
     return new_job
+
+
+@contextmanager
+def _logged_failure(what: str, job: Job) -> Iterator[None]:
+    """Log a failure to ``what`` ``job`` instead of raising it over the restart's own outcome.
+
+    A hold left behind (the database failing too) lapses after SHIPOPS_LEASE_SECONDS.
+    """
+    try:
+        yield
+    except Exception:
+        logger.exception("The restart could not %s %s.", what, job)
 
 
 def _approve_restarted(job: Job, of: Job, hold: Lease, user: User) -> int:

@@ -432,3 +432,16 @@ def test_a_stopped_restart_says_which_voided_orders_the_approved_new_job_leaves_
     assert f"{new_job} ships them again" not in stopped.message
     assert stopped.details["restored_rows"] == []
     assert Job.objects.get(pk=new_job.pk).status == "approved"
+
+
+def test_a_hold_that_cannot_be_released_is_logged_not_raised_over_the_outcome(
+    job: Job, approver: User, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def database_gone(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(restart_module, "lease_release", database_gone)
+    new_job = job_restart(job=job, acting_user=approver, confirm_duplicates=True)
+
+    assert new_job.status == "approved"
+    assert f"The restart could not release its hold on {new_job}." in caplog.text

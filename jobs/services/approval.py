@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from datasources.adapters import get_adapter
@@ -14,7 +13,7 @@ from jobs.models import Job, JobRow
 from jobs.queue import enqueue_execution
 from jobs.services.audit import audit_record
 from jobs.services.creation import session_hash
-from jobs.services.estimate import job_estimate_refresh
+from jobs.services.estimate import job_rows_left_out
 from jobs.services.lease import Lease, lease_hand_over
 from jobs.services.overlap import (
     job_overlap,
@@ -44,8 +43,7 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
             action="row_excluded",
             message="Excluded from the batch.",
         )
-        Job.objects.filter(pk=job.pk).update(skipped_count=F("skipped_count") + moved)
-        job_estimate_refresh(job)
+        job_rows_left_out(job, moved)
         audit_record(
             actor=actor,
             action="rows_excluded",

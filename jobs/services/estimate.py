@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 
 from jobs.actors import Actor
 from jobs.models import AuditEntry, Job, JobRow
@@ -28,6 +29,12 @@ PREVIEW_STARTED, PREVIEW_FINISHED, PREVIEW_COPIED = (
     "preview_copied",
 )
 PREVIEW_ACTIONS = (PREVIEW_STARTED, PREVIEW_FINISHED, PREVIEW_COPIED)
+
+
+def job_rows_left_out(job: Job, count: int) -> None:
+    """Count ``count`` more skipped rows in ``job``, and take them out of its estimate."""
+    Job.objects.filter(pk=job.pk).update(skipped_count=F("skipped_count") + count)
+    job_estimate_refresh(job)
 
 
 def job_estimate_refresh(job: Job) -> None:

@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q
+from django.db.models import Q
 
 from datasources.adapters import SourceAdapter
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.services.audit import audit_record
-from jobs.services.estimate import job_estimate_refresh
+from jobs.services.estimate import job_rows_left_out
 from jobs.services.transitions import rows_transition_bulk
 from jobs.states import UNDER_WAY, JobStatus, RowStatus
 from jobs.summaries import number_ranges
@@ -141,8 +141,7 @@ def skip_rows_shipped_elsewhere(job: Job, overlap: Overlap, actor: Actor) -> int
         action="row_shipped_elsewhere",
         message=message,
     )
-    Job.objects.filter(pk=job.pk).update(skipped_count=F("skipped_count") + skipped)
-    job_estimate_refresh(job)
+    job_rows_left_out(job, skipped)
     audit_record(
         actor=actor,
         action="rows_shipped_elsewhere",

@@ -149,15 +149,23 @@ def restart_stopped_after_voiding_row_1(
     return stopped.value
 
 
+@pytest.fixture
+def failed_without_retries(
+    ups_sandbox: SandboxController, six_orders: DataSource, approver: User, settings: Any
+) -> Job:
+    """``failed_at_row_4``, with UPS calls never retried (a refused void stops at once)."""
+    settings.UPS_MAX_RETRIES = 0
+    return failed_at_row_4(ups_sandbox, six_orders, approver)
+
+
 def test_a_void_first_restart_that_fails_makes_the_voided_rows_pending_for_resume(
+    failed_without_retries: Job,
     ups_sandbox: SandboxController,
     six_orders: DataSource,
     approver: User,
     source_root: Path,
-    settings: Any,
 ) -> None:
-    settings.UPS_MAX_RETRIES = 0
-    job = failed_at_row_4(ups_sandbox, six_orders, approver)
+    job = failed_without_retries
     row_1 = JobRow.objects.get(job=job, row_number=1)
     voided_tracking = row_1.tracking_number
     assert tracking_in_file(six_orders, source_root)[row_1.source_key] == voided_tracking
@@ -356,15 +364,14 @@ def test_a_write_back_after_the_key_column_changed_writes_nothing(
 
 @pytest.mark.parametrize("stopped", [True, False], ids=["restart stopped", "new job cancelled"])
 def test_orders_whose_shipments_a_restart_voided_are_taken_by_the_next_job(
+    failed_without_retries: Job,
     ups_sandbox: SandboxController,
     six_orders: DataSource,
     approver: User,
     source_root: Path,
-    settings: Any,
     stopped: bool,
 ) -> None:
-    settings.UPS_MAX_RETRIES = 0
-    job = failed_at_row_4(ups_sandbox, six_orders, approver)
+    job = failed_without_retries
     if stopped:  # UPS voids row 1, then refuses: row 1 is pending again, and the job cancelled
         restart_stopped_after_voiding_row_1(job, ups_sandbox, approver)
         job_cancel(job=job, actor=approver, reason="Not today after all.")

@@ -189,16 +189,21 @@ class FaultRun(Drill):
 
     def _decide(self, row: Any) -> None:
         """Decide an unknown row UPS did not find by reference, after checking the ledger."""
-        from jobs.services.reconcile import row_decide_unknown
+        found: list[str] = []
 
-        ledger = requests.get(
-            f"{self.sandbox_url}/__sandbox/ledger", params={"reference": row.reference}, timeout=5
-        ).json()["shipments"]
-        live = [entry["tracking_number"] for entry in ledger if not entry.get("voided")]
-        if len(live) > 1:
-            raise SystemExit(f"fault campaign: {row.reference} shipped {len(live)} times")
-        row_decide_unknown(row=row, actor=self.operator, tracking_number="".join(live))
-        self.figures["decided_shipped" if live else "decided_not_shipped"] += 1
+        def live_in_ledger() -> str:
+            ledger = requests.get(
+                f"{self.sandbox_url}/__sandbox/ledger",
+                params={"reference": row.reference},
+                timeout=5,
+            ).json()["shipments"]
+            found[:] = [entry["tracking_number"] for entry in ledger if not entry.get("voided")]
+            if len(found) > 1:
+                raise SystemExit(f"fault campaign: {row.reference} shipped {len(found)} times")
+            return "".join(found)
+
+        self.decide(row, live_in_ledger)
+        self.figures["decided_shipped" if found else "decided_not_shipped"] += 1
 
     def _verify(self, job: Any) -> dict[str, Any]:
         from jobs.services.audit import audit_trail_problems
@@ -270,6 +275,7 @@ def campaign(args: argparse.Namespace) -> int:
                 "reconciled_by_reference",
                 "decided_shipped",
                 "decided_not_shipped",
+                "waited_for_ups_seconds",
                 "reconcile_retries",
                 "rows_shipped_twice",
                 "rows_not_shipped",

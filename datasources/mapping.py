@@ -11,6 +11,7 @@ from typing import TypeVar
 from datasources import headers as h
 from datasources.adapters import SourceRow, get_adapter
 from datasources.adapters.base import existing_tracking
+from datasources.cell_errors import text_problem
 from datasources.columns import ColumnMap, resolve_columns
 from datasources.geo import clean_country, clean_postal_code, clean_state, needs_region
 from datasources.models import DataSource
@@ -61,6 +62,21 @@ class _RowMapper:
         self.row = row
         self.columns = columns
         self.errors = [RowError("", "row", issue) for issue in row.issues]
+        # Fields whose cell holds no value (#N/A): one error each, and no default in its place.
+        self.unusable = {
+            field
+            for field, (column, _unit) in columns.fields.items()
+            if not self.holds_data(column, field)
+        }
+
+    def holds_data(self, column: str, field: str) -> bool:
+        """Return whether ``column`` holds data; record the error when it holds an error value."""
+        problem = self.row.cell_problems.get(column) or text_problem(
+            self.row.values.get(column, "")
+        )
+        if problem:
+            self.errors.append(RowError(column, field, f'Column "{column}" {problem}.'))
+        return not problem
 
     def raw(self, field: str) -> str:
         """Return the cell that feeds ``field``, or "" when no column does."""
@@ -69,6 +85,8 @@ class _RowMapper:
 
     def clean(self, field: str, cleaner: Callable[[str], T], *, required: str = "") -> T | None:
         """Return ``cleaner(value)``; record an error for a bad value or a missing required one."""
+        if field in self.unusable:
+            return None
         column, value = self.columns.column(field), self.raw(field)
         if not value.strip():
             if required:
@@ -109,7 +127,7 @@ def _dimensions(mapper: _RowMapper) -> tuple[Decimal | None, ...]:
         return (None, None, None)
     sizes = []
     for field, value in zip(DIMENSIONS, given, strict=True):
-        if not value:
+        if not value and field not in mapper.unusable:
             mapper.errors.append(
                 mapper.missing(field, "give length, width and height together, or none of them")
             )
@@ -156,7 +174,7 @@ def build_shipment(
         partial(parse_weight_lbs, unit=columns.unit(h.WEIGHT)),
         required="" if default_weight is not None else weight_why,
     )
-    if weight is None and not m.raw(h.WEIGHT):
+    if weight is None and not m.raw(h.WEIGHT) and h.WEIGHT not in m.unusable:
         weight = default_weight
     recipient = m.text(h.RECIPIENT, MAX_NAME, required=True)
     company = m.text(h.COMPANY, MAX_NAME)
@@ -172,7 +190,11 @@ def build_shipment(
     packaging = m.clean(h.PACKAGING, clean_packaging) or source.default_packaging_code
     reference = m.text(h.REFERENCE, MAX_NAME)
     length, width, height = _dimensions(m)
+    tracking_column = h.find_column(row.values.keys(), source.tracking_column)
+    # An error value there is no tracking number: the row would be left out as shipped.
     tracking = existing_tracking(row.values, source.tracking_column)
+    if tracking_column and not m.holds_data(tracking_column, "tracking_number"):
+        tracking = ""
     if m.errors or weight is None:
         return MappedRow(row, None, m.errors, tracking)
     shipment = Shipment(

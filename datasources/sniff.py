@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,13 @@ WORKBOOK_CONTENT_TYPES = (
     b"sheet.macroEnabled.main+xml",
 )
 CHUNK = 1 << 20
+# A character names and addresses hold, as UTF-8 writes it: U+00A0 to U+017F (accented
+# Latin letters, in two bytes), U+2010 to U+203F (dashes, curly quotes, bullets) and
+# the euro sign. Read as Windows-1252 these are "Ã©", "â€™": only garbled text holds
+# them. Other pairs can be real Windows-1252 ("É”" is the two bytes of U+0254).
+UTF8_TEXT_CHARACTER = re.compile(
+    rb"\xc2[\xa0-\xbf]|[\xc3-\xc5][\x80-\xbf]|\xe2\x80[\x90-\xbf]|\xe2\x82\xac"
+)
 # Bytes that never occur in real text files (tab, newline, form feed and return do).
 CONTROL_BYTES = frozenset(range(32)) - {9, 10, 12, 13}
 
@@ -88,12 +96,51 @@ def _refuse_containers(head: bytes, display: str) -> None:
         )
 
 
+class _EncodingScan:
+    """One pass over a file's bytes: is it UTF-8, Windows-1252, or UTF-8 mixed with another?"""
+
+    def __init__(self) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.utf8_ok = self.cp1252_ok = True
+        self.utf8_line = 0  # the first line holding a character written as UTF-8 writes it
+        self.not_utf8_line = 0  # the first line that is not UTF-8
+        self.lines_before = 0
+
+    def feed(self, chunk: bytes) -> None:
+        if self.utf8_ok:
+            try:
+                self.decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                self.utf8_ok = False
+                self.not_utf8_line = self.lines_before + chunk.count(b"\n", 0, error.start) + 1
+        if self.cp1252_ok:
+            try:
+                chunk.decode("cp1252")
+            except UnicodeDecodeError:
+                self.cp1252_ok = False
+        if not self.utf8_line and (found := UTF8_TEXT_CHARACTER.search(chunk)):
+            self.utf8_line = self.lines_before + chunk.count(b"\n", 0, found.start()) + 1
+        self.lines_before += chunk.count(b"\n")
+
+    def finish(self) -> None:
+        if self.utf8_ok:
+            try:
+                self.decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self.utf8_ok = False
+                self.not_utf8_line = self.lines_before + 1
+
+
 def detect_text_encoding(path: Path, display: str) -> TextEncoding:
-    """Return the file's encoding (UTF-8, else Windows-1252) or refuse a file that is not text."""
+    """Return the file's encoding (UTF-8, else Windows-1252) or refuse a file that is not text.
+
+    A file that holds UTF-8 characters and bytes that are not UTF-8 (lines
+    pasted from another program) is refused: read either way, some of its
+    names would come out garbled ("JosÃ©"), and ship so.
+    """
     head = read_head(path, 4)
     _refuse_containers(head, display)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8_ok = cp1252_ok = True
+    scan = _EncodingScan()
     first = True
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
@@ -107,24 +154,23 @@ def detect_text_encoding(path: Path, display: str) -> TextEncoding:
                     source=display,
                 )
             first = False
-            if utf8_ok:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8_ok = False
-            if cp1252_ok:
-                try:
-                    chunk.decode("cp1252")
-                except UnicodeDecodeError:
-                    cp1252_ok = False
-    if utf8_ok:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8_ok = False
-    if utf8_ok:
+            scan.feed(chunk)
+    scan.finish()
+    if scan.utf8_ok:
         return TextEncoding("utf-8", bom=head.startswith(UTF8_BOM))
-    if cp1252_ok and not head.startswith(UTF8_BOM):
+    if scan.utf8_line or head.startswith(UTF8_BOM):
+        line = scan.not_utf8_line
+        utf8 = f"UTF-8 text (line {scan.utf8_line})" if scan.utf8_line else "a UTF-8 mark"
+        raise SourceError(
+            "encoding_mixed",
+            f'"{display}" mixes encodings: it holds {utf8}, yet line {line} is not UTF-8 '
+            "(Windows-1252, perhaps pasted from another program). Read either way, some names "
+            f'would come out garbled: fix line {line} and save the file as "CSV UTF-8 (Comma '
+            'delimited)".',
+            source=display,
+            details={"line": line, "utf8_line": scan.utf8_line},
+        )
+    if scan.cp1252_ok:
         return TextEncoding("cp1252")
     raise SourceError(
         "encoding_unreadable",

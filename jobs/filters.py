@@ -35,8 +35,7 @@ class RowFilter:
                 "bad_filter",
                 f"The filter match must be equals or contains, not {data['match']!r}.",
             )
-        column = str(data.get("column") or "").strip()
-        value = str(data.get("value") or "").strip()
+        column, value = _text(data, "column"), _text(data, "value")
         if bool(column) != bool(value):
             raise DomainError("bad_filter", "A column filter needs both a column and a value.")
         first, last = _row_number(data, "first_row"), _row_number(data, "last_row")
@@ -71,16 +70,32 @@ class RowFilter:
         return ", ".join(parts) or "all rows"
 
 
-def _row_number(data: dict[str, Any], key: str) -> int | None:
+def _text(data: dict[str, Any], key: str) -> str:
+    # Text only, as the admin's form sends it: which cells a number such as 30303 or
+    # 3.03e4 should match is a guess, so a script says which text it means.
     raw = data.get(key)
-    if raw in (None, ""):
-        return None
-    try:
-        number = int(raw)
-    except (TypeError, ValueError):
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
         raise DomainError(
-            "bad_filter", f"The filter's {key.replace('_', ' ')} must be a whole number."
-        ) from None
-    if number < 1:
-        raise DomainError("bad_filter", f"The filter's {key.replace('_', ' ')} must be 1 or more.")
-    return number
+            "bad_filter",
+            f'The filter\'s {key} must be text, a JSON string such as "30303" (not 30303).',
+        )
+    return raw.strip()
+
+
+def _row_number(data: dict[str, Any], key: str) -> int | None:
+    # A JSON integer only: a fraction, true or Infinity is a mistake to report, not to round.
+    raw = data.get(key)
+    if raw is None:
+        return None
+    name = key.replace("_", " ")
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise DomainError(
+            "bad_filter",
+            f"The filter's {name} must be a whole number written as a JSON integer, such as 2 "
+            "(not a fraction, true or false, text, NaN or Infinity).",
+        )
+    if raw < 1:
+        raise DomainError("bad_filter", f"The filter's {name} must be 1 or more.")
+    return raw

@@ -95,7 +95,7 @@ def job_progress(job: Job) -> Progress:
     total = max(0, job.row_count - job.skipped_count)
     if job.status in (JobStatus.DRAFT, JobStatus.PREVIEWING, JobStatus.PREVIEWED):
         done = job.previewed_count
-        total = max(0, total - job.invalid_count) if job.status == JobStatus.PREVIEWING else total
+        total = max(0, total - job.invalid_count)  # rows with errors are never rated
     else:
         done = job.shipped_count + job.failed_count
     percent = 100 if total == 0 else min(100, round(100 * done / total))
@@ -107,6 +107,11 @@ def job_progress(job: Job) -> Progress:
         shipped=job.shipped_count,
         failed=job.failed_count,
     )
+
+
+def rows_numbered(numbers: list[int]) -> str:
+    """Return sorted row numbers as ``row 7`` or ``rows 1-3, 5`` (lower case)."""
+    return ("row " if len(numbers) == 1 else "rows ") + number_ranges(numbers)
 
 
 def number_ranges(numbers: list[int]) -> str:

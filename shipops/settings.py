@@ -165,6 +165,11 @@ TIME_ZONE = env_str("SHIPOPS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Staff sign in through the admin; a script posting to its login page lands there too
+# (Django's default, /accounts/profile/, is no page here).
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
 STATIC_URL = "static/"
 STATIC_ROOT = env_path("SHIPOPS_STATIC_ROOT", DATA_DIR / "static")
 MEDIA_URL = "media/"

@@ -26,9 +26,17 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
 
 def _grant(user: User, approver: bool | None) -> None:
-    """Give ``approver=True`` users the approve permission, then save the hashed password."""
+    """Give the user job permissions as asked, then save the hashed password.
+
+    ``approver=False``: an operator, who may create and work on jobs
+    (``jobs.add_job``, ``jobs.change_job``); ``approver=True``: an operator who
+    may also approve (``jobs.approve_job``); left out: none (staff who may look).
+    """
+    codenames = [] if approver is None else ["add_job", "change_job"]
     if approver:
-        user.user_permissions.add(Permission.objects.get(codename="approve_job"))
+        codenames.append("approve_job")
+    wanted = Permission.objects.filter(content_type__app_label="jobs", codename__in=codenames)
+    user.user_permissions.add(*wanted)
     user.save()
 
 

@@ -33,6 +33,22 @@ class UpsConfig:
     retry_backoff: float
     retry_max_wait: float
 
+    def longest_ship_call_seconds(self) -> float:
+        """Return the longest a ship call may take from its start to UPS's last answer.
+
+        What ``UpsClient.send_ship`` may do, at its slowest: fetch a token
+        (every attempt timing out, each retry waiting the longest backoff),
+        send the ship request again while the connection never opens, wait
+        for the answer; then, on a 401, all of it once more with a new token.
+        Until this long after a ship request started, UPS may still create
+        the shipment.
+        """
+        call = self.connect_timeout + self.read_timeout
+        waits = self.max_retries * self.retry_max_wait
+        token = (self.max_retries + 1) * call + waits
+        ship = self.max_retries * self.connect_timeout + waits + call
+        return 2 * (token + ship)
+
     @classmethod
     def from_settings(cls, **overrides: Any) -> UpsConfig:
         """Build the configuration from ``settings.UPS_*``; keyword arguments win."""

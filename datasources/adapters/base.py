@@ -21,7 +21,9 @@ class SourceRow:
 
     ``issues`` holds problems found while reading (a row with more cells than
     the header, a cell too long for a spreadsheet); mapping turns each into a
-    row error, so such a row is never shipped.
+    row error, so such a row is never shipped. ``cell_problems`` names, by
+    column, cells the source knows hold no value ("holds the spreadsheet error
+    #N/A"); mapping makes each one it uses a row error.
     """
 
     number: int
@@ -29,6 +31,7 @@ class SourceRow:
     values: dict[str, str]
     checksum: str
     issues: tuple[str, ...] = field(default=())
+    cell_problems: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

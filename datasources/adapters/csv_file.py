@@ -12,7 +12,13 @@ from typing import IO
 
 from datasources.adapters.base import SourceRow, WriteBack, missing_rows_error
 from datasources.adapters.csv_format import CsvFormat, detect_format
-from datasources.adapters.csv_records import QUOTE, CsvSyntaxError, Record, iter_records
+from datasources.adapters.csv_records import (
+    QUOTE,
+    CsvSyntaxError,
+    Record,
+    iter_records,
+    swallowed_row,
+)
 from datasources.adapters.file_base import FileAdapter, reads_file
 from datasources.adapters.index_cache import FileIndex
 from datasources.adapters.rows import (
@@ -41,6 +47,10 @@ class _Layout:
     rest: Iterator[Record]
 
 
+def _on_one_line(record: Record) -> bool:
+    return not any("\n" in field or "\r" in field for field in record.raw)
+
+
 class CsvAdapter(FileAdapter):
     """A CSV file: UTF-8 (BOM or not) or Windows-1252, any common delimiter."""
 
@@ -49,7 +59,7 @@ class CsvAdapter(FileAdapter):
     @reads_file
     def format(self) -> CsvFormat:
         """Return the file's encoding and delimiter."""
-        return detect_format(self.path(), self.display)
+        return self._detect(self.path())
 
     @reads_file
     def notices(self) -> list[str]:
@@ -65,9 +75,12 @@ class CsvAdapter(FileAdapter):
     def headers(self) -> list[str]:
         """Return the header row's column names."""
         path = self.path()
-        csv_format = detect_format(path, self.display)
+        csv_format = self._detect(path)
         with self._open(path, csv_format) as stream:
             return [h for h in self._layout(stream, csv_format).headers if h]
+
+    def _detect(self, path: Path) -> CsvFormat:
+        return detect_format(path, self.display, known=known_columns(self.source))
 
     def _open(self, path: Path, csv_format: CsvFormat) -> io.TextIOWrapper:
         return path.open(encoding=csv_format.encoding.python_codec, newline="")
@@ -82,18 +95,57 @@ class CsvAdapter(FileAdapter):
                 "empty", f'"{self.display}" has no rows, not even a header.', source=self.display
             )
         headers = check_headers(cells[index], self.display)
-        return _Layout(head[:index], head[index], headers, chain(head[index + 1 :], records))
+        rest = self._no_rows_swallowed(
+            chain(head[index + 1 :], records),
+            width=self._data_width(headers),
+            delimiter=csv_format.delimiter,
+        )
+        return _Layout(head[:index], head[index], headers, rest)
+
+    def _no_rows_swallowed(
+        self, records: Iterator[Record], *, width: int, delimiter: str
+    ) -> Iterator[Record]:
+        """Pass the records on, refusing one whose quoted value holds whole rows.
+
+        A quote opened by mistake runs on to the next quote in the file, which
+        may be rows later: the rows between would become one cell's text and
+        never ship, unreported. A line inside a quoted value that holds as
+        many delimiters as a row of this file is taken for such a row: as the
+        header's columns but the write-back ones (which rows that have not
+        shipped lack), or as the shortest row read so far.
+        """
+        # A ragged row of two cells must not make every note with a comma a "row".
+        floor = max(3, width // 2)
+        for record in records:
+            if len(record.raw) > 1 and _on_one_line(record):
+                width = max(floor, min(width, len(record.raw)))  # shorter rows count
+            swallowed = swallowed_row(record, width=width, delimiter=delimiter)
+            if swallowed is not None:
+                line, text = swallowed
+                raise self._malformed(
+                    CsvSyntaxError(
+                        f"it lies inside a quoted value that starts on line {record.line}, yet "
+                        f"it holds a whole row ({text[:80]}); a quote is missing or stray on "
+                        f"line {record.line}",
+                        line,
+                    )
+                )
+            yield record
+
+    def _data_width(self, headers: list[str]) -> int:
+        """Return how many columns a row has at the least: the header's, less write-back ones."""
+        named = [header for header in headers if header]
+        written = {
+            find_column(named, self.source.tracking_column),
+            find_column(named, self.source.shipped_at_column),
+        } - {None}
+        return len(headers) - len(written)
 
     def _records(self, stream: io.TextIOWrapper, csv_format: CsvFormat) -> Iterator[Record]:
         try:
             yield from iter_records(stream, csv_format.delimiter)
         except CsvSyntaxError as error:
-            raise SourceError(
-                "csv_malformed",
-                f'"{self.display}" cannot be read at line {error.line}: {error.problem}.',
-                source=self.display,
-                details={"line": error.line},
-            ) from None
+            raise self._malformed(error) from None
         except UnicodeDecodeError:
             raise SourceError(
                 "source_changed",
@@ -101,8 +153,16 @@ class CsvAdapter(FileAdapter):
                 source=self.display,
             ) from None
 
+    def _malformed(self, error: CsvSyntaxError) -> SourceError:
+        return SourceError(
+            "csv_malformed",
+            f'"{self.display}" cannot be read at line {error.line}: {error.problem}.',
+            source=self.display,
+            details={"line": error.line},
+        )
+
     def _read_rows(self, path: Path, index: FileIndex) -> Iterator[SourceRow]:
-        csv_format = detect_format(path, self.display)
+        csv_format = self._detect(path)
         if csv_format.encoding.is_fallback:
             logger.warning("%s is not UTF-8; reading it as cp1252.", self.display)
         with self._open(path, csv_format) as stream:
@@ -123,7 +183,7 @@ class CsvAdapter(FileAdapter):
         out: IO[bytes],
     ) -> FileIndex | None:
         # One streaming pass finds the rows by key; a cached index is only passed on.
-        csv_format = detect_format(path, self.display)
+        csv_format = self._detect(path)
         writer = io.TextIOWrapper(out, encoding=csv_format.encoding.python_codec, newline="")
         try:
             with self._open(path, csv_format) as stream:

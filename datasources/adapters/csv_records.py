@@ -20,6 +20,7 @@ CHUNK_CHARS = 64 * 1024
 MAX_RECORD_CHARS = 4 << 20
 QUOTED = re.compile(r'"[^"]*+(?:""[^"]*+)*+"')
 NEWLINE = re.compile(r"[\r\n]")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class CsvSyntaxError(ValueError):
@@ -112,6 +113,25 @@ class _Scanner:
 def _line_breaks(record: Record) -> int:
     inner = sum(field.count("\n") + field.count("\r") - field.count("\r\n") for field in record.raw)
     return inner + (1 if record.terminator else 0)
+
+
+def swallowed_row(record: Record, *, width: int, delimiter: str) -> tuple[int, str] | None:
+    """Return (line number, text) of a line inside a quoted value that looks like a whole row.
+
+    Only lines after a line break inside a field count, and only when they hold
+    ``width - 1`` delimiters or more (a row of a ``width``-column file): an
+    address on two lines, or a note with a comma, holds far fewer.
+    """
+    if width < 3:
+        return None
+    line = record.line
+    for field in record.raw:
+        lines = LINE_BREAK.split(field)
+        for offset, text in enumerate(lines[1:], start=1):
+            if text.count(delimiter) >= width - 1:
+                return line + offset, text
+        line += len(lines) - 1
+    return None
 
 
 def iter_records(stream: TextIO, delimiter: str) -> Iterator[Record]:

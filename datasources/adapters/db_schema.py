@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -53,6 +54,20 @@ def _unavailable(alias: str, display: str, error: Exception) -> SourceError:
     )
 
 
+def _missing_table(
+    cursor: Any, connection: BaseDatabaseWrapper, alias: str, table_name: str, display: str
+) -> SourceError:
+    views = connection.introspection.table_names(cursor, include_views=True)
+    if _match(views, table_name) is not None:
+        message = (
+            f'"{table_name}" in the database "{alias}" is a view: ShipOps writes tracking '
+            "numbers back into the rows it reads, so it reads tables only."
+        )
+    else:
+        message = f'The database "{alias}" has no table "{table_name}".'
+    return SourceError("table_missing", message, source=display)
+
+
 def load_schema(alias: str, table_name: str, display: str) -> TableSchema:
     """Return the table's schema, refusing unknown aliases, tables and ShipOps's own tables."""
     if alias not in connections:
@@ -68,11 +83,7 @@ def load_schema(alias: str, table_name: str, display: str) -> TableSchema:
             tables = introspection.table_names(cursor)
             table = _match(tables, table_name)
             if table is None:
-                raise SourceError(
-                    "table_missing",
-                    f'The database "{alias}" has no table "{table_name}".',
-                    source=display,
-                )
+                raise _missing_table(cursor, connection, alias, table_name, display)
             internal = set(introspection.django_table_names()) | INTERNAL_TABLES
             if table in internal:
                 raise SourceError(

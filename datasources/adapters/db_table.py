@@ -99,6 +99,7 @@ class TableAdapter(SourceAdapter):
     def iter_rows(self) -> Iterator[SourceRow]:
         """Yield every row in key order, fetched in batches from a server-side cursor."""
         builder = self._builder()
+        key_at = self.schema.columns.index(self.key)
         sql = f"{self._select()} ORDER BY {self._quoted(self.key)}"
         number = 0
         try:
@@ -109,6 +110,7 @@ class TableAdapter(SourceAdapter):
                         number += 1
                         row = builder.build(number, [value_text(value) for value in values])
                         if row is not None:
+                            self._check_key_found_again(values[key_at], row.key, number)
                             yield row
         except DatabaseError as error:
             raise self._failed("read", error) from error
@@ -224,6 +226,37 @@ class TableAdapter(SourceAdapter):
         cursor.execute(query, [value for value, _ in chunk])
         present = {value_text(row[0]) for row in cursor.fetchall()}
         raise missing_rows_error(self.display, {u.key for _, u in chunk} - present)
+
+    def _check_key_found_again(self, stored: Any, key: str, number: int) -> None:
+        """Refuse a key whose text does not lead back to its row (ShipOps keeps keys as text).
+
+        Every later look-up (the check before shipping, the write-back) finds
+        the row by ``_typed_key(key)``: spaces around a text key, a float or a
+        date would not match the stored value, and the row would be reported
+        as gone when it ships or is written back.
+        """
+        typed = self._typed_key(key)
+        if type(typed) is type(stored) and typed == stored:
+            return
+        if typed is not None and self._rows_with_key(typed) == 1:
+            return  # the database matches it all the same (PostgreSQL's padded char(n))
+        raise SourceError(
+            "key_not_found_again",
+            f'Row {number} of "{self.display}" has {stored!r} in the key column '
+            f'"{self.key.name}"; ShipOps keeps keys as text ("{key}") and could not find that '
+            "row again by it (a key needs plain text without spaces around it, or a whole "
+            "number). Fix that value or choose another key column.",
+            source=self.display,
+            details={"row": number},
+        )
+
+    def _rows_with_key(self, typed: Any) -> int:
+        table = self.connection.ops.quote_name(self.schema.table)
+        query = f"SELECT COUNT(*) FROM {table} WHERE {self._quoted(self.key)} = %s"  # noqa: S608
+        with self.connection.cursor() as cursor:
+            cursor.execute(query, [typed])
+            (count,) = cursor.fetchone()
+        return int(count)
 
     def _typed_key(self, key: str) -> Any:
         """Return ``key`` as the key column's type, or None when it cannot be one."""

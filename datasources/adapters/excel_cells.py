@@ -12,6 +12,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from datasources.adapters.excel_rows import NO_RESULT
+from datasources.cell_errors import NO_SAVED_RESULT, error_value_problem
 from datasources.errors import SourceError
 from datasources.sniff import check_workbook_container, corrupt_workbook_error, xls_error
 from datasources.values import value_text
@@ -106,3 +108,12 @@ def cell_text(cell: Any) -> str:
         if padded is not None:
             return padded
     return value_text(value)
+
+
+def cell_problem(cell: Any) -> str:
+    """Return what a cell holds instead of a value (#N/A, a formula never calculated), else ""."""
+    if cell.data_type == "e":
+        return error_value_problem(value_text(cell.value))
+    if cell.data_type == NO_RESULT:
+        return NO_SAVED_RESULT
+    return ""

@@ -13,10 +13,12 @@ from typing import IO, Any
 from datasources.adapters.base import SourceRow, WriteBack, missing_rows_error
 from datasources.adapters.excel_cells import (
     CORRUPT_ERRORS,
+    cell_problem,
     cell_text,
     open_workbook,
     pick_sheet,
 )
+from datasources.adapters.excel_rows import iter_sheet_rows
 from datasources.adapters.file_base import FileAdapter, reads_file
 from datasources.adapters.index_cache import FileIndex
 from datasources.adapters.rows import (
@@ -96,8 +98,7 @@ class ExcelAdapter(FileAdapter):
 
     def _layout(self, sheet: Any) -> tuple[_Layout, Iterator[tuple[Any, ...]]]:
         """Return the header's layout and the rows below it (not yet read)."""
-        sheet.reset_dimensions()  # a wrong <dimension> must not hide rows or columns
-        rows = self._guarded(sheet.iter_rows(min_row=1, min_col=1))
+        rows = self._guarded(iter_sheet_rows(sheet, self.source.file_path, self.display))
         head = list(islice(rows, HEADER_SCAN_ROWS))
         cells = [[cell_text(cell) for cell in row] for row in head]
         index = find_header_row(cells, known=known_columns(self.source))
@@ -119,7 +120,12 @@ class ExcelAdapter(FileAdapter):
             width = len(layout.headers)
             for number, cells in enumerate(rest, start=1):
                 layout.used = max(layout.used, _last_used(cells))
-                row = builder.build(number, [cell_text(cell) for cell in cells[:width]])
+                read = cells[:width]
+                row = builder.build(
+                    number,
+                    [cell_text(cell) for cell in read],
+                    problems=[cell_problem(cell) for cell in read],
+                )
                 if row is not None:
                     index.positions[row.key] = layout.header_row + number
                     yield row

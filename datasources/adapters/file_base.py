@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 from abc import abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -15,6 +16,8 @@ from datasources.adapters.index_cache import INDEXES, FileIndex
 from datasources.atomic import FileSignature, atomic_write, file_lock, file_signature
 from datasources.errors import RowsNotWritten, SourceError
 from datasources.files import existing_source_file
+
+WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
 def unreadable_error(display: str, error: OSError) -> SourceError:
@@ -176,9 +179,14 @@ class FileAdapter(SourceAdapter):
         )
 
     def check_write_back(self) -> None:
-        """Refuse a file that ShipOps may read but not replace (file or folder not writable)."""
+        """Refuse a file that ShipOps may read but not replace (file or folder not writable).
+
+        A file nobody may write (no write permission bit set) counts as read-only
+        even where ShipOps runs as root, who could replace it: its owner locked it.
+        """
         path = self.path()
-        if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)):
+        locked = not path.stat().st_mode & WRITE_BITS
+        if locked or not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)):
             raise SourceError(
                 "source_read_only",
                 f'"{self.display}" or its folder is read-only; tracking numbers could not be '
@@ -203,6 +211,7 @@ class FileAdapter(SourceAdapter):
 
     def _write_back(self, path: Path, by_key: dict[str, WriteBack]) -> None:
         with file_lock(path, display=self.display):
+            self.check_write_back()  # made read-only since the job was approved: left as it is
             before = file_signature(path)
             # Rows found by number are written only where they still hold what shipped.
             unmatched: list[str] = []

@@ -24,13 +24,15 @@ def known_columns(source: DataSource) -> set[str]:
     return {normalise_header(name) for name in names if name}
 
 
+def known_names_in(cells: Sequence[str], known: Collection[str]) -> int:
+    """Count the cells that name a column: one ShipOps knows, or one of ``known_columns``."""
+    return sum(1 for cell in cells if cell and (recognise(cell) or normalise_header(cell) in known))
+
+
 def find_header_row(rows: Sequence[Sequence[str]], *, known: Collection[str]) -> int | None:
     """Return the index of the header: the first row naming two known columns, else the first."""
     for index, row in enumerate(rows):
-        hits = sum(
-            1 for cell in row if cell and (recognise(cell) or normalise_header(cell) in known)
-        )
-        if hits >= 2:
+        if known_names_in(row, known) >= 2:
             return index
     for index, row in enumerate(rows):
         if any(row):
@@ -104,10 +106,18 @@ class RowBuilder:
         self.seen: dict[str, int] = {}
 
     def build(
-        self, number: int, cells: Sequence[str], extra: Sequence[str] = ()
+        self,
+        number: int,
+        cells: Sequence[str],
+        extra: Sequence[str] = (),
+        problems: Sequence[str] = (),
     ) -> SourceRow | None:
-        """Return the row ``number`` made of ``cells`` (one per header), or None when blank."""
-        key = self.key(number, cells, extra)
+        """Return the row ``number`` made of ``cells`` (one per header), or None when blank.
+
+        ``problems`` holds, cell by cell, what the source knows a cell holds
+        instead of a value ("" for none).
+        """
+        key = self.key(number, cells, extra, problems)
         if key is None:
             return None
         width = len(self.headers)
@@ -120,15 +130,37 @@ class RowBuilder:
             values=values,
             checksum=row_checksum(pairs, extra),
             issues=self._issues(cells, extra),
+            cell_problems={
+                header: problem
+                for header, problem in zip(self.headers, problems, strict=False)
+                if header and problem
+            },
         )
 
-    def key(self, number: int, cells: Sequence[str], extra: Sequence[str] = ()) -> str | None:
-        """Return the key of row ``number`` (None when blank), refusing blank or repeated keys."""
-        if not any(cells) and not any(extra):
+    def key(
+        self,
+        number: int,
+        cells: Sequence[str],
+        extra: Sequence[str] = (),
+        problems: Sequence[str] = (),
+    ) -> str | None:
+        """Return the key of row ``number`` (None when blank), refusing blank or repeated keys.
+
+        A row is blank when no cell holds anything: a cell with a problem (an
+        error value, a formula never calculated) is not nothing.
+        """
+        if not any(cells) and not any(extra) and not any(problems):
             return None
         if self.key_index is None:
             return str(number)
         key = cells[self.key_index] if self.key_index < len(cells) else ""
+        problem = problems[self.key_index] if self.key_index < len(problems) else ""
+        if problem and not key:
+            raise SourceError(
+                "key_blank",
+                f'Row {number} of "{self.display}": the key column "{self.key_column}" {problem}.',
+                source=self.display,
+            )
         self._check_key(key, number)
         return key
 

@@ -137,9 +137,11 @@ class DataSourceForm(forms.ModelForm):
     def _clean_file(self, cleaned: dict[str, Any], kind: str, upload: UploadedFile | None) -> None:
         if upload is not None:
             if upload_kind(upload) != kind:
-                wanted = SourceKind(upload_kind(upload)).label
+                wanted = str(SourceKind(upload_kind(upload)).label)
+                article = "an" if wanted[:1].lower() in "aeiou" else "a"
                 self.add_error(
-                    "upload", f'"{upload.name}" is a {wanted}: choose that kind, or another file.'
+                    "upload",
+                    f'"{upload.name}" is {article} {wanted}: choose that kind, or another file.',
                 )
             elif not self.errors and not self._name_taken(cleaned.get("name")):
                 self._store(cleaned, upload)

@@ -99,9 +99,13 @@ def inspect_source(source: DataSource) -> Inspection:
         for row in islice(rows, CHECKED_ROWS):
             mapped = build_shipment(row, source, columns=columns)
             inspection.rows += 1
-            inspection.valid += mapped.is_valid
-            inspection.invalid += not mapped.is_valid
-            inspection.already_shipped += bool(mapped.already_shipped_tracking)
+            # Each row counts once, as a job would take it: a row already shipped is left
+            # out whatever its content, so it is neither ready nor an error.
+            if mapped.already_shipped_tracking:
+                inspection.already_shipped += 1
+            else:
+                inspection.valid += mapped.is_valid
+                inspection.invalid += not mapped.is_valid
             errors.update(FIELD_LABELS.get(error.field, error.field) for error in mapped.errors)
             if len(inspection.sample) < SAMPLE_ROWS:
                 inspection.sample.append(_sample(row, mapped, columns))

@@ -24,6 +24,7 @@ from jobs.admin.common import (
     from_job_page,
     job_url,
     rows,
+    shipped_rows_kept,
     staff_user,
 )
 from jobs.models import Job
@@ -109,7 +110,7 @@ def _resume(job: Job, user: User) -> str:
 def _cancel(job: Job, user: User) -> str:
     job_cancel(job=job, actor=user, reason="Cancelled in the admin.")
     if job.shipped_count:
-        return f"{job} cancelled; the {rows(job.shipped_count)} that shipped are kept."
+        return f"{job} cancelled; the {shipped_rows_kept(job.shipped_count)}."
     return f"{job} cancelled; none of its rows had shipped."
 
 

@@ -42,6 +42,11 @@ def rows(count: int) -> str:
     return f"{count} row" if count == 1 else f"{count} rows"
 
 
+def shipped_rows_kept(count: int) -> str:
+    """Return "1 row that shipped is kept" or "3 rows that shipped are kept"."""
+    return f"{rows(count)} that shipped {'is' if count == 1 else 'are'} kept"
+
+
 def staff_user(request: HttpRequest) -> User:
     """Return the signed-in user the audit trail records; admin views only let staff in."""
     user = request.user

@@ -17,7 +17,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from jobs.admin.common import FORM_ACTION_FIELD, from_job_page, job_url, rows
+from jobs.admin.common import FORM_ACTION_FIELD, from_job_page, job_url, rows, shipped_rows_kept
 from jobs.models import Job, JobRow
 from jobs.services.restart import job_restart_warning
 from jobs.states import RowStatus
@@ -129,7 +129,7 @@ def cancel_page(
         stopping = sum(by_status.get(s, 0) for s in (RowStatus.PENDING, RowStatus.FAILED))
         text = (
             f"{rows(stopping)} that have not shipped will be cancelled; "
-            f"{rows(by_status.get(RowStatus.SHIPPED, 0))} that shipped are kept."
+            f"{shipped_rows_kept(by_status.get(RowStatus.SHIPPED, 0))}."
         )
         if by_status.get(RowStatus.IN_FLIGHT):
             text += " A row being shipped right now will need checking (outcome unknown)."

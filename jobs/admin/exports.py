@@ -64,7 +64,8 @@ class _Echo:
 
 def _csv_lines(job: Job) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(HEADER)
+    # The byte order mark tells Excel the file is UTF-8; without it "José" opens as "JosÃ©".
+    yield "\ufeff" + writer.writerow(HEADER)
     for line in result_rows(job):
         yield writer.writerow(
             [spreadsheet_text(value) if isinstance(value, str) else value for value in line]

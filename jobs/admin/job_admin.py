@@ -22,7 +22,7 @@ from jobs.admin.common import FORM_ACTION_FIELD, admin_view
 from jobs.admin.display import JobDisplay, progress_bar
 from jobs.admin.page import job_page_context
 from jobs.models import Job
-from jobs.services.approval import APPROVE_PERMISSION
+from jobs.permissions import APPROVE_PERMISSION, OPERATE_PERMISSION
 
 NO_APPROVE_PERMISSION = (
     "You may not approve or restart jobs: ask an administrator for the “approve job” permission."
@@ -94,7 +94,7 @@ class JobAdmin(JobDisplay, admin.ModelAdmin):
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         """Return whether the user may preview, resume, cancel and retry jobs."""
-        return request.user.has_perm("jobs.change_job")
+        return request.user.has_perm(OPERATE_PERMISSION)
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
         """Return whether the user may approve (buy labels for) and restart jobs."""

@@ -18,7 +18,7 @@ from jobs.services.approval import job_approve
 from jobs.services.creation import job_create
 from jobs.services.reconcile import row_decide_unknown
 from jobs.session_mode import session_mode, session_mode_lock, switch_session_mode
-from jobs.states import JobMode, RowStatus
+from jobs.states import JobMode
 from shipops.errors import DomainError
 
 if TYPE_CHECKING:
@@ -140,16 +140,9 @@ def unknown_row_view(
         return HttpResponseRedirect(job_url(job))
     tracking = form.cleaned_data["tracking_number"]
     try:
-        row_decide_unknown(row=row, actor=staff_user(request), tracking_number=tracking)
+        decision = row_decide_unknown(row=row, actor=staff_user(request), tracking_number=tracking)
     except DomainError as error:
         messages.error(request, f"Row {row.row_number}: {error.message}")
     else:
-        if row.status == RowStatus.SHIPPED:
-            messages.success(
-                request, f"Row {row.row_number} marked shipped ({row.tracking_number})."
-            )
-        else:
-            messages.success(
-                request, f"Row {row.row_number} marked not shipped: resume will ship it."
-            )
+        messages.success(request, decision.sentence)
     return HttpResponseRedirect(job_url(job) + "#unknown-rows")

@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.views import View
 from django.views.csrf import csrf_failure as django_csrf_failure
 
+from jobs.permissions import APPROVE_PERMISSION, REFUSALS
 from shipops.errors import DomainError
 from ups.errors import UpsError
 
@@ -25,8 +26,8 @@ DOMAIN_ERROR_STATUS = {
     "bad_filter": 400,
     "bad_mode": 400,
     "bad_tracking": 400,
+    "queue_unavailable": 503,  # the action is done; its task could not be queued
 }
-APPROVE_REFUSAL = "You may not approve jobs: ask an administrator for the “approve job” permission."
 
 
 class ApiError(Exception):
@@ -70,9 +71,11 @@ def acting_user(request: HttpRequest) -> User:
     return user
 
 
-def permission_denied() -> ApiError:
-    """Return the refusal for a user without the approve permission."""
-    return ApiError(403, "permission_denied", APPROVE_REFUSAL)
+def permission_denied(permission: str = APPROVE_PERMISSION) -> ApiError:
+    """Return the refusal for a user without ``permission`` (the admin checks the same)."""
+    return ApiError(
+        403, "permission_denied", REFUSALS[permission], details={"permission": permission}
+    )
 
 
 class ApiView(View):
@@ -81,7 +84,8 @@ class ApiView(View):
     Never csrf_exempt: Django's CSRF middleware checks every POST before it gets here.
     """
 
-    # Needed on top of staff status for POST (checked before anything is read or changed).
+    # Needed on top of staff status for POST (checked before anything is read or changed);
+    # the same permission the admin asks for the same action (jobs/permissions.py).
     write_permission = ""
     # The query parameters the view reads; any other is refused, so a typo (``?stauts=``)
     # never passes silently as "no filter".
@@ -93,7 +97,7 @@ class ApiView(View):
             user = acting_user(request)
             write = request.method == "POST" and self.write_permission
             if write and not user.has_perm(self.write_permission):
-                raise permission_denied()
+                raise permission_denied(self.write_permission)
             allowed = self.query_fields
             if allowed is not None and (unknown := sorted(set(request.GET) - allowed)):
                 raise ApiError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -12,6 +13,12 @@ from jobs.api.http import ApiError
 
 JSON_TYPES = {"application/json"}
 MAX_NUMBER = 2**31 - 1  # what a page or row number can be at the most
+# The bodies the API takes are 2 levels deep (a body and its filter); a little more
+# leaves room to say what is wrong with a field, far less than Python's recursion limit.
+MAX_DEPTH = 5
+# What a JSON string can hold and a database cannot store: NUL (PostgreSQL refuses it)
+# and a lone UTF-16 surrogate ("\ud800" is valid JSON, but is no character in UTF-8).
+NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def invalid(field: str, problem: str) -> ApiError:
@@ -20,7 +27,11 @@ def invalid(field: str, problem: str) -> ApiError:
 
 
 def json_body(request: HttpRequest, *, allowed: Collection[str]) -> dict[str, Any]:
-    """Return the request's JSON object (``{}`` for an empty body); unknown fields are refused."""
+    """Return the request's JSON object (``{}`` for an empty body), strictly read.
+
+    Refused: unknown fields, a key given twice, nesting past MAX_DEPTH, and text a
+    database cannot store (NUL, lone surrogates) anywhere in the body.
+    """
     if not request.body:
         return {}
     if request.content_type not in JSON_TYPES:
@@ -30,11 +41,14 @@ def json_body(request: HttpRequest, *, allowed: Collection[str]) -> dict[str, An
             f"Send the body as application/json, not {request.content_type or 'untyped data'}.",
         )
     try:
-        data = json.loads(request.body)
+        data = json.loads(request.body, object_pairs_hook=_object_with_unique_keys)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(400, "bad_json", f"The body is not valid JSON: {error}.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "bad_json", "The body must be a JSON object.")
+    _refuse_deep_nesting_and_bad_text(data, field="", depth=1)
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise ApiError(
@@ -78,11 +92,14 @@ def choice(data: dict[str, Any], field: str, choices: Collection[str], *, defaul
     return str(value)
 
 
-def json_object(data: dict[str, Any], field: str) -> dict[str, Any]:
-    """Return ``data[field]`` as a JSON object (``{}`` when absent or null)."""
-    value = data.get(field) or {}
+def json_object(data: dict[str, Any], field: str, *, absent: str) -> dict[str, Any]:
+    """Return ``data[field]`` as a JSON object; absent or null (which say ``absent``) is ``{}``."""
+    value = data.get(field)
+    if value is None:
+        return {}
     if not isinstance(value, dict):
-        raise invalid(field, "must be an object.")
+        # Never read as absent: "filter": [] or false taking every row would ship them all.
+        raise invalid(field, f"must be a JSON object, or null (or left out) to {absent}.")
     return value
 
 
@@ -110,3 +127,61 @@ def query_number(
     if len(digits) > len(str(limit)) or int(digits) > limit:
         raise invalid(field, f"must be {limit} at most.")
     return int(digits)
+
+
+def _too_deep() -> ApiError:
+    """Return the 400 for a body nested deeper than any the API takes."""
+    return ApiError(
+        400,
+        "bad_json",
+        f"The body is nested more than {MAX_DEPTH} levels deep; "
+        "no operation takes more than 2 (a body and its filter).",
+    )
+
+
+def _object_with_unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, refusing a key given twice (``json`` would keep the last one)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise invalid(_shown(key), "is given twice; send each field once.")
+        data[key] = value
+    return data
+
+
+def _refuse_deep_nesting_and_bad_text(value: Any, *, field: str, depth: int) -> None:
+    """Refuse nesting past MAX_DEPTH, and names and strings a database cannot store."""
+    if isinstance(value, str):
+        if problem := _text_problem(value):
+            raise invalid(field, problem)
+    elif isinstance(value, dict | list):
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            path = f"{field}[{key}]" if isinstance(key, int) else _path(field, key)
+            if isinstance(key, str) and (problem := _text_problem(key)):
+                raise invalid(path, f"its name {problem}")
+            _refuse_deep_nesting_and_bad_text(item, field=path, depth=depth + 1)
+
+
+def _text_problem(text: str) -> str:
+    """Return why ``text`` cannot be stored, or ``""``."""
+    found = NOT_TEXT.search(text)
+    if found is None:
+        return ""
+    if found.group() == "\x00":
+        return "holds a NUL character (\\u0000), which cannot be stored; leave it out."
+    return (
+        f"holds {_shown(found.group())}, half of a UTF-16 surrogate pair without the other "
+        "half, which is not a character; send the whole pair or the character itself."
+    )
+
+
+def _path(field: str, key: str) -> str:
+    return f"{field}.{_shown(key)}" if field else _shown(key)
+
+
+def _shown(text: str) -> str:
+    """Return ``text`` with lone surrogates written as escapes (``\\ud800``), safe to show."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

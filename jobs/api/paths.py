@@ -13,12 +13,19 @@ ERROR_RESPONSES = {
     401: ("Unauthorized", "Not logged in: log in with a staff account (session cookie)."),
     403: (
         "Forbidden",
-        "Not staff, missing the jobs.approve_job permission, or no valid CSRF token on a POST.",
+        "Not staff, missing the permission the action needs (`details.permission`: "
+        "jobs.add_job, jobs.change_job or jobs.approve_job), or no valid CSRF token on a POST.",
     ),
     404: ("NotFound", "No such job, row or page."),
     409: ("Conflict", "A business rule refused the action; `code` says which."),
     415: ("UnsupportedMediaType", "A body was sent that is not application/json."),
     502: ("BadGateway", "UPS did not answer as expected; try again later."),
+    503: (
+        "ServiceUnavailable",
+        "queue_unavailable: the action was done, but the task queue could not take the job's "
+        "task; the job is interrupted (a preview back to draft). Act on it again once the "
+        "queue works.",
+    ),
 }
 SUCCESS = {200: "OK.", 201: "Created.", 202: "Accepted: the work runs in the background."}
 JOB_ID = {
@@ -103,15 +110,19 @@ def action(
     body: str = "Empty",
     params: tuple[dict[str, Any], ...] = (),
     description: str = "",
+    queues: bool = False,
 ) -> dict[str, Any]:
-    """Return a POST on one job (404 when it does not exist; the body may be left out)."""
+    """Return a POST on one job (404 when it does not exist; the body may be left out).
+
+    ``queues``: the action queues a task, so it may answer 503 queue_unavailable.
+    """
     return operation(
         operation_id,
         summary,
         ok=ok,
         schema=schema,
         tag="actions",
-        errors=(404,),
+        errors=(404, 503) if queues else (404,),
         params=(JOB_ID, *params),
         body=body,
         description=description,
@@ -156,6 +167,7 @@ PATHS: dict[str, dict[str, Any]] = {
             schema="Job",
             tag="jobs",
             body="JobCreate",
+            errors=(503,),
             description="Reads and validates every source row. In auto mode (needs "
             "jobs.approve_job) a job without invalid rows is approved and queued at once.",
         ),
@@ -172,7 +184,9 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/jobs/{job_id}/preview": {
         "get": reading("getJobPreview", "The first 20 rows and the totals", schema="Preview"),
-        "post": action("startJobPreview", "Rate every row and check addresses", ok=202),
+        "post": action(
+            "startJobPreview", "Rate every row and check addresses", ok=202, queues=True
+        ),
     },
     "/api/jobs/{job_id}/progress": {
         "get": reading("getJobProgress", "How far the job has come", schema="JobProgress")
@@ -186,12 +200,13 @@ PATHS: dict[str, dict[str, Any]] = {
             "Approve and queue the job",
             ok=202,
             body="Approve",
+            queues=True,
             description="Needs jobs.approve_job. `switch_to_auto` also puts this session in "
             "auto mode for later jobs (refused with 409 mode_locked while its batch runs).",
         )
     },
     "/api/jobs/{job_id}/resume": {
-        "post": action("resumeJob", "Reconcile unknown rows, then continue", ok=202)
+        "post": action("resumeJob", "Reconcile unknown rows, then continue", ok=202, queues=True)
     },
     "/api/jobs/{job_id}/restart": {
         "post": action(
@@ -199,6 +214,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "Cancel the job and ship its rows as a new job",
             ok=201,
             body="Restart",
+            queues=True,
             description="Needs jobs.approve_job. When rows already shipped, refused with 409 "
             "restart_needs_confirmation (the message is the warning) unless confirm_duplicates "
             "or void_first. While rows have an unknown outcome, refused with 409 "

@@ -196,7 +196,11 @@ SCHEMAS: dict[str, Schema] = {
     "JobCreate": closed(
         {
             "source": {"type": "integer", "description": "The data source's id."},
-            "filter": ref("RowFilter"),
+            "filter": {
+                **nullable(ref("RowFilter")),
+                "description": "Which rows the job takes; null (or leaving it out) takes "
+                "every row. Anything but an object or null is refused.",
+            },
             "mode": {
                 "enum": JobMode.values,
                 "description": "Defaults to the session's mode (confirm unless switched).",

@@ -15,7 +15,8 @@ from jobs.api.lookups import get_job, get_row
 from jobs.api.serializers import job_dict, row_dict
 from jobs.api.views_jobs import job_response
 from jobs.models import Job
-from jobs.services.approval import APPROVE_PERMISSION, job_approve, job_exclude_rows
+from jobs.permissions import APPROVE_PERMISSION, OPERATE_PERMISSION
+from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.cancel import job_cancel
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.restart import job_restart
@@ -32,6 +33,8 @@ class JobActionView(ApiView, ABC):
     The answer is 202 where the service queued background work, 200 where it is done.
     """
 
+    # Preview, resume, cancel...: what the admin's job actions need; approvals ask for more.
+    write_permission = OPERATE_PERMISSION
     # The fields the body may carry; any other is refused with a 400.
     body_fields: frozenset[str] = frozenset()
 
@@ -134,6 +137,8 @@ class RetryWritebackView(JobActionView):
 
 class RowDecideView(ApiView):
     """POST: a person settles a row whose ship outcome is unknown."""
+
+    write_permission = APPROVE_PERMISSION
 
     def post(self, request: HttpRequest, job_id: int, row_id: int) -> JsonResponse:
         user = acting_user(request)

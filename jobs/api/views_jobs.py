@@ -30,8 +30,9 @@ from jobs.api.serializers import (
 )
 from jobs.filters import RowFilter
 from jobs.models import Job
+from jobs.permissions import APPROVE_PERMISSION, CREATE_PERMISSION, OPERATE_PERMISSION
 from jobs.selectors import job_rows
-from jobs.services.approval import APPROVE_PERMISSION, job_approve
+from jobs.services.approval import job_approve
 from jobs.services.creation import job_create
 from jobs.services.preview import job_preview_start
 from jobs.services.recovery import job_recovery_summary
@@ -56,6 +57,7 @@ class JobListView(ApiView):
     """GET: the jobs, newest first, paginated; POST: create a job from a data source."""
 
     query_fields = LIST_QUERY
+    write_permission = CREATE_PERMISSION
 
     def get(self, request: HttpRequest) -> JsonResponse:
         jobs = api_jobs()
@@ -71,7 +73,7 @@ class JobListView(ApiView):
         mode = choice(data, "mode", JobMode.values, default=session_mode(request))
         if mode == JobMode.AUTO and not user.has_perm(APPROVE_PERMISSION):
             raise permission_denied()
-        row_filter = RowFilter.from_json(json_object(data, "filter"))
+        row_filter = RowFilter.from_json(json_object(data, "filter", absent="take every row"))
         include_shipped = boolean(data, "include_already_shipped")
         source = DataSource.objects.filter(pk=source_id).first()
         if source is None:
@@ -114,6 +116,8 @@ class JobRowsView(ApiView):
 
 class JobPreviewView(ApiView):
     """GET: the preview's first lines and totals; POST: start (or redo) the preview."""
+
+    write_permission = OPERATE_PERMISSION
 
     def get(self, request: HttpRequest, job_id: int) -> JsonResponse:
         job = get_job(job_id, Job.objects.only("pk", "currency"))

@@ -10,6 +10,7 @@ from datasources.adapters import get_adapter
 from datasources.models import DataSource
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
+from jobs.permissions import APPROVE_PERMISSION, REFUSALS
 from jobs.queue import enqueue_execution
 from jobs.services.audit import audit_record
 from jobs.services.creation import session_hash
@@ -25,7 +26,6 @@ from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.states import JobMode, JobStatus, RowStatus
 from shipops.errors import DomainError
 
-APPROVE_PERMISSION = "jobs.approve_job"
 # While a job started in a session is in one of these, that session's mode is locked.
 MODE_LOCKING_STATUSES = [JobStatus.APPROVED, JobStatus.RUNNING]
 
@@ -55,7 +55,7 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
     return moved
 
 
-APPROVE_REFUSAL = "You may not approve jobs: ask an administrator for the “approve job” permission."
+APPROVE_REFUSAL = REFUSALS[APPROVE_PERMISSION]
 
 
 def require_approve_permission(user: User) -> None:
@@ -105,6 +105,12 @@ def job_approve(
                 f"{locked} has {count} rows with errors: exclude or fix them before approving.",
                 details={"rows": count},
             )
+        if not JobRow.objects.filter(job=locked, status=RowStatus.PENDING).exists():
+            raise DomainError(
+                "nothing_left_to_ship",
+                f"{locked} has no rows left to ship (every row was excluded or skipped): "
+                "there is nothing to approve; cancel it.",
+            )
         job_transition(
             job=locked,
             to_status=JobStatus.APPROVED,
@@ -120,7 +126,7 @@ def job_approve(
         )
         token = lease_hand_over(job=locked, actor=acting_user)
         if in_background:
-            enqueue_execution(locked.pk, token)
+            enqueue_execution(locked.pk, token, actor=acting_user)
     job.refresh_from_db()
     return token
 

@@ -38,7 +38,7 @@ from jobs.services.call_thread import CallThread
 from jobs.services.in_flight import row_mark_in_flight
 from jobs.services.lease import Lease, LeaseLost, lease_claim, lease_hand_over, lease_renew
 from jobs.services.recording import ShipmentRecorder, Shipped
-from jobs.services.recovery import job_interrupt_on_error
+from jobs.services.recovery import SOURCE_CHANGED, job_interrupt_on_error
 from jobs.services.transitions import job_transition, row_transition
 from jobs.services.writeback import job_outcome, unwritten_rows, write_back_rows
 from jobs.shipping import ship_from_for, shipment_request
@@ -102,6 +102,14 @@ def job_execute(
         logger.exception("Job %s: the worker stopped on an unexpected error.", job_id)
         job_interrupt_on_error(lease=lease, actor=actor, error=error)
         raise
+
+
+# Resume sends a failed row again as it was read: a fix in the source changes its
+# checksum, and a changed row is never shipped under an approval given for the old one.
+DEFINITIVE_ADVICE = (
+    "Resume sends the row again as it is. To change it, fix it in the source, then cancel this "
+    "job and create a new one from the source: rows already shipped are left out."
+)
 
 
 class Executor:
@@ -194,7 +202,7 @@ class Executor:
             return None
         try:
             if (problem := self._source_problem(row)) is not None:
-                return NextRow(row, None, problem, "source_changed")
+                return NextRow(row, None, problem, SOURCE_CHANGED)
             request = shipment_request(row=row, ship_from=self.ship_from)
             return NextRow(row, self.client.prepare_ship(request))
         except (DomainError, OSError) as error:
@@ -330,7 +338,7 @@ class Executor:
                 ),
             )
         elif isinstance(error, UpsDefinitiveError):
-            status, advice = RowStatus.FAILED, "Fix the row in the source, then resume or cancel."
+            status, advice = RowStatus.FAILED, DEFINITIVE_ADVICE
         elif isinstance(error, UpsAuthError):
             status, advice = RowStatus.PENDING, "Check the UPS credentials, then resume."
         else:  # UpsTransientError: the request never reached UPS.
@@ -374,7 +382,8 @@ class Executor:
         with transaction.atomic():
             lease_renew(self.lease)
             job = Job.objects.select_for_update().get(pk=self.job.pk)
-            enqueue_execution(job.pk, lease_hand_over(job=job, actor=self.actor))
+            token = lease_hand_over(job=job, actor=self.actor)
+            enqueue_execution(job.pk, token, actor=self.actor)
 
     def _finish(self) -> None:
         self.recorder.buffer.flush()

@@ -26,7 +26,7 @@ from jobs.services.audit import audit_record
 from jobs.services.estimate import job_rows_left_out
 from jobs.services.transitions import rows_transition_bulk
 from jobs.states import UNDER_WAY, JobStatus, RowStatus
-from jobs.summaries import number_ranges
+from jobs.summaries import number_ranges, rows_numbered
 from shipops.errors import DomainError
 
 # Rows that may be at UPS whatever their job's status: a person settles them.
@@ -124,7 +124,8 @@ def skip_rows_shipped_elsewhere(job: Job, overlap: Overlap, actor: Actor) -> int
         return 0
     jobs = sorted(overlap.shipped)
     numbers = sorted({number for other in jobs for number in overlap.shipped[other]})
-    said = f"Rows {number_ranges(numbers)} were shipped by {_jobs_named(overlap, jobs)}"
+    were = "was" if len(numbers) == 1 else "were"
+    said = f"{rows_numbered(numbers).capitalize()} {were} shipped by {_jobs_named(overlap, jobs)}"
     left = JobRow.objects.filter(job=job, status=RowStatus.PENDING).exclude(
         pk__in=overlap.shipped_row_ids
     )

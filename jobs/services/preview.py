@@ -75,7 +75,7 @@ def job_preview_start(*, job: Job, actor: Actor, in_background: bool = True) -> 
         )
         token = lease_hand_over(job=locked, actor=actor)
         if in_background:
-            enqueue_preview(locked.pk, token)
+            enqueue_preview(locked.pk, token, actor=actor)
     job.refresh_from_db()
     return token
 

@@ -16,6 +16,8 @@ from jobs.states import JobStatus, RowStatus
 from shipops.errors import DomainError
 
 logger = logging.getLogger(__name__)
+# The stop code of a row that changed in the source after the job was created.
+SOURCE_CHANGED = "source_changed"
 # The statuses a task holds a job in: the execute task, and the preview task.
 TASK_HELD = (JobStatus.APPROVED, JobStatus.RUNNING, JobStatus.PREVIEWING)
 
@@ -123,7 +125,7 @@ class RecoverySummary:
 def job_recovery_summary(job: Job) -> RecoverySummary:
     """Describe where an interrupted or failed job stopped, in DESIGN.md's words."""
     rows = JobRow.objects.filter(job=job)
-    total = job.row_count - job.skipped_count
+    total = job.row_count  # "at row 37/60": row numbers run over every row of the job
     last = rows.filter(status=RowStatus.SHIPPED).order_by("-row_number").first()
     stopped = (
         rows.filter(status__in=[RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT])
@@ -146,7 +148,8 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
     if job.last_error_message:
         what = "Crashed" if job.status == JobStatus.INTERRUPTED else "Stopped"
         last_error = f"{what} at row {at} due to: {job.last_error_message.rstrip('.')}."
-        if stopped is not None and stopped.status != RowStatus.UNKNOWN:
+        resumable = job.last_error_code != SOURCE_CHANGED  # it would stop there again
+        if stopped is not None and stopped.status != RowStatus.UNKNOWN and resumable:
             last_error += f" Resume will retry row {stopped.row_number}."
     unknown = rows.filter(status=RowStatus.UNKNOWN).count()
     if unknown:

@@ -21,7 +21,7 @@ from jobs.services.restart_undo import restart_undo
 from jobs.services.resume import RESUMABLE
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import RowStatus
-from jobs.summaries import number_ranges
+from jobs.summaries import number_ranges, rows_numbered
 from shipops.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -60,9 +60,10 @@ def job_restart_refusal(job: Job) -> DomainError | None:
         return None
     return DomainError(
         "restart_unknown_rows",
-        f"Rows with an unknown outcome: {number_ranges(numbers)}. UPS may already have "
-        "shipped them, and a restart would ship them again. Resume first (it looks them up "
-        "at UPS by reference), or decide them on the job page; then restart.",
+        f"{rows_numbered(numbers).capitalize()} {'has' if len(numbers) == 1 else 'have'} an "
+        "unknown outcome: UPS may already have shipped it, and a restart would ship it again. "
+        "Resume first (it looks such rows up at UPS by reference), or decide them on the job "
+        "page; then restart.",
         details={"rows": numbers},
     )
 
@@ -155,7 +156,7 @@ def _restarted(
                 token = _approve_restarted(new_job, locked, new_hold, acting_user)
         committed = True
         if token is not None:
-            enqueue_execution(new_job.pk, token)
+            enqueue_execution(new_job.pk, token, actor=acting_user)
     except BaseException as error:
         if committed:  # the restart is done; queueing the new job's task failed: no undo
             with suppress(Exception):

@@ -69,6 +69,6 @@ def job_resume(*, job: Job, actor: Actor, in_background: bool = True) -> int:
         )
         token = lease_hand_over(job=locked, actor=actor)
         if in_background:
-            enqueue_execution(locked.pk, token)
+            enqueue_execution(locked.pk, token, actor=actor)
     job.refresh_from_db()
     return token

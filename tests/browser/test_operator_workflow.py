@@ -241,7 +241,7 @@ def test_an_interrupted_job_is_resumed_from_its_banner(
     # Row 5 may exist at UPS unrecorded: restart waits until it is settled, and says so.
     expect(banner.get_by_test_id("action-restart")).to_be_disabled()
     expect(by_testid(page, "action-restart-refusal")).to_contain_text(
-        "Rows with an unknown outcome: 5."
+        "Row 5 has an unknown outcome:"
     )
     assert 0 < progress_of(page) < 100
     screenshot(page, "interrupted", down_to=by_testid(page, "unknown-rows"))

@@ -20,6 +20,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from datasources.sniff import OLE2_MAGIC
+from tests.fixtures.sheet_xml import edit_sheet_xml, sheet_rows
 from tests.fixtures.sources import ORDER_HEADERS, csv_bytes, order_row, order_rows, xlsx_bytes
 
 
@@ -92,6 +93,22 @@ def _date_weight() -> bytes:
     return _xlsx(_rows_with("weight", dt.datetime(2024, 5, 1)))
 
 
+def _error_as_text(workbook: Workbook) -> None:
+    workbook["Orders"]["D2"].data_type = "s"  # text that reads "#N/A", not Excel's error value
+
+
+def _rows_swapped() -> bytes:
+    def swap(xml: str) -> str:
+        rows = sheet_rows(xml)
+        return xml.replace(rows[2] + rows[3], rows[3] + rows[2])
+
+    return edit_sheet_xml(_xlsx(order_rows(3)), swap)
+
+
+def _row_repeated() -> bytes:
+    return edit_sheet_xml(_xlsx(order_rows(3)), lambda xml: xml.replace('<row r="3"', '<row r="2"'))
+
+
 CSV_CASES = [
     Case("empty file", lambda: b"", code="empty"),
     Case("only blank lines", lambda: b"\r\n  \r\n\r\n", code="empty"),
@@ -143,12 +160,25 @@ CSV_CASES = [
     Case(
         "UTF-8 BOM with Latin-1 bytes",
         lambda: b"\xef\xbb\xbf" + csv_bytes(_rows_with("recipient", "Zoë"), encoding="cp1252"),
-        code="encoding_unreadable",
+        code="encoding_mixed",
+    ),
+    Case(
+        "UTF-8 with a line pasted in Windows-1252",
+        lambda: (
+            csv_bytes(_rows_with("recipient", "José Núñez"))
+            + "SO-9,Zoë,9 Main St\r\n".encode("cp1252")
+        ),
+        code="encoding_mixed",
     ),
     Case(
         "text where a weight goes",
         lambda: csv_bytes(_rows_with("weight", "heavy")),
         row_error='Column "weight": "heavy" is not a weight',
+    ),
+    Case(
+        "spreadsheet error exported to CSV",
+        lambda: csv_bytes(_rows_with("address1", "#N/A")),
+        row_error='Column "address1" holds the spreadsheet error #N/A.',
     ),
     Case(
         "date where a weight goes",
@@ -224,7 +254,7 @@ EXCEL_CASES = [
     excel(
         "formula without a saved result",
         lambda: _xlsx(order_rows(2), build=_uncached_weight),
-        row_error='Column "weight" is empty; a weight is required',
+        row_error='Column "weight" holds a formula with no saved result: open and save',
     ),
     excel(
         "orders only on a hidden sheet",
@@ -234,7 +264,14 @@ EXCEL_CASES = [
     excel(
         "error value where a weight goes",
         lambda: _xlsx(_rows_with("weight", "#DIV/0!")),
-        row_error='Column "weight": "#DIV/0!" is not a weight',
+        row_error='Column "weight" holds the spreadsheet error #DIV/0!.',
+    ),
+    excel("rows out of order in the sheet's XML", _rows_swapped, code="workbook_corrupt"),
+    excel("a row repeated in the sheet's XML", _row_repeated, code="workbook_corrupt"),
+    excel(
+        "error value saved as text in a workbook",
+        lambda: _xlsx(_rows_with("city", "#N/A"), build=_error_as_text),
+        row_error='Column "city" holds the spreadsheet error #N/A.',
     ),
     excel(
         "date where a weight goes (Excel)",

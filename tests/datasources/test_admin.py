@@ -75,7 +75,7 @@ def test_an_excel_upload_needs_the_excel_kind(staff_client: Client, source_root:
     workbook = xlsx_bytes({"Orders": order_rows(2)})
     wrong = staff_client.post(ADD, form(upload=SimpleUploadedFile("orders.xlsx", workbook)))
     assert wrong.status_code == 200
-    assert "is a Excel workbook: choose that kind" in wrong.text or "Excel workbook" in wrong.text
+    assert "is an Excel workbook: choose that kind" in wrong.text
     assert not DataSource.objects.exists()
     assert list(source_root.iterdir()) == []
     staff_client.post(ADD, form(kind="excel", upload=SimpleUploadedFile("orders.xlsx", workbook)))
@@ -237,7 +237,7 @@ def test_the_page_shows_sample_rows_mapping_and_validation_summary(
     )
     page = staff_client.get(change_url(source)).text
     assert 'data-testid="summary-rows">14<' in page
-    assert 'data-testid="summary-valid">13<' in page
+    assert 'data-testid="summary-valid">12<' in page  # ready, errors, shipped: each row once
     assert 'data-testid="summary-invalid" class="error-text">1<' in page
     assert 'data-testid="summary-already-shipped">1<' in page
     assert page.count('data-testid="sample-row"') == 10

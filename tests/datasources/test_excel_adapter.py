@@ -15,11 +15,11 @@ from datasources.adapters import WriteBack
 from datasources.adapters.excel_file import ExcelAdapter
 from datasources.errors import SourceError
 from datasources.models import DataSource
+from tests.fixtures.sheet_xml import with_cached_values
 from tests.fixtures.sources import (
     ORDER_HEADERS,
     order_row,
     order_rows,
-    with_cached_values,
     xlsx_bytes,
 )
 

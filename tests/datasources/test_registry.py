@@ -44,6 +44,29 @@ def test_a_writable_file_passes_the_write_back_check(
     get_adapter(csv_source(order_rows(1))).check_write_back()
 
 
+@pytest.mark.parametrize("kind", ["csv", "excel"])
+def test_a_file_locked_read_only_since_approval_is_left_as_it_is(
+    csv_source: Callable[..., DataSource],
+    excel_source: Callable[..., DataSource],
+    kind: str,
+) -> None:
+    adapter = get_adapter((csv_source if kind == "csv" else excel_source)(order_rows(2)))
+    assert isinstance(adapter, FileAdapter)
+    [first, _] = adapter.iter_rows()
+    path = adapter.path()
+    before = path.read_bytes()
+    path.chmod(0o444)  # its owner locks it while the batch runs
+
+    with pytest.raises(SourceError) as refused:
+        adapter.write_back([WriteBack(first.key, "1Z999AA10123456784", SHIPPED_AT)])
+
+    assert refused.value.code == "source_read_only"
+    assert refused.value.message == (
+        f'"{path.name}" or its folder is read-only; tracking numbers could not be written back.'
+    )
+    assert (path.read_bytes(), path.stat().st_mode & 0o777) == (before, 0o444)
+
+
 @pytest.mark.parametrize("read", ["headers", "iter_rows", "current_checksums", "notices"])
 @pytest.mark.parametrize("kind", ["csv", "excel"])
 def test_a_file_shipops_may_not_read_is_a_source_error_naming_it(

@@ -195,3 +195,72 @@ def test_a_blank_key_column_is_the_primary_key_however_it_is_named(
     assert 'changed since these rows were read (from "recipient" to the primary key ' in (
         refused.value.message
     )
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [("SO-00002 ", "'SO-00002 '"), (" SO-00002", "' SO-00002'")],
+    ids=["space after", "space before"],
+)
+def test_a_key_its_text_cannot_find_again_refuses_the_table(
+    orders_table: MakeTable, stored: str, shown: str
+) -> None:
+    source = orders_table(3)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE shop_orders SET order_id = %s WHERE order_id = 'SO-00002'", [stored])
+
+    with pytest.raises(SourceError) as refused:
+        list(TableAdapter(source).iter_rows())
+
+    assert refused.value.code == "key_not_found_again"
+    assert (
+        f'of "default:shop_orders" has {shown} in the key column "order_id"; ShipOps keeps keys '
+        'as text ("SO-00002") and could not find that row again by it'
+    ) in refused.value.message
+
+
+def test_a_real_number_key_refuses_the_table(sqlite_alias: str) -> None:
+    with connections[sqlite_alias].cursor() as cursor:
+        cursor.execute("CREATE TABLE parcels (ref REAL PRIMARY KEY, recipient text, city text)")
+        cursor.execute("INSERT INTO parcels VALUES (0.30000000000000004, 'Jane', 'Atlanta')")
+    source = DatabaseSourceFactory.build(
+        table_name="parcels", db_alias=sqlite_alias, key_column="ref"
+    )
+
+    with pytest.raises(SourceError, match=r"has 0\.30000000000000004 in the key column") as refused:
+        list(TableAdapter(source).iter_rows())
+    assert refused.value.code == "key_not_found_again"
+
+
+def test_a_view_is_refused_as_a_view(sqlite_alias: str) -> None:
+    with connections[sqlite_alias].cursor() as cursor:
+        cursor.execute("CREATE TABLE parcels (ref text PRIMARY KEY, recipient text)")
+        cursor.execute("CREATE VIEW open_parcels AS SELECT * FROM parcels")
+    source = DatabaseSourceFactory.build(table_name="open_parcels", db_alias=sqlite_alias)
+
+    with pytest.raises(SourceError) as refused:
+        list(TableAdapter(source).iter_rows())
+
+    assert (refused.value.code, refused.value.message) == (
+        "table_missing",
+        f'"open_parcels" in the database "{sqlite_alias}" is a view: ShipOps writes tracking '
+        "numbers back into the rows it reads, so it reads tables only.",
+    )
+
+
+# A key column whose database ignores trailing spaces: PostgreSQL's char(n) pads every
+# value ('SO-1      '), SQLite's RTRIM collation compares without them.
+PADDED_KEY_COLUMN = {"postgresql": "ref char(10)", "sqlite": "ref text COLLATE RTRIM"}
+
+
+def test_a_padded_key_that_the_database_matches_is_taken(db: None) -> None:
+    with connection.cursor() as cursor:
+        column = PADDED_KEY_COLUMN[connection.vendor]
+        cursor.execute(f"CREATE TABLE padded ({column} PRIMARY KEY, recipient text)")
+        cursor.execute("INSERT INTO padded VALUES ('SO-1      ', 'Jane')")
+    adapter = TableAdapter(DatabaseSourceFactory.build(table_name="padded", key_column="ref"))
+
+    [row] = adapter.iter_rows()
+
+    assert row.key == "SO-1"
+    assert list(adapter.current_checksums(["SO-1"])) == ["SO-1"]

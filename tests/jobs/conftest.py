@@ -5,21 +5,46 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.utils import timezone
+from django_q.conf import Conf
 
 from datasources.models import DataSource, SourceKind
-from jobs.models import Job, JobRow
+from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve
 from jobs.services.creation import job_create
 from jobs.services.execution import job_execute
+from jobs.services.in_flight import SHIP_STARTED
 from jobs.services.preview import job_preview_run, job_preview_start
 from tests.factories import DataSourceFactory
 from tests.fixtures.sources import csv_bytes, order_rows
+from tests.ups.test_errors import free_port
+
+
+@pytest.fixture
+def broker_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point django-q2 at a Redis broker nobody listens on: queueing a task raises."""
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
+def as_if_ups_can_no_longer_answer(row: JobRow) -> None:
+    """Date the row's ship requests back past the longest a ship call may take."""
+    long_ago = timezone.now() - timedelta(hours=1)
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    with connection.cursor() as cursor:  # audit entries refuse changes through the ORM
+        cursor.execute(
+            f"UPDATE {table} SET created_at = %s WHERE row_id = %s AND action = %s",  # noqa: S608
+            [long_ago, row.pk, SHIP_STARTED],
+        )
 
 
 class SimulatedCrash(BaseException):

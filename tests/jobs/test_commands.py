@@ -173,7 +173,7 @@ def test_recover_jobs_says_why_a_restart_is_not_available(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     job = crashed_job(orders_csv(6), approver, monkeypatch, at_call=4, before=False)
-    refusal = "  Restart is not available: Rows with an unknown outcome: 4. UPS may"
+    refusal = "  Restart is not available: Row 4 has an unknown outcome: UPS may"
 
     assert refusal in run("recover_jobs", "--no-input")
 

@@ -29,6 +29,7 @@ from shipops.errors import DomainError
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import (
     SimulatedCrash,
+    as_if_ups_can_no_longer_answer,
     assert_the_file_has_every_shipped_tracking_number,
     previewed_job,
     read_csv,
@@ -118,7 +119,12 @@ def test_crash_before_the_ship_request_left(
         job_resume(job=job, actor=approver, in_background=False)
     assert undecided.value.code == "needs_decision"
     row = JobRow.objects.get(job=job, row_number=3)
-    row_decide_unknown(row=row, actor=approver)  # a person checked: it never shipped
+    as_if_ups_can_no_longer_answer(row)
+    decided = row_decide_unknown(row=row, actor=approver)  # UPS has no shipment for it
+    assert decided.sentence == (
+        f"Row 3 marked not shipped (UPS has no shipment for its reference {row.reference}): "
+        "resume will ship it."
+    )
 
     resume_and_check(job, approver, ups_sandbox, six_orders, source_root)
 
@@ -153,7 +159,7 @@ def test_restart_is_refused_while_a_row_may_exist_at_ups_unrecorded(
     with pytest.raises(DomainError) as refused:
         job_restart(job=job, acting_user=approver, void_first=True, confirm_duplicates=True)
     assert refused.value.code == "restart_unknown_rows"
-    assert refused.value.message.startswith("Rows with an unknown outcome: 4. UPS may already")
+    assert refused.value.message.startswith("Row 4 has an unknown outcome: UPS may already")
     assert refused.value.details == {"rows": [4]}
     job.refresh_from_db()
     assert job.status == "interrupted"

@@ -373,13 +373,14 @@ def test_a_broker_failing_after_the_restart_committed_undoes_nothing(
         raise ConnectionError("the broker is down")
 
     monkeypatch.setattr(queue_module, "async_task", broker_down)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(DomainError) as refused:
         job_restart(job=job, acting_user=approver, void_first=True)
 
     new_job = Job.objects.exclude(pk=job.pk).get()
-    # Done before the task could be queued: the new job shows as interrupted once its
-    # hand-over lapses, and resumes from there.
-    assert (Job.objects.get(pk=job.pk).status, new_job.status) == ("cancelled", "approved")
+    # Done before the task could be queued: the new job is interrupted at once and
+    # resumes from there; the restart itself is not undone.
+    assert (refused.value.code, refused.value.details["job"]) == ("queue_unavailable", new_job.pk)
+    assert (Job.objects.get(pk=job.pk).status, new_job.status) == ("cancelled", "interrupted")
     assert statuses(job)[:3] == ["voided"] * 3
     assert not AuditEntry.objects.filter(action="row_void_restored").exists()
     assert "The restart of" not in caplog.text  # nothing stopped: it was done

@@ -135,7 +135,7 @@ class Command(JobCommand):
             row = JobRow.objects.get(pk=options["decide_row"])
         except JobRow.DoesNotExist:
             raise CommandError(f"There is no row {options['decide_row']}.") from None
-        row_decide_unknown(
+        decision = row_decide_unknown(
             row=row, actor=self.get_actor(options["user"]), tracking_number=options["tracking"]
         )
-        self.stdout.write(f"{row} is now {row.get_status_display().lower()}.")
+        self.stdout.write(decision.sentence)

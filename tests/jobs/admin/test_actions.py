@@ -209,3 +209,24 @@ def test_a_plain_post_to_the_job_page_changes_nothing(approver_client: Client) -
     response = approver_client.post(job_url(job), {"status": "completed", "_save": "Save"})
     assert response.status_code == 403
     assert Job.objects.get(pk=job.pk).status == JobStatus.PREVIEWED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_approval_the_queue_refuses_shows_the_reason_not_an_error_page(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver_user: User,
+    approver_client: Client,
+    broker_down: None,
+) -> None:
+    job = previewed_job(orders_csv(2), approver_user)
+    response = page_action(approver_client, job, "approve_jobs")
+
+    assert response.status_code == 302
+    shown = messages_of(approver_client.get(response["Location"]))
+    assert [text for text in shown if "task queue" in text] == [
+        f"Job {job.pk}: The task queue could not take the job's shipping task (ConnectionError; "
+        "the log has the details), so it did not start. It is interrupted: resume it once the "
+        "queue works."
+    ]
+    assert Job.objects.get(pk=job.pk).status == JobStatus.INTERRUPTED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Callable
@@ -102,7 +103,9 @@ def test_zpl_labels_come_as_one_bundle(approver_client: Client) -> None:
 def test_results_export_as_csv(shipped: Job, approver_client: Client) -> None:
     response = approver_client.get(reverse("admin:jobs_job_export_csv", args=[shipped.pk]))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    lines = list(csv.reader(io.StringIO(body(response).decode())))
+    content = body(response)
+    assert content.startswith(codecs.BOM_UTF8)  # Excel reads it as UTF-8
+    lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert lines[0] == [
         "row_number", "key", "recipient", "status", "tracking_number", "cost", "shipped_at",
         "error",

@@ -21,7 +21,7 @@ from jobs.states import JobStatus, RowStatus
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.admin.conftest import job_url, messages_of, page_action
 from tests.jobs.admin.html import count_of, hidden_fields, text_of
-from tests.jobs.conftest import previewed_job, ship_all
+from tests.jobs.conftest import as_if_ups_can_no_longer_answer, previewed_job, ship_all
 from tests.jobs.test_engine_recovery import crash_then_lapse, crash_when
 from ups.client import UpsClient
 
@@ -67,7 +67,7 @@ def test_banner_explains_where_the_job_stopped_and_offers_three_choices(
     # Row 3 may exist at UPS unrecorded: restart is drawn disabled, and the page says why.
     assert 'data-testid="action-restart"\n  disabled' in page
     assert text_of(page, "action-restart-refusal").startswith(
-        "Restart is not available: Rows with an unknown outcome: 3. UPS may"
+        "Restart is not available: Row 3 has an unknown outcome: UPS may"
     )
     assert 'data-testid="action-resume"\n  disabled' not in page
 
@@ -116,17 +116,41 @@ def test_an_unknown_row_ups_never_saw_waits_for_a_person(
     assert (row.status, row.tracking_number) == (RowStatus.SHIPPED, "1Z999AA10123456784")
 
 
-def test_mark_not_shipped_puts_the_row_back_in_line(
+def test_mark_not_shipped_waits_until_ups_can_no_longer_answer(
     interrupted: Job, approver_client: Client
 ) -> None:
     row = JobRow.objects.get(job=interrupted, row_number=3)
     decide = reverse("admin:jobs_job_unknown_row", args=[interrupted.pk, row.pk])
-    approver_client.post(decide, {"decision": "not_shipped", "tracking_number": "ignored"})
+    response = approver_client.post(decide, {"decision": "not_shipped"})
+
+    shown = messages_of(approver_client.get(response["Location"]))
+    assert any(
+        text.startswith("Row 3: Row 3's ship request started ")
+        and "UPS may still create its shipment" in text
+        for text in shown
+    )
     row.refresh_from_db()
-    assert row.status == RowStatus.PENDING
-    again = approver_client.post(decide, {"decision": "not_shipped"})
-    shown = messages_of(approver_client.get(again["Location"]))
-    assert any(text.startswith("Row 3: ") and "pending" in text for text in shown)
+    assert row.status == RowStatus.UNKNOWN
+
+
+def test_mark_not_shipped_records_the_shipment_ups_has_instead(
+    interrupted: Job, approver_client: Client, ups_sandbox: SandboxController
+) -> None:
+    # UPS shipped row 3 before the worker died: a person who took it for lost is told.
+    row = JobRow.objects.get(job=interrupted, row_number=3)
+    as_if_ups_can_no_longer_answer(row)
+    decide = reverse("admin:jobs_job_unknown_row", args=[interrupted.pk, row.pk])
+    response = approver_client.post(decide, {"decision": "not_shipped"})
+
+    (shipment,) = ups_sandbox.ledger(reference=row.reference)
+    shown = messages_of(approver_client.get(response["Location"]))
+    assert (
+        f"Row 3 was not marked not shipped: UPS has a shipment for its reference "
+        f"{row.reference} (tracking {shipment['tracking_number']}), so it is recorded as shipped."
+    ) in shown
+    row.refresh_from_db()
+    assert (row.status, row.tracking_number) == (RowStatus.SHIPPED, shipment["tracking_number"])
+    assert Job.objects.get(pk=interrupted.pk).shipped_count == 3
 
 
 def test_restart_is_refused_while_a_row_has_an_unknown_outcome(
@@ -135,7 +159,7 @@ def test_restart_is_refused_while_a_row_has_an_unknown_outcome(
     response = page_action(approver_client, interrupted, "restart_job")
     assert response.status_code == 302  # no confirmation page: no choice there could help
     shown = messages_of(approver_client.get(job_url(interrupted)))
-    assert any(text.startswith("Rows with an unknown outcome: 3. UPS may") for text in shown)
+    assert any(text.startswith("Row 3 has an unknown outcome: UPS may") for text in shown)
     assert Job.objects.get(pk=interrupted.pk).status == JobStatus.INTERRUPTED
     assert Job.objects.count() == 1
 

@@ -24,8 +24,8 @@ def api(client: Client, approver: User) -> ApiClient:
 
 @pytest.fixture
 def clerk() -> User:
-    """A staff user without the approve permission."""
-    return UserFactory.create(username="casey")
+    """An operator without the approve permission."""
+    return UserFactory.create(username="casey", approver=False)
 
 
 @pytest.fixture

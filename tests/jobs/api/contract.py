@@ -116,6 +116,12 @@ class ApiClient:
         check(response, body)
         return response
 
+    def post_text(self, path: str, text: str) -> Response:
+        """Post a body exactly as written: JSON that ``json.dumps`` would not write."""
+        response = self.client.post(path, text, content_type=JSON)
+        check(response)
+        return response
+
     def send(self, method: str, path: str) -> Response:
         """Send a request with any method and no body."""
         response = self.client.generic(method.upper(), path)

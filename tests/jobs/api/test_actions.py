@@ -11,6 +11,7 @@ import pytest
 from datasources.models import DataSource
 from jobs.models import Job, JobRow
 from jobs.services.restart import job_restart_warning
+from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.api.conftest import make_job
 from tests.jobs.api.contract import ApiClient
 from tests.jobs.conftest import read_csv
@@ -153,7 +154,9 @@ def test_retry_writeback_writes_the_tracking_numbers_into_the_file(
     assert (refused.status_code, refused.json()["code"]) == (409, "nothing_to_write")
 
 
-def test_a_person_settles_an_unknown_row(api: ApiClient, source: DataSource) -> None:
+def test_a_person_settles_an_unknown_row(
+    api: ApiClient, source: DataSource, ups_sandbox: SandboxController
+) -> None:
     job = make_job(source, "failed", rows=("shipped", "unknown", "unknown"))
     second, third = JobRow.objects.filter(job=job, row_number__gt=1).order_by("row_number")
     shipped = api.post(
@@ -172,11 +175,11 @@ def test_a_person_settles_an_unknown_row(api: ApiClient, source: DataSource) -> 
 
 
 def test_restart_is_refused_while_rows_have_an_unknown_outcome(
-    api: ApiClient, source: DataSource
+    api: ApiClient, source: DataSource, ups_sandbox: SandboxController
 ) -> None:
     job = make_job(source, "failed", rows=("shipped", "unknown", "unknown"))
     recovery = api.get(f"/api/jobs/{job.pk}/recovery").json()
-    assert recovery["restart_refusal"].startswith("Rows with an unknown outcome: 2-3. UPS may")
+    assert recovery["restart_refusal"].startswith("Rows 2-3 have an unknown outcome: UPS may")
 
     response = api.post(f"/api/jobs/{job.pk}/restart", {"confirm_duplicates": True})
     assert response.status_code == 409

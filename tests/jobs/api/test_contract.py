@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from datasources.models import DataSource
 from jobs.api import urls as api_urls
 from jobs.models import Job, JobRow
+from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.api.conftest import make_job
 from tests.jobs.api.contract import ApiClient, document, operation_for
 
@@ -203,6 +204,7 @@ def test_every_documented_operation_answers_as_documented(
     api: ApiClient,
     source: DataSource,
     django_capture_on_commit_callbacks: Callable[..., Any],
+    ups_sandbox: SandboxController,  # a "not shipped" decision looks the row up at UPS first
 ) -> None:
     method, path, body, expected = SCENARIOS[operation_id](source)
     found = operation_for(method, path.split("?")[0])

@@ -88,7 +88,7 @@ def test_creating_an_auto_mode_job_needs_the_permission(
     assert not Job.objects.exists()
 
 
-def test_staff_without_the_permission_create_preview_and_cancel(
+def test_an_operator_without_the_approve_permission_creates_previews_and_cancels(
     clerk_api: ApiClient, clerk: User, source: DataSource
 ) -> None:
     created = clerk_api.post("/api/jobs/", {"source": source.pk})
@@ -99,6 +99,47 @@ def test_staff_without_the_permission_create_preview_and_cancel(
     assert [created.status_code, previewed.status_code, cancelled.status_code] == [201, 202, 200]
     assert created.json()["created_by"] == clerk.username
     assert cancelled.json()["status"] == "cancelled"
+
+
+# Every POST, and the permission the admin asks for the same action.
+WRITES = sorted(
+    {
+        "/api/jobs/": "jobs.add_job",
+        "/api/jobs/{job_id}/preview": "jobs.change_job",
+        "/api/jobs/{job_id}/resume": "jobs.change_job",
+        "/api/jobs/{job_id}/cancel": "jobs.change_job",
+        "/api/jobs/{job_id}/exclude-invalid": "jobs.change_job",
+        "/api/jobs/{job_id}/retry-writeback": "jobs.change_job",
+        "/api/jobs/{job_id}/approve": "jobs.approve_job",
+        "/api/jobs/{job_id}/restart": "jobs.approve_job",
+        "/api/jobs/{job_id}/rows/{row_id}/decide": "jobs.approve_job",
+    }.items()
+)
+
+
+def test_every_write_is_listed_with_its_permission() -> None:
+    posts = {path for path, item in document()["paths"].items() if "post" in item}
+    assert posts == {path for path, _ in WRITES}
+
+
+@pytest.mark.parametrize(("path", "permission"), WRITES)
+def test_staff_who_may_only_look_change_nothing(
+    path: str, permission: str, client: Client, source: DataSource
+) -> None:
+    # The same staff user is refused the same action in the admin.
+    job = make_job(source, "interrupted", rows=("shipped", "unknown", "pending"))
+    unknown = JobRow.objects.get(job=job, status="unknown")
+    client.force_login(UserFactory.create(username="vic"))
+    before = (AuditEntry.objects.count(), Job.objects.count(), job.status)
+
+    url = path.format(job_id=job.pk, row_id=unknown.pk)
+    body = {"source": source.pk} if path == "/api/jobs/" else {}
+    response = ApiClient(client).post(url, body)
+
+    assert response.status_code == 403
+    assert response.json()["details"] == {"permission": permission}
+    job.refresh_from_db()
+    assert (AuditEntry.objects.count(), Job.objects.count(), job.status) == before
 
 
 def script_login(client: Client, user: User) -> str:
@@ -113,7 +154,7 @@ def script_login(client: Client, user: User) -> str:
             "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
         },
     )
-    assert response.status_code == 302
+    assert (response.status_code, response["Location"]) == (302, reverse("admin:index"))
     return client.cookies["csrftoken"].value
 
 

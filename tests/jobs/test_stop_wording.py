@@ -1,0 +1,74 @@
+"""What a stopped job tells the operator, and an approval with nothing to ship."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+
+from datasources.models import DataSource
+from jobs.models import JobRow
+from jobs.services.approval import job_approve, job_exclude_rows
+from jobs.services.recovery import SOURCE_CHANGED, job_recovery_summary
+from jobs.states import JobStatus, RowStatus
+from jobs.summaries import job_progress
+from shipops.errors import DomainError
+from tests.factories import JobFactory, JobRowFactory, ShippedJobRowFactory
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.conftest import previewed_job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_job_whose_every_row_was_excluded_has_nothing_to_approve(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    job = previewed_job(orders_csv(2), approver)
+    job_exclude_rows(job=job, actor=approver, row_ids=[row.pk for row in JobRow.objects.all()])
+
+    with pytest.raises(DomainError) as refused:
+        job_approve(job=job, acting_user=approver, in_background=False)
+
+    assert (refused.value.code, refused.value.message) == (
+        "nothing_left_to_ship",
+        f"{job} has no rows left to ship (every row was excluded or skipped): there is nothing "
+        "to approve; cancel it.",
+    )
+    job.refresh_from_db()
+    assert job.status == JobStatus.PREVIEWED
+
+
+def test_a_job_stopped_by_a_changed_row_does_not_promise_that_resume_retries_it() -> None:
+    job = JobFactory.create(
+        status=JobStatus.FAILED,
+        row_count=5,
+        skipped_count=2,
+        last_error_code=SOURCE_CHANGED,
+        last_error_message="Row 4 (key 4) changed in the source after the job was created.",
+    )
+    for number in (1, 2):
+        JobRowFactory.create(job=job, row_number=number, status=RowStatus.SKIPPED)
+    ShippedJobRowFactory.create(job=job, row_number=3, tracking_number="1Z999AA10123456784")
+    for number in (4, 5):
+        JobRowFactory.create(job=job, row_number=number)
+
+    summary = job_recovery_summary(job)
+
+    # Row numbers run over the job's five rows; two of them are left to ship.
+    assert summary.headline.startswith(f"{job} stopped at row 4/5. Last: row 3 (")
+    assert summary.headline.endswith("2 remaining.")
+    assert summary.last_error == (
+        "Stopped at row 4 due to: Row 4 (key 4) changed in the source after the job was created."
+    )
+
+
+def test_a_finished_preview_counts_only_the_rows_it_rates() -> None:
+    # Rows with errors are never rated: after the preview, 3 of 3 (not 3 of 7) and 100 %.
+    job = JobFactory.create(
+        status=JobStatus.PREVIEWED, row_count=7, invalid_count=4, previewed_count=3
+    )
+
+    progress = job_progress(job)
+
+    assert (progress.done, progress.total, progress.percent) == (3, 3, 100)

@@ -1,0 +1,116 @@
+"""A person's "not shipped" on an unknown row never lets a parcel ship twice unnoticed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+
+from datasources.models import DataSource
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.services.cancel import job_cancel
+from jobs.services.reconcile import row_decide_unknown, row_record_late_shipment
+from jobs.states import RowStatus
+from shipops.errors import DomainError
+from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.conftest import as_if_ups_can_no_longer_answer
+from tests.jobs.test_engine_recovery import crashed_job
+from ups.config import UpsConfig
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lost_row(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> JobRow:
+    """Row 3 of a job whose worker died while its ship request was out (UPS never got it)."""
+    job = crashed_job(orders_csv(4), approver, monkeypatch, at_call=3, before=True)
+    return JobRow.objects.get(job=job, row_number=3, status=RowStatus.UNKNOWN)
+
+
+def test_not_shipped_is_refused_while_the_ship_request_may_still_be_answered(
+    lost_row: JobRow, approver: User
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        row_decide_unknown(row=lost_row, actor=approver)
+
+    assert refused.value.code == "ups_may_answer"
+    longest = UpsConfig.from_settings().longest_ship_call_seconds()
+    assert "(a ship call, with its retries, may take up to " in refused.value.message
+    assert longest - 10 < refused.value.details["seconds"] <= longest
+    lost_row.refresh_from_db()
+    assert lost_row.status == RowStatus.UNKNOWN
+
+
+def test_not_shipped_is_refused_when_ups_cannot_be_asked(
+    lost_row: JobRow, approver: User, ups_sandbox: SandboxController
+) -> None:
+    as_if_ups_can_no_longer_answer(lost_row)
+    ups_sandbox.set_fault("http_500", endpoint="track", count=10)
+
+    with pytest.raises(DomainError) as refused:
+        row_decide_unknown(row=lost_row, actor=approver)
+
+    assert refused.value.code == "reconcile_failed"
+    assert refused.value.message.startswith(
+        f"Row 3 was not marked not shipped: looking it up at UPS by its reference "
+        f"{lost_row.reference} failed"
+    )
+    lost_row.refresh_from_db()
+    assert lost_row.status == RowStatus.UNKNOWN
+
+
+def test_not_shipped_on_a_cancelled_job_says_a_new_job_ships_it(
+    lost_row: JobRow, approver: User
+) -> None:
+    job_cancel(job=lost_row.job, actor=approver)
+    as_if_ups_can_no_longer_answer(lost_row)
+
+    decided = row_decide_unknown(row=JobRow.objects.get(pk=lost_row.pk), actor=approver)
+
+    assert decided.sentence == (
+        f"Row 3 marked not shipped (UPS has no shipment for its reference {lost_row.reference}): "
+        f"{lost_row.job} will not ship it; a new job of the source will."
+    )
+
+
+def test_a_late_answer_for_a_row_settled_meanwhile_keeps_its_tracking_number(
+    lost_row: JobRow, approver: User
+) -> None:
+    as_if_ups_can_no_longer_answer(lost_row)
+    row_decide_unknown(row=lost_row, actor=approver)  # pending again
+
+    recorded = row_record_late_shipment(
+        row=lost_row, changes={"tracking_number": "1Z999AA10123456784"}, actor=approver
+    )
+
+    assert recorded is False
+    kept = AuditEntry.objects.get(job=lost_row.job, action="late_answer_not_recorded")
+    assert kept.row_id == lost_row.pk
+    assert kept.data == {"tracking_number": "1Z999AA10123456784", "row_status": "pending"}
+    assert kept.message == (
+        "UPS answered row 3's ship request late, with tracking 1Z999AA10123456784, when the "
+        "row was already pending. If the row ships (or shipped) again, this parcel is a second "
+        "one: void it at UPS."
+    )
+    assert Job.objects.get(pk=lost_row.job_id).shipped_count == 2
+
+
+def test_a_late_answer_for_the_shipment_already_found_by_reference_is_no_second_parcel(
+    lost_row: JobRow, approver: User
+) -> None:
+    JobRow.objects.filter(pk=lost_row.pk).update(
+        status=RowStatus.SHIPPED, tracking_number="1Z999AA10123456784"
+    )
+
+    recorded = row_record_late_shipment(
+        row=lost_row, changes={"tracking_number": "1Z999AA10123456784"}, actor=approver
+    )
+
+    assert recorded is False
+    assert not AuditEntry.objects.filter(action="late_answer_not_recorded").exists()

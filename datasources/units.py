@@ -12,16 +12,37 @@ TENTH = Decimal("0.1")
 MAX_WEIGHT_LBS = Decimal(150)
 TO_POUNDS = {"lb": Decimal(1), "oz": Decimal(1) / Decimal(16), "kg": Decimal("2.20462262185")}
 TO_INCHES = {"in": Decimal(1), "cm": Decimal(1) / Decimal("2.54")}
-QUANTITY_RE = re.compile(
-    r"^\s*(?P<number>[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?)\s*(?P<unit>[A-Za-z\"#.]*)\s*$"
-)
+QUANTITY_RE = re.compile(r"^\s*(?P<number>[+-]?[\d.,]*\d)?\s*(?P<unit>[A-Za-z\"#.]*)\s*$")
+# The forms a number may take: 2.5, .5; 1,250.5 (thousands); 2,5 and 12,50 (a decimal
+# comma, as in a semicolon file from a European Excel). "1,250" could be either.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)")
+GROUPED_NUMBER = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+DECIMAL_COMMA_NUMBER = re.compile(r"[+-]?\d+,\d+")
+AMBIGUOUS_NUMBER = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
+
+
+def _number(text: str, kind: str) -> str:
+    """Return ``text`` as a number Decimal reads: "1,250.5" -> "1250.5", "2,5" -> "2.5"."""
+    if AMBIGUOUS_NUMBER.fullmatch(text):
+        whole, part = text.split(",")
+        raise Invalid(
+            f"could mean {whole}{part} or, with a decimal comma, {whole}.{part}; "
+            f"write {whole}{part} or {whole}.{part}"
+        )
+    if PLAIN_NUMBER.fullmatch(text):
+        return text
+    if GROUPED_NUMBER.fullmatch(text):
+        return text.replace(",", "")
+    if DECIMAL_COMMA_NUMBER.fullmatch(text):
+        return text.replace(",", ".")
+    raise Invalid(f"is not a {kind}; write a number with an optional unit")
 
 
 def _parse(value: str, default_unit: str, units: dict[str, Decimal], kind: str) -> Decimal:
     match = QUANTITY_RE.match(value)
-    number = match["number"].replace(",", "") if match else ""
-    if not match or not number.strip("+-."):
+    if not match or not match["number"]:
         raise Invalid(f"is not a {kind}; write a number with an optional unit")
+    number = _number(match["number"], kind)
     word = match["unit"].lower().rstrip(".")
     unit = {"#": "lb", '"': "in"}.get(word) or UNIT_WORDS.get(word, word) or default_unit or ""
     if unit not in units:

@@ -94,7 +94,8 @@ class CsvAdapter(FileAdapter):
             raise SourceError(
                 "empty", f'"{self.display}" has no rows, not even a header.', source=self.display
             )
-        headers = check_headers(cells[index], self.display)
+        line = head[index].line
+        headers = check_headers(cells[index], self.display, where=f"line {line}" * (line > 1))
         rest = self._no_rows_swallowed(
             chain(head[index + 1 :], records),
             width=self._data_width(headers),

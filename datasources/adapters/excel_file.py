@@ -108,7 +108,7 @@ class ExcelAdapter(FileAdapter):
                 f'The sheet "{sheet.title}" of "{self.source.file_path}" is empty.',
                 source=self.display,
             )
-        headers = check_headers(cells[index], self.display)
+        headers = check_headers(cells[index], self.display, where=f"row {index + 1}" * (index > 0))
         layout = _Layout(sheet.title, index + 1, headers, _last_used(head[index]))
         return layout, chain(head[index + 1 :], rows)
 

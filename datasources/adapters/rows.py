@@ -40,15 +40,21 @@ def find_header_row(rows: Sequence[Sequence[str]], *, known: Collection[str]) ->
     return None
 
 
-def check_headers(cells: Sequence[str], display: str) -> list[str]:
-    """Return the header names (trailing blanks dropped), refusing data rows and duplicates."""
+def check_headers(cells: Sequence[str], display: str, *, where: str = "") -> list[str]:
+    """Return the header names (trailing blanks dropped), refusing data rows and duplicates.
+
+    ``where`` names the header's place ("line 3") when blank lines came before it.
+    """
     headers = [cell.strip() for cell in cells]
     while headers and not headers[-1]:
         headers.pop()
     if any(DATA_LIKE.match(header) for header in headers if header):
+        first = f'The first row of "{display}"'
+        if where:
+            first += f" that is not blank ({where})"
         raise SourceError(
             "no_header",
-            f'The first row of "{display}" holds data, not column names; '
+            f"{first} holds data, not column names; "
             "add a header row (recipient, address1, city, state, zip, weight, ...).",
             source=display,
         )

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from jobs import selectors
 from jobs.admin.buttons import RECOVERABLE, job_buttons
 from jobs.models import Job, JobRow
+from jobs.services.reconcile import rows_awaiting_ups
 from jobs.services.recovery import job_recovery_summary
 from jobs.services.restart import job_restart_refusal
 from jobs.states import JobStatus, RowStatus, WritebackStatus
@@ -51,6 +52,20 @@ def progress_payload(job: Job) -> dict[str, Any]:
         "text": text,
         "live": job.status in LIVE_STATUSES,
     }
+
+
+def page_progress(job: Job) -> dict[str, Any]:
+    """Return the job page's progress: ``progress_payload`` and the rows awaiting UPS.
+
+    A stopped job (cancelled, interrupted, failed) whose row UPS may still
+    answer stays live: the page reloads when that answer comes or can no
+    longer come. The jobs list draws ``progress_payload`` only (no row query).
+    """
+    progress = progress_payload(job)
+    awaiting = 0 if progress["live"] else rows_awaiting_ups(job)
+    progress["awaiting_ups"] = awaiting
+    progress["live"] = progress["live"] or bool(awaiting)
+    return progress
 
 
 @dataclass(frozen=True)
@@ -166,7 +181,7 @@ def job_page_context(
     }
     return {
         "job": job,
-        "progress": progress_payload(job),
+        "progress": page_progress(job),
         "preview": preview_summary(job),
         # Until shipping starts the page leads with the preview; from then on with the rows.
         "preview_first": job.started_at is None,

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 
 from jobs.admin.common import ensure_session_key, job_url, rows, safe_next, staff_user
 from jobs.admin.forms import JobCreateForm, UnknownRowForm
-from jobs.admin.page import progress_payload
+from jobs.admin.page import page_progress
 from jobs.models import Job, JobRow
 from jobs.services.approval import job_approve
 from jobs.services.creation import job_create
@@ -101,7 +101,7 @@ def progress_view(modeladmin: JobAdmin, request: HttpRequest, object_id: int) ->
     except Http404:
         message = f"There is no job {object_id}."
         return JsonResponse({"code": "not_found", "message": message}, status=404)
-    return JsonResponse(progress_payload(job))
+    return JsonResponse(page_progress(job))
 
 
 def mode_switch_view(modeladmin: JobAdmin, request: HttpRequest) -> HttpResponse:

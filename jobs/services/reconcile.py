@@ -187,6 +187,26 @@ def _refuse_while_ups_may_answer(row: JobRow) -> None:
         )
 
 
+def rows_awaiting_ups(job: Job) -> int:
+    """Count the job's unsettled rows (in flight, unknown) UPS may still answer a request for.
+
+    A stopped job's page keeps watching them: such an answer records the row
+    as shipped, or keeps its tracking number in the history.
+    """
+    wait = UpsConfig.from_settings().longest_ship_call_seconds()
+    return (
+        AuditEntry.objects.filter(
+            job=job,
+            action=SHIP_STARTED,
+            row__status__in=[RowStatus.IN_FLIGHT, RowStatus.UNKNOWN],
+            created_at__gt=timezone.now() - timedelta(seconds=wait),
+        )
+        .values("row")
+        .distinct()
+        .count()
+    )
+
+
 def _duration(seconds: float) -> str:
     minutes, rest = divmod(math.ceil(seconds), 60)
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"

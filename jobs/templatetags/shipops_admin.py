@@ -1,4 +1,4 @@
-"""Template tags of the ShipOps admin: the session's mode switch shown in every page's header."""
+"""Template tags of the ShipOps admin: the session's mode switch, money and row costs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
+from jobs.models import JobRow
 from jobs.session_mode import session_mode, session_mode_lock
-from jobs.states import JobMode
+from jobs.states import JobMode, RowStatus
 from shipops.money import format_cents
 
 register = template.Library()
@@ -39,3 +40,20 @@ def session_mode_switch(context: template.Context) -> dict[str, Any]:
 def cents(value: int | None, currency: str = "USD") -> str:
     """Format integer cents as money (``{{ row.cost|cents:job.currency }}``); "—" for none."""
     return "—" if value is None else format_cents(value, currency or "USD")
+
+
+# Rows nothing will be bought for: an estimate there would read as a cost.
+NOT_TO_BE_BOUGHT = frozenset({RowStatus.SKIPPED, RowStatus.CANCELLED})
+
+
+@register.filter
+def row_cost(row: JobRow, currency: str = "USD") -> str:
+    """The rows table's Cost: what UPS charged, else "est." and the estimate, "—" for neither.
+
+    Skipped and cancelled rows show "—": they will not be bought.
+    """
+    if row.actual_cost_cents is not None:
+        return cents(row.actual_cost_cents, currency)
+    if row.status in NOT_TO_BE_BOUGHT or row.estimated_cost_cents is None:
+        return "—"
+    return f"est. {cents(row.estimated_cost_cents, currency)}"

@@ -27,6 +27,7 @@ from shipops.management.commands.serve import DEMO_REJECTION
 from tests.browser.conftest import Cluster, Screenshot
 from tests.factories import JobFactory
 from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.admin.conftest import cancelled_with_a_row_out
 from tests.jobs.conftest import previewed_job
 from tests.jobs.test_engine_recovery import crash_then_lapse, crash_when
 from ups.client import UpsClient
@@ -259,6 +260,28 @@ def test_an_interrupted_job_is_resumed_from_its_banner(
     # Row 5 was found at UPS by its reference, not shipped twice.
     assert len(ups_sandbox.ledger()) == ROWS
     screenshot(page, "resumed")
+
+
+def test_a_cancelled_job_page_shows_the_late_answer_for_the_row_that_was_out(
+    page: Page, staff: User, serialized: threading.Lock
+) -> None:
+    with serialized:
+        job, row = cancelled_with_a_row_out()
+    page.goto(f"/admin/jobs/job/{job.pk}/change/")
+    expect(by_testid(page, "job-status")).to_have_text("Cancelled")
+    expect(by_testid(page, "job-live")).to_have_text("Waiting for UPS's answer for 1 row")
+    out = page.locator("[data-testid=job-row][data-row='3']")
+    expect(out).to_have_attribute("data-status", "unknown")
+
+    # The stopped worker's ship call comes back: the row is recorded as shipped.
+    with serialized:
+        JobRow.objects.filter(pk=row.pk).update(
+            status=RowStatus.SHIPPED, tracking_number="1Z999AA10123456793"
+        )
+    expect(out).to_have_attribute("data-status", "shipped")  # reloaded by progress.js
+    expect(out.get_by_test_id("tracking-number")).to_have_text("1Z999AA10123456793")
+    expect(by_testid(page, "job-live")).to_have_count(0)
+    expect(by_testid(page, "unknown-rows")).to_have_count(0)
 
 
 def test_a_page_left_open_follows_a_mode_switch_made_in_another_tab(

@@ -275,3 +275,23 @@ def test_a_comma_file_with_its_own_headers_and_a_semicolon_in_a_cell_stays_a_com
 
     assert adapter.format().delimiter == ","
     assert adapter.headers() == headers
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (csv_bytes(order_rows(3)[1:]), 'The first row of "orders.csv" holds data'),
+        (
+            b"\r\n,,\r\n" + csv_bytes(order_rows(3)[1:]),
+            'The first row of "orders.csv" that is not blank (line 3) holds data',
+        ),
+    ],
+    ids=["first line", "after blank lines"],
+)
+def test_a_file_without_column_names_says_which_row_holds_data(
+    csv_source: MakeCsv, data: bytes, where: str
+) -> None:
+    with pytest.raises(SourceError) as refused:
+        CsvAdapter(csv_source(data, name="orders.csv")).headers()
+    assert refused.value.code == "no_header"
+    assert refused.value.message.startswith(where)

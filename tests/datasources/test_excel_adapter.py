@@ -282,3 +282,11 @@ def test_a_formula_in_the_tracking_column_is_not_overwritten(excel_source: MakeE
 
     assert "holds a formula" in raised.value.message
     assert adapter.path().read_bytes() == original
+
+
+def test_a_sheet_without_column_names_says_which_row_holds_data(excel_source: MakeExcel) -> None:
+    data = xlsx_bytes({"Orders": [[], [], *order_rows(2)[1:]]})
+    with pytest.raises(SourceError) as refused:
+        ExcelAdapter(excel_source(data)).headers()
+    assert refused.value.code == "no_header"
+    assert "that is not blank (row 3) holds data, not column names" in refused.value.message

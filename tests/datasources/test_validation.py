@@ -176,6 +176,36 @@ def test_every_state_and_province_is_known_by_code_and_name() -> None:
     assert len(CA_PROVINCES) == 13
 
 
+@pytest.mark.parametrize(
+    ("text", "unit", "pounds"),
+    [
+        ("2,5", "lb", "2.5"),  # a decimal comma (a semicolon file from a European Excel)
+        ("12,50 kg", "lb", "27.6"),
+        ("0,125", "lb", "0.2"),  # no thousands group starts with 0
+        ("1,250.5 oz", "lb", "78.2"),  # thousands, with a decimal point
+        ("1250 oz", "lb", "78.2"),
+        ("40", "oz", "2.5"),
+    ],
+)
+def test_weights_take_decimal_commas_and_thousands_separators(
+    text: str, unit: str, pounds: str
+) -> None:
+    assert parse_weight_lbs(text, unit=unit) == Decimal(pounds)
+
+
+@pytest.mark.parametrize("text", ["1,250 oz", "2,000", "+1,500"])
+def test_a_comma_that_may_be_either_is_refused_not_guessed(text: str) -> None:
+    # "1,250 oz" was 78.2 lb; in a file with decimal commas it means 1.25 oz.
+    with pytest.raises(Invalid, match=r"could mean \+?\d+ or, with a decimal comma, \+?\d\.\d+"):
+        parse_weight_lbs(text)
+
+
+@pytest.mark.parametrize("text", ["1.250,5", "1,2,3", ",5", "1,"])
+def test_other_mixes_of_points_and_commas_are_not_numbers(text: str) -> None:
+    with pytest.raises(Invalid, match="is not a weight"):
+        parse_weight_lbs(text)
+
+
 def test_a_number_longer_than_decimal_precision_is_an_error_not_a_crash() -> None:
     with pytest.raises(Invalid, match="far too large"):
         parse_weight_lbs("9" * 30)

@@ -1,6 +1,7 @@
 // Live progress on a job's admin page: polls the job's progress.json while it
-// previews or runs, updates the bar in place, and reloads once when the status
-// changes (so the preview, rows and buttons of the new status appear).
+// previews or runs (or, stopped, while UPS may still answer one of its rows),
+// updates the bar in place, and reloads once when the status or the number of
+// rows awaiting UPS changes (so the rows and buttons of the new state appear).
 (function () {
   "use strict";
 
@@ -11,6 +12,7 @@
   }
   const url = panel.dataset.progressUrl;
   const shownStatus = panel.dataset.status;
+  const shownAwaiting = Number(panel.dataset.awaitingUps || "0");
   const bar = panel.querySelector("[data-testid=job-progress]");
   const text = panel.querySelector("[data-testid=job-progress-text]");
   const live = panel.querySelector("[data-testid=job-live]");
@@ -44,11 +46,11 @@
     }
     const progress = await response.json();
     show(progress);
-    if (progress.status !== shownStatus) {
+    if (progress.status !== shownStatus || progress.awaiting_ups !== shownAwaiting) {
       window.location.reload();
       return;
     }
-    if (live) {
+    if (live && !shownAwaiting) {
       live.textContent = "Updating live";
     }
     window.setTimeout(poll, INTERVAL_MS);

@@ -13,7 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from jobs.models import Job, JobRow
-from tests.factories import JobFactory, JobRowFactory, UserFactory
+from jobs.services.in_flight import SHIP_STARTED
+from jobs.states import JobStatus, RowStatus
+from tests.factories import AuditEntryFactory, JobFactory, JobRowFactory, UserFactory
 from tests.fixtures.sources import csv_bytes, order_rows
 from tests.jobs.test_engine_recovery import failing_write_back  # noqa: F401 - shared fixture
 
@@ -112,3 +114,18 @@ def job_with_rows(count: int, **fields: Any) -> Job:
         for number in range(1, count + 1)
     )
     return job
+
+
+def cancelled_with_a_row_out(status: str = RowStatus.UNKNOWN) -> tuple[Job, JobRow]:
+    """A job cancelled while row 3's ship request was out: row 3 is unknown (or ``status``)."""
+    job = job_with_rows(5, status=JobStatus.CANCELLED, shipped_count=2)
+    JobRow.objects.filter(job=job, row_number__lte=2).update(
+        status=RowStatus.SHIPPED, tracking_number="1Z999AA10123456784", actual_cost_cents=1500
+    )
+    JobRow.objects.filter(job=job, row_number__gt=3).update(status=RowStatus.CANCELLED)
+    row = JobRow.objects.get(job=job, row_number=3)
+    JobRow.objects.filter(pk=row.pk).update(
+        status=status, tracking_number="1Z999AA10123456793" if status == RowStatus.SHIPPED else ""
+    )
+    AuditEntryFactory.create(job=job, row=row, action=SHIP_STARTED, message="Shipping row 3.")
+    return job, row

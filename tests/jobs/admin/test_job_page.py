@@ -21,9 +21,9 @@ from jobs.states import JobStatus, RowStatus
 from shipops.money import format_cents
 from tests.factories import AuditEntryFactory
 from tests.fixtures.ups_sandbox import SandboxController
-from tests.jobs.admin.conftest import job_url, job_with_rows
+from tests.jobs.admin.conftest import cancelled_with_a_row_out, job_url, job_with_rows
 from tests.jobs.admin.html import count_of, table_of, text_of
-from tests.jobs.conftest import previewed_job
+from tests.jobs.conftest import as_if_ups_can_no_longer_answer, previewed_job
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,51 @@ def test_progress_json_reports_the_counters(approver_client: Client) -> None:
         "failed": 1,
         "text": "3 of 10 rows shipped, 1 failed",
         "live": True,
+        "awaiting_ups": 0,
     }
+
+
+def test_a_stopped_job_follows_a_row_ups_may_still_answer(approver_client: Client) -> None:
+    job, row = cancelled_with_a_row_out()
+    progress_url = reverse("admin:jobs_job_progress", args=[job.pk])
+    page = approver_client.get(job_url(job)).text
+    assert f'data-progress-url="{progress_url}"' in page
+    assert 'data-awaiting-ups="1"' in page
+    assert text_of(page, "job-live") == "Waiting for UPS's answer for 1 row"
+    assert approver_client.get(progress_url).json()["awaiting_ups"] == 1
+
+    as_if_ups_can_no_longer_answer(row)
+    page = approver_client.get(job_url(job)).text
+    assert "data-progress-url" not in page
+    assert 'data-testid="job-live"' not in page
+    assert approver_client.get(progress_url).json() | {"text": ""} == {
+        "job": job.pk,
+        "status": "cancelled",
+        "status_label": "Cancelled",
+        "done": 2,
+        "total": 5,
+        "percent": 40,
+        "shipped": 2,
+        "failed": 0,
+        "text": "",
+        "live": False,
+        "awaiting_ups": 0,
+    }
+
+
+def test_a_settled_row_is_not_awaited(approver_client: Client) -> None:
+    job, _ = cancelled_with_a_row_out(status=RowStatus.SHIPPED)
+    page = approver_client.get(job_url(job)).text
+    assert "data-progress-url" not in page
+
+
+def test_the_cost_column_marks_estimates_and_leaves_out_rows_not_to_be_bought(
+    approver_client: Client,
+) -> None:
+    job, _ = cancelled_with_a_row_out()
+    table = table_of(approver_client.get(job_url(job)).text, "rows-table")
+    costs = re.findall(r'data-testid="row-cost">([^<]*)<', table)
+    assert costs == ["$15.00", "$15.00", "est. $10.03", "—", "—"]
 
 
 def test_progress_json_of_an_unknown_job_is_a_json_404(approver_client: Client) -> None:

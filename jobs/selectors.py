@@ -26,3 +26,13 @@ def audit_trail(*, job_id: int | None = None) -> QuerySet[AuditEntry]:
     if job_id is not None:
         entries = entries.filter(job_id=job_id)
     return entries
+
+
+def creation_notices(job: Job) -> list[str]:
+    """Return what the job's source read said about how it was read (its creation entry)."""
+    data = (
+        AuditEntry.objects.filter(job=job, action="job_created")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return list((data or {}).get("notices", []))

@@ -63,12 +63,14 @@ class CsvAdapter(FileAdapter):
 
     @reads_file
     def notices(self) -> list[str]:
-        """Say when the file was not UTF-8 and was read as Windows-1252."""
+        """Say when the file was read as Windows-1252, and which columns have no name."""
+        unnamed = self.unnamed_notices()
         if not self.format().encoding.is_fallback:
-            return []
+            return unnamed
         return [
             f'"{self.display}" is not UTF-8; it was read as Windows-1252 (cp1252) and '
-            "tracking numbers are written back in the same encoding."
+            "tracking numbers are written back in the same encoding.",
+            *unnamed,
         ]
 
     @reads_file
@@ -169,6 +171,7 @@ class CsvAdapter(FileAdapter):
         with self._open(path, csv_format) as stream:
             layout = self._layout(stream, csv_format)
             builder = RowBuilder(layout.headers, source=self.source, display=self.display)
+            self.unnamed = builder.unnamed
             width = len(layout.headers)
             for number, record in enumerate(layout.rest, start=1):
                 cells = [value.strip() for value in record.values]

@@ -10,6 +10,8 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
+from openpyxl.utils import get_column_letter
+
 from datasources.adapters.base import SourceRow, WriteBack, missing_rows_error
 from datasources.adapters.excel_cells import (
     CORRUPT_ERRORS,
@@ -77,17 +79,19 @@ class ExcelAdapter(FileAdapter):
 
     @reads_file
     def notices(self) -> list[str]:
-        """Say when hidden sheets were passed over for the first visible one."""
+        """Say when hidden sheets were passed over, and which columns hold values but no name."""
+        unnamed = self.unnamed_notices()
         if self.source.sheet_name:
-            return []
+            return unnamed
         with self._sheet(self.path()) as sheet:
             hidden = [ws.title for ws in sheet.parent.worksheets if ws.sheet_state != "visible"]
             if not hidden:
-                return []
+                return unnamed
             names = ", ".join(f'"{title}"' for title in hidden)
             return [
                 f'"{self.source.file_path}" also has hidden sheets ({names}); ShipOps reads the '
-                f'first visible sheet, "{sheet.title}", unless the data source names a sheet.'
+                f'first visible sheet, "{sheet.title}", unless the data source names a sheet.',
+                *unnamed,
             ]
 
     @reads_file
@@ -116,15 +120,27 @@ class ExcelAdapter(FileAdapter):
         with self._sheet(path) as sheet:
             layout, rest = self._layout(sheet)
             index.layout = layout
-            builder = RowBuilder(layout.headers, source=self.source, display=self.display)
+            builder = RowBuilder(
+                layout.headers,
+                source=self.source,
+                display=self.display,
+                column_label=_column_letter,
+            )
+            self.unnamed = builder.unnamed
             width = len(layout.headers)
             for number, cells in enumerate(rest, start=1):
-                layout.used = max(layout.used, _last_used(cells))
+                used = _last_used(cells)
+                layout.used = max(layout.used, used)
                 read = cells[:width]
                 row = builder.build(
                     number,
                     [cell_text(cell) for cell in read],
                     problems=[cell_problem(cell) for cell in read],
+                    unread=[
+                        position
+                        for position in range(width, used)
+                        if cell_text(cells[position]).strip()
+                    ],
                 )
                 if row is not None:
                     index.positions[row.key] = layout.header_row + number
@@ -191,6 +207,11 @@ class ExcelAdapter(FileAdapter):
         new = NewCell(spreadsheet_text(name), like_left=True)
         changes.setdefault(layout.header_row, {})[column] = new
         return column
+
+
+def _column_letter(position: int) -> str:
+    """Name the column at 0-based ``position`` as Excel does: "Column K"."""
+    return f"Column {get_column_letter(position + 1)}"
 
 
 def _last_used(cells: tuple[Any, ...]) -> int:

@@ -13,6 +13,7 @@ from typing import IO, Concatenate
 
 from datasources.adapters.base import SourceAdapter, SourceRow, WriteBack, index_updates
 from datasources.adapters.index_cache import INDEXES, FileIndex
+from datasources.adapters.rows import UnnamedColumns
 from datasources.atomic import FileSignature, atomic_write, file_lock, file_signature
 from datasources.errors import RowsNotWritten, SourceError
 from datasources.files import existing_source_file
@@ -47,6 +48,13 @@ def reads_file[A: FileAdapter, **P, T](
 
 class FileAdapter(SourceAdapter):
     """A source that is one file under SHIPOPS_SOURCE_ROOT."""
+
+    # Filled by the last read of rows: the columns with values but no name.
+    unnamed: UnnamedColumns | None = None
+
+    def unnamed_notices(self) -> list[str]:
+        """Name the columns the rows read so far hold values in, under no column name."""
+        return self.unnamed.notices(self.display) if self.unnamed else []
 
     @property
     def display(self) -> str:

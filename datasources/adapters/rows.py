@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from datasources.adapters.base import SourceRow
 from datasources.errors import SourceError
@@ -15,6 +16,7 @@ from datasources.models import DataSource
 HEADER_SCAN_ROWS = 20
 MAX_CELL_CHARS = 32_767  # what one Excel cell holds
 DATA_LIKE = re.compile(r"^[\d\s.,:/+-]+$")
+UNNAMED_ROWS_SHOWN = 3
 
 
 def known_columns(source: DataSource) -> set[str]:
@@ -80,6 +82,43 @@ def row_checksum(pairs: Sequence[tuple[str, str]], extra: Sequence[str] = ()) ->
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def column_number(position: int) -> str:
+    """Name the column at 0-based ``position`` as a message does: "Column 3"."""
+    return f"Column {position + 1}"
+
+
+class UnnamedColumns:
+    """Columns holding values under no name in the header row: ShipOps reads none of them."""
+
+    def __init__(self, label: Callable[[int], str]) -> None:
+        self.label = label
+        self.counts: Counter[int] = Counter()
+        self.first_rows: dict[int, list[int]] = {}
+
+    def note(self, number: int, positions: Iterable[int]) -> None:
+        """Note that row ``number`` holds values in the unnamed columns at ``positions``."""
+        for position in positions:
+            self.counts[position] += 1
+            shown = self.first_rows.setdefault(position, [])
+            if len(shown) < UNNAMED_ROWS_SHOWN:
+                shown.append(number)
+
+    def notices(self, display: str) -> list[str]:
+        """Return one sentence per unnamed column that holds values, left to right."""
+        sentences = []
+        for position in sorted(self.counts):
+            shown = self.first_rows[position]
+            more = self.counts[position] - len(shown)
+            rows = ", ".join(str(number) for number in shown) + (f" and {more} more" * bool(more))
+            sentences.append(
+                f'{self.label(position)} of "{display}" holds values '
+                f"(row{'s' * (self.counts[position] > 1)} {rows}) but has no name in the "
+                "header row, so ShipOps does not read it; name it there if it holds "
+                "shipping data."
+            )
+        return sentences
+
+
 class RowBuilder:
     """Build SourceRows under one header: the key, the checksum, unique keys."""
 
@@ -90,9 +129,12 @@ class RowBuilder:
         source: DataSource,
         display: str,
         key_column: str | None = None,
+        column_label: Callable[[int], str] = column_number,
     ):
         self.headers = headers
         self.display = display
+        self.unnamed = UnnamedColumns(column_label)
+        self.unnamed_positions = [position for position, h in enumerate(headers) if not h]
         self.key_column = (source.key_column if key_column is None else key_column).strip()
         self.key_index: int | None = None
         if self.key_column:
@@ -117,17 +159,23 @@ class RowBuilder:
         cells: Sequence[str],
         extra: Sequence[str] = (),
         problems: Sequence[str] = (),
+        unread: Sequence[int] = (),
     ) -> SourceRow | None:
         """Return the row ``number`` made of ``cells`` (one per header), or None when blank.
 
         ``problems`` holds, cell by cell, what the source knows a cell holds
-        instead of a value ("" for none).
+        instead of a value ("" for none). ``unread`` holds the positions of
+        cells right of the header that hold values (a sheet's), noted with
+        the cells under a blank column name in ``unnamed``.
         """
         key = self.key(number, cells, extra, problems)
         if key is None:
             return None
         width = len(self.headers)
         cells = list(cells[:width]) + [""] * (width - len(cells))
+        unnamed_values = [place for place in self.unnamed_positions if cells[place].strip()]
+        if unnamed_values or unread:
+            self.unnamed.note(number, [*unnamed_values, *unread])
         values = {header: cells[i] for i, header in enumerate(self.headers) if header}
         pairs = [(header, cells[i]) for i, header in self.checked]
         return SourceRow(

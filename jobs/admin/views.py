@@ -14,6 +14,7 @@ from jobs.admin.common import ensure_session_key, job_url, rows, safe_next, staf
 from jobs.admin.forms import JobCreateForm, UnknownRowForm
 from jobs.admin.page import page_progress
 from jobs.models import Job, JobRow
+from jobs.selectors import creation_notices
 from jobs.services.approval import job_approve
 from jobs.services.creation import job_create
 from jobs.services.reconcile import row_decide_unknown
@@ -63,6 +64,8 @@ def create_job_view(modeladmin: JobAdmin, request: HttpRequest) -> HttpResponse:
                 f"{job} created: {rows(job.row_count)}, {job.invalid_count} with errors, "
                 f"{job.already_shipped_count} already shipped and left out.",
             )
+            for notice in creation_notices(job):
+                messages.warning(request, notice)
             if mode == JobMode.AUTO:
                 _approve_new_job(request, job)
             return HttpResponseRedirect(job_url(job))

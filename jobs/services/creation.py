@@ -89,6 +89,7 @@ def job_create(
         for name, value in held.items():
             setattr(job, name, value)
         job.save(update_fields=["row_count", "invalid_count", "already_shipped_count", *held])
+        notices = adapter.notices()  # how the source was read: an encoding, unnamed columns
         audit_record(
             actor=actor,
             action="job_created",
@@ -97,12 +98,14 @@ def job_create(
                 f"Created from {source} ({row_filter.describe()}): {job.row_count} rows, "
                 f"{job.invalid_count} with errors, {job.already_shipped_count} already shipped "
                 f"and left out.{_voided_note(counts['voided_tracking_keys'])}"
+                + "".join(f" {notice}" for notice in notices)
             ),
             data={
                 "filter": job.filter,
                 "mode": mode,
                 "already_shipped_keys": counts["already_shipped_keys"],
                 "voided_tracking_keys": counts["voided_tracking_keys"],
+                "notices": notices,
             },
         )
     return job

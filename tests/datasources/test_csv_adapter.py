@@ -295,3 +295,15 @@ def test_a_file_without_column_names_says_which_row_holds_data(
         CsvAdapter(csv_source(data, name="orders.csv")).headers()
     assert refused.value.code == "no_header"
     assert refused.value.message.startswith(where)
+
+
+def test_values_under_a_blank_column_name_are_named_in_a_notice(csv_source: MakeCsv) -> None:
+    rows = [[*row[:3], "", *row[3:]] for row in order_rows(2)]
+    rows[2][3] = "Suite 200"  # the header of column 4 was never filled in
+    adapter = CsvAdapter(csv_source(csv_bytes(rows), key_column="order_id"))
+
+    assert [row.key for row in adapter.iter_rows()] == ["SO-00001", "SO-00002"]
+    assert adapter.notices() == [
+        'Column 4 of "orders.csv" holds values (row 2) but has no name in the header row, '
+        "so ShipOps does not read it; name it there if it holds shipping data."
+    ]

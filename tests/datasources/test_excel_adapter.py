@@ -290,3 +290,28 @@ def test_a_sheet_without_column_names_says_which_row_holds_data(excel_source: Ma
         ExcelAdapter(excel_source(data)).headers()
     assert refused.value.code == "no_header"
     assert "that is not blank (row 3) holds data, not column names" in refused.value.message
+
+
+def test_values_right_of_the_header_are_named_in_a_notice(excel_source: MakeExcel) -> None:
+    rows: list[list[object]] = [list(row) for row in order_rows(5)]
+    for number in (1, 2, 3, 5):  # column K: a note a person typed beside the orders
+        rows[number] += ["", "leave at the back door"]
+    adapter = ExcelAdapter(excel_source(xlsx_bytes({"Orders": rows})))
+
+    read = list(adapter.iter_rows())
+
+    assert len(read) == 5
+    assert "leave at the back door" not in str([row.values for row in read])
+    assert adapter.notices() == [
+        'Column K of "orders.xlsx" holds values (rows 1, 2, 3 and 1 more) but has no name '
+        "in the header row, so ShipOps does not read it; name it there if it holds shipping "
+        "data."
+    ]
+
+
+def test_a_sheet_with_every_value_under_a_name_has_no_notice(excel_source: MakeExcel) -> None:
+    rows: list[list[object]] = [[*ORDER_HEADERS, "", "notes"]]
+    rows += [[*order_row(1), "", "fragile"]]
+    adapter = ExcelAdapter(excel_source(xlsx_bytes({"Orders": rows})))
+    assert [row.values["notes"] for row in adapter.iter_rows()] == ["fragile"]
+    assert adapter.notices() == []

@@ -207,3 +207,21 @@ def test_mode_json_says_a_free_session_may_switch_and_is_for_staff_only(
     response = client.get(MODE_STATE)  # signed out: the sign-in page, never the state
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_source_column_without_a_name_is_said_on_creation_and_kept_in_the_history(
+    orders_csv: Callable[..., DataSource], approver_client: Client
+) -> None:
+    rows = [[*row[:4], "", *row[4:]] for row in order_rows(3)]
+    rows[1][4] = "ring twice"  # a note under a column nobody named
+    source = orders_csv(3, rows=rows)
+    create(approver_client, source)
+    job = Job.objects.get()
+    notice = (
+        'Column 5 of "orders.csv" holds values (row 1) but has no name in the header row, so '
+        "ShipOps does not read it; name it there if it holds shipping data."
+    )
+    assert notice in messages_of(approver_client.get(job_url(job)))
+    created = AuditEntry.objects.get(job=job, action="job_created")
+    assert created.message.endswith(f"left out. {notice}")
+    assert created.data["notices"] == [notice]

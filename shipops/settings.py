@@ -211,6 +211,10 @@ UPS_TRANSACTION_SRC = env_str("UPS_TRANSACTION_SRC", "ShipOps")
 # with jitter), and the longest wait (a longer Retry-After gives up at once).
 UPS_RETRY_BACKOFF = env_float("UPS_RETRY_BACKOFF", 0.5)
 UPS_RETRY_MAX_WAIT = env_float("UPS_RETRY_MAX_WAIT", 30.0)
+# A ship request not sent within this many seconds of its row going in flight (a slow
+# token fetch, retries of a connection that never opened) is not sent at all: the row
+# stays pending. "Mark not shipped" waits this plus one connect and read timeout.
+UPS_SHIP_SEND_SECONDS = env_float("UPS_SHIP_SEND_SECONDS", 30.0, minimum=0.1)
 UPS_SHIP_FROM = {
     "name": env_str("UPS_SHIP_FROM_NAME", "ShipOps Demo Warehouse"),
     "phone": env_str("UPS_SHIP_FROM_PHONE", "4045550100"),

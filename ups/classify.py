@@ -25,6 +25,7 @@ from ups.errors import (
 
 MESSAGE_LIMIT = 300
 NEVER_SENT = "UPS_UNREACHABLE"  # the code of the one failure that proves nothing left
+NOT_SENT_IN_TIME = "UPS_NOT_SENT_IN_TIME"  # a ship request held past its send deadline
 LOOK_IT_UP = (
     "the shipment may or may not have been created. Look it up by its reference "
     "before shipping again."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -111,10 +112,18 @@ class UpsClient:
             return PreparedShip(request, label_format)
         return PreparedShip(request, label_format, call, first)
 
-    def send_ship(self, prepared: PreparedShip) -> ShipResult:
-        """Send a ship call built by ``prepare_ship``; see ``ship``."""
+    def send_ship(self, prepared: PreparedShip, *, marked_at: float | None = None) -> ShipResult:
+        """Send a ship call built by ``prepare_ship``; see ``ship``.
+
+        ``marked_at`` (``time.time()``, taken before the row went in flight;
+        default now): no attempt is sent later than ``ship_send_seconds`` after
+        it, so that UPS cannot create the shipment later than
+        ``UpsConfig.longest_ship_call_seconds`` after the row's phase A.
+        """
         call = prepared.call or self._ship_call(prepared.request, prepared.label_format)
-        return self._api(call, parse_ship, first=prepared.first)
+        start = time.time() if marked_at is None else marked_at
+        send_by = start + self.config.ship_send_seconds
+        return self._api(call, parse_ship, first=prepared.first, send_by=send_by)
 
     def void(self, shipment_id: str, *, tracking_numbers: Sequence[str] = ()) -> VoidResult:
         """Void a shipment (or some of its packages); voiding twice is harmless at UPS."""
@@ -191,16 +200,25 @@ class UpsClient:
         return self.config.shipper_number
 
     @sensitive_variables("token")
-    def _api(self, call: HttpCall, parse: Callable[[Any], T], first: Attempt | None = None) -> T:
+    def _api(
+        self,
+        call: HttpCall,
+        parse: Callable[[Any], T],
+        first: Attempt | None = None,
+        send_by: float | None = None,
+    ) -> T:
         """Send an authorized call; on a 401, fetch a new token once and send it once more.
 
-        ``first`` (built ahead) is sent if it carries the token in use.
+        ``first`` (built ahead) is sent if it carries the token in use; no
+        attempt leaves after ``send_by`` (see ``Transport.perform``).
         """
         fresh = False
         while True:
             token = self.tokens.get()
             try:
-                return self.transport.perform(call, parse, token=token, first=first)
+                return self.transport.perform(
+                    call, parse, token=token, first=first, send_by=send_by
+                )
             except UpsAuthError as error:
                 if error.http_status != 401:
                     raise

@@ -32,22 +32,19 @@ class UpsConfig:
     max_retries: int
     retry_backoff: float
     retry_max_wait: float
+    # A ship request is sent no later than this after its row was marked in flight.
+    ship_send_seconds: float
 
     def longest_ship_call_seconds(self) -> float:
-        """Return the longest a ship call may take from its start to UPS's last answer.
+        """Return the longest a ship call may take from its row's phase A to UPS's last answer.
 
-        What ``UpsClient.send_ship`` may do, at its slowest: fetch a token
-        (every attempt timing out, each retry waiting the longest backoff),
-        send the ship request again while the connection never opens, wait
-        for the answer; then, on a 401, all of it once more with a new token.
-        Until this long after a ship request started, UPS may still create
-        the shipment.
+        ``UpsClient.send_ship`` sends no attempt later than ``ship_send_seconds``
+        after phase A (a token fetched first, a 401's new token, a connection
+        that never opened tried again: whatever is late is not sent), and
+        the last one sent may take a connect and a read timeout. Until this
+        long after a ship request started, UPS may still create the shipment.
         """
-        call = self.connect_timeout + self.read_timeout
-        waits = self.max_retries * self.retry_max_wait
-        token = (self.max_retries + 1) * call + waits
-        ship = self.max_retries * self.connect_timeout + waits + call
-        return 2 * (token + ship)
+        return self.ship_send_seconds + self.connect_timeout + self.read_timeout
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> UpsConfig:
@@ -70,6 +67,7 @@ class UpsConfig:
             "max_retries": settings.UPS_MAX_RETRIES,
             "retry_backoff": settings.UPS_RETRY_BACKOFF,
             "retry_max_wait": settings.UPS_RETRY_MAX_WAIT,
+            "ship_send_seconds": settings.UPS_SHIP_SEND_SECONDS,
         }
         known = {item.name for item in fields(cls)}
         unknown = set(overrides) - known

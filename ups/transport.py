@@ -20,6 +20,7 @@ from ups.answers import MalformedAnswer
 from ups.backoff import retry_delay
 from ups.classify import (
     NEVER_SENT,
+    NOT_SENT_IN_TIME,
     CallInfo,
     error_from_answer,
     error_from_exception,
@@ -114,16 +115,27 @@ class Transport:
         *,
         token: str = "",
         first: Attempt | None = None,
+        send_by: float | None = None,
     ) -> T:
         """Send ``call`` and return ``parse(json)``, retrying transient failures if allowed.
 
         A call with a side effect (ship) is sent again only when the connection
         never opened: then the request provably never left this machine.
         ``first``, prepared beforehand for the same call and token, is the
-        first attempt; every other attempt is prepared when it is sent.
+        first attempt; every other attempt is prepared when it is sent. No
+        attempt starts after ``send_by`` (``time.time()``): such a call fails
+        unsent, with ``NOT_SENT_IN_TIME``.
         """
         attempt = 0
         while True:
+            if send_by is not None and time.time() > send_by:
+                raise UpsTransientError(
+                    NOT_SENT_IN_TIME,
+                    f"The {call.what} was not sent, so UPS never received it: it must leave "
+                    f"within {self.config.ship_send_seconds:g} s of its row going in flight "
+                    "(UPS_SHIP_SEND_SECONDS), and what came first (an access token, a "
+                    "connection that did not open) took longer.",
+                )
             try:
                 ready = first if attempt == 0 and first and first.token == token else None
                 return self._send(ready or self.prepare(call, token=token), parse)

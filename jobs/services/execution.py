@@ -222,10 +222,11 @@ class Executor:
         Return the shipped row and the next one, or None when the batch stops here.
         """
         try:
+            marked_at = time.time()  # before phase A: the send deadline counts from here
             self._mark_in_flight(row)
             # Even with no row to record meanwhile, the call runs on the call thread:
             # a Ctrl-C then interrupts only the wait, never the request itself.
-            call = self.calls.start(partial(self.client.send_ship, ship))
+            call = self.calls.start(partial(self.client.send_ship, ship, marked_at=marked_at))
         except BaseException as error:
             # Phase A failed, the job was taken, or Ctrl-C: the previous row's answer
             # is recorded all the same (late if the job was taken meanwhile).

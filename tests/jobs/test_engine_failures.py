@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import LazySettings
 from django.contrib.auth.models import User
 from django.db import InterfaceError
 
@@ -127,6 +128,32 @@ def test_a_ship_request_that_never_reached_ups_is_retried_on_resume(
     assert job.status == "failed"
     assert statuses(job) == ["shipped"] * 5 + ["pending"] * 5
     assert "Resume will retry row 6" in job.last_error_message
+
+    ups_sandbox.clear_faults()
+    job = resume_to_end(job, approver)
+    assert_shipped_exactly_once(job, ups_sandbox, ten_orders, source_root)
+
+
+def test_a_ship_request_held_past_its_send_deadline_is_not_sent_and_resume_ships_it(
+    ups_sandbox: SandboxController,
+    ten_orders: DataSource,
+    approver: User,
+    source_root: Path,
+    settings: LazySettings,
+) -> None:
+    job = previewed_job(ten_orders, approver)  # the token is fetched here, at full speed
+    settings.UPS_SHIP_SEND_SECONDS = 0.5
+    # Row 6's request is refused with a 401; the new token takes a second to come.
+    ups_sandbox.set_fault("expired_token", endpoint="ship", after=5, count=1)
+    ups_sandbox.set_fault("latency", endpoint="token", ms=1000)
+    job = ship_all(job, approver)
+
+    assert job.status == "failed"
+    assert statuses(job) == ["shipped"] * 5 + ["pending"] * 5
+    assert "was not sent, so UPS never received it" in job.last_error_message
+    assert "Resume will retry row 6" in job.last_error_message
+    assert len(ups_sandbox.ledger()) == 5
+    assert ups_sandbox.calls("ship") == 6  # the refused one; the resend never left
 
     ups_sandbox.clear_faults()
     job = resume_to_end(job, approver)

@@ -81,10 +81,14 @@ def test_ship_from_comes_from_settings(settings: LazySettings) -> None:
     assert (address.state, address.postal_code, address.country) == ("NV", "89501", "US")
 
 
-def test_the_longest_ship_call_counts_every_retry_and_the_401_round() -> None:
+def test_the_longest_ship_call_is_its_send_deadline_and_one_call() -> None:
     config = UpsConfig.from_settings(
-        connect_timeout=5.0, read_timeout=30.0, max_retries=3, retry_max_wait=30.0
+        connect_timeout=5.0,
+        read_timeout=30.0,
+        max_retries=3,
+        retry_max_wait=30.0,
+        ship_send_seconds=60.0,
     )
-    # Token: 4 attempts of 35 s and 3 waits of 30 s (230 s). Ship: 3 connections that never
-    # opened (15 s), 3 waits (90 s), the call that went out (35 s): 140 s. Twice (a 401).
-    assert config.longest_ship_call_seconds() == 740.0
+    # Retries, token fetches and a 401's second round all happen within the 60 s after
+    # phase A or are not sent; the last request sent may take a connect and a read timeout.
+    assert config.longest_ship_call_seconds() == 95.0

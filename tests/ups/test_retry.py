@@ -16,6 +16,7 @@ from tests.fixtures.ups_sandbox import (
 from tests.ups.conftest import RECIPIENT, shipment
 from tests.ups.test_errors import free_port
 from ups.backoff import parse_retry_after, retry_delay
+from ups.classify import NOT_SENT_IN_TIME
 from ups.client import UpsClient
 from ups.errors import UpsOutcomeUnknownError, UpsTransientError
 from ups.sandbox.server import SandboxServer
@@ -159,3 +160,49 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_a_ship_request_whose_token_comes_too_late_is_never_sent(
+    ups_sandbox: SandboxController,
+) -> None:
+    client = UpsClient(ship_send_seconds=0.3)
+    ups_sandbox.set_fault("latency", endpoint="token", ms=800)
+
+    with pytest.raises(UpsTransientError) as late:
+        client.ship(shipment("ROW-LATE"))
+
+    assert late.value.code == NOT_SENT_IN_TIME
+    assert "was not sent, so UPS never received it" in late.value.message
+    assert ups_sandbox.calls("ship") == 0
+    assert ups_sandbox.ledger() == []
+
+
+def test_a_ship_request_is_not_resent_after_its_deadline(client: UpsClient) -> None:
+    client.authenticate()
+    nobody = f"http://127.0.0.1:{free_port()}"  # no UPS there: every connection is refused
+    unreachable = UpsClient(host=nobody, retry_backoff=0.2, max_retries=20, ship_send_seconds=0.5)
+    unreachable.tokens = client.tokens  # a valid token in hand: only the ship call is left
+    started = time.monotonic()
+
+    with pytest.raises(UpsTransientError) as held:
+        unreachable.ship(shipment("ROW-LATE"))
+
+    assert held.value.code == NOT_SENT_IN_TIME  # not the 20 retries' UPS_UNREACHABLE
+    assert 0.5 <= time.monotonic() - started < 3
+
+
+def test_the_send_deadline_counts_from_when_the_row_was_marked_in_flight(
+    client: UpsClient, ups_sandbox: SandboxController
+) -> None:
+    client.authenticate()
+    prepared = client.prepare_ship(shipment("ROW-MARKED"))
+    marked_long_ago = time.time() - client.config.ship_send_seconds - 1
+
+    with pytest.raises(UpsTransientError) as late:
+        client.send_ship(prepared, marked_at=marked_long_ago)
+    assert late.value.code == NOT_SENT_IN_TIME
+    assert ups_sandbox.ledger() == []
+
+    result = client.send_ship(prepared, marked_at=time.time())
+    [entry] = ups_sandbox.ledger(reference="ROW-MARKED")
+    assert entry["tracking_number"] == result.tracking_number

@@ -11,7 +11,7 @@ would: mark the job interrupted, resume (unknown rows are looked up at UPS by
 reference; a row UPS has no record of is marked "not shipped", the decision a
 person would take after checking, once UPS can no longer create its shipment:
 the drill shortens the UPS timeouts and the send deadline so that this takes
-seconds, not the minute and a half of the defaults). The last round lets the batch finish.
+17.5 s, not the 75 s of the defaults). The last round lets the batch finish.
 Then every row must be shipped exactly once according to the sandbox's
 ledger, with the same tracking number in the database, in the source file and
 in the audit trail. It uses its own sandbox and its own database: a temporary
@@ -70,8 +70,8 @@ def configure(
         SHIPOPS_CLUSTER_NAME=f"drill{os.getpid()}",
         UPS_CONNECT_TIMEOUT="0.5",
         UPS_READ_TIMEOUT="2",
-        # "Not shipped" waits out the longest a ship call may take: 7.5 s with these
-        # values (send within 5 s of phase A, then a connect and a read timeout).
+        # "Not shipped" waits out the longest a ship call may take: 17.5 s with these
+        # values (send within 5 s of phase A, a connect and a read timeout, 10 s settling).
         UPS_SHIP_SEND_SECONDS="5",
     )
 

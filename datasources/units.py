@@ -12,7 +12,8 @@ TENTH = Decimal("0.1")
 MAX_WEIGHT_LBS = Decimal(150)
 TO_POUNDS = {"lb": Decimal(1), "oz": Decimal(1) / Decimal(16), "kg": Decimal("2.20462262185")}
 TO_INCHES = {"in": Decimal(1), "cm": Decimal(1) / Decimal("2.54")}
-QUANTITY_RE = re.compile(r"^\s*(?P<number>[+-]?[\d.,]*\d)?\s*(?P<unit>[A-Za-z\"#.]*)\s*$")
+# Matched against the stripped value: no optional whitespace at either end to backtrack over.
+QUANTITY_RE = re.compile(r"(?P<number>[+-]?[\d.,]*\d)?\s*(?P<unit>[A-Za-z\"#.]*)")
 # The forms a number may take: 2.5, .5; 1,250.5 (thousands); 2,5 and 12,50 (a decimal
 # comma, as in a semicolon file from a European Excel). "1,250" could be either.
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)")
@@ -39,7 +40,7 @@ def _number(text: str, kind: str) -> str:
 
 
 def _parse(value: str, default_unit: str, units: dict[str, Decimal], kind: str) -> Decimal:
-    match = QUANTITY_RE.match(value)
+    match = QUANTITY_RE.fullmatch(value.strip())
     if not match or not match["number"]:
         raise Invalid(f"is not a {kind}; write a number with an optional unit")
     number = _number(match["number"], kind)

@@ -115,13 +115,15 @@ class UpsClient:
     def send_ship(self, prepared: PreparedShip, *, marked_at: float | None = None) -> ShipResult:
         """Send a ship call built by ``prepare_ship``; see ``ship``.
 
-        ``marked_at`` (``time.time()``, taken before the row went in flight;
-        default now): no attempt is sent later than ``ship_send_seconds`` after
-        it, so that UPS cannot create the shipment later than
-        ``UpsConfig.longest_ship_call_seconds`` after the row's phase A.
+        ``marked_at`` (``time.monotonic()``, taken before the row went in
+        flight; default now): no attempt is sent later than
+        ``ship_send_seconds`` after it, so that UPS cannot create the shipment
+        later than ``UpsConfig.longest_ship_call_seconds`` after the row's
+        phase A. A monotonic clock: a wall clock set back meanwhile does not
+        stretch the deadline.
         """
         call = prepared.call or self._ship_call(prepared.request, prepared.label_format)
-        start = time.time() if marked_at is None else marked_at
+        start = time.monotonic() if marked_at is None else marked_at
         send_by = start + self.config.ship_send_seconds
         return self._api(call, parse_ship, first=prepared.first, send_by=send_by)
 

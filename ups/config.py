@@ -15,6 +15,9 @@ UPS_HOSTS = {
 }
 ENVIRONMENTS = ("sandbox", "cie", "production")
 TOKEN_PATH = "/security/v1/oauth/token"  # noqa: S105 (a URL path, not a password)
+# Added to the longest ship call: the clocks of the worker and the web server may
+# differ a little, and UPS may still be finishing a request as the read times out.
+SETTLE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,13 @@ class UpsConfig:
         ``UpsClient.send_ship`` sends no attempt later than ``ship_send_seconds``
         after phase A (a token fetched first, a 401's new token, a connection
         that never opened tried again: whatever is late is not sent), and
-        the last one sent may take a connect and a read timeout. Until this
-        long after a ship request started, UPS may still create the shipment.
+        the last one sent may take a connect and a read timeout; then
+        ``SETTLE_SECONDS`` more. Until this long after a ship request started,
+        UPS may still create the shipment. Every process must share the
+        ``UPS_*`` settings: the web server judges the workers' calls by its own.
         """
-        return self.ship_send_seconds + self.connect_timeout + self.read_timeout
+        call = self.ship_send_seconds + self.connect_timeout + self.read_timeout
+        return call + SETTLE_SECONDS
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> UpsConfig:

@@ -123,19 +123,14 @@ class Transport:
         never opened: then the request provably never left this machine.
         ``first``, prepared beforehand for the same call and token, is the
         first attempt; every other attempt is prepared when it is sent. No
-        attempt starts after ``send_by`` (``time.time()``): such a call fails
-        unsent, with ``NOT_SENT_IN_TIME``.
+        attempt starts after ``send_by`` (``time.monotonic()``): such a call
+        fails unsent, with ``NOT_SENT_IN_TIME``, at once rather than after a
+        retry's wait that would end past it.
         """
         attempt = 0
         while True:
-            if send_by is not None and time.time() > send_by:
-                raise UpsTransientError(
-                    NOT_SENT_IN_TIME,
-                    f"The {call.what} was not sent, so UPS never received it: it must leave "
-                    f"within {self.config.ship_send_seconds:g} s of its row going in flight "
-                    "(UPS_SHIP_SEND_SECONDS), and what came first (an access token, a "
-                    "connection that did not open) took longer.",
-                )
+            if send_by is not None and time.monotonic() > send_by:
+                raise self._not_sent_in_time(call, "what came first (an access token) took longer")
             try:
                 ready = first if attempt == 0 and first and first.token == token else None
                 return self._send(ready or self.prepare(call, token=token), parse)
@@ -151,6 +146,9 @@ class Transport:
                     )
                 if delay is None:
                     raise
+                if send_by is not None and time.monotonic() + delay > send_by:
+                    why = f"the last try failed: {error.message}"
+                    raise self._not_sent_in_time(call, why) from error
                 attempt += 1
                 logger.warning(
                     "UPS %s failed (%s); retry %d of %d in %.2f s.",
@@ -162,6 +160,15 @@ class Transport:
                     extra={"ups_code": error.code, "trans_id": error.trans_id},
                 )
                 time.sleep(delay)
+
+    def _not_sent_in_time(self, call: HttpCall, why: str) -> UpsTransientError:
+        """The error of a call whose send deadline passed before it could leave: ``why``."""
+        return UpsTransientError(
+            NOT_SENT_IN_TIME,
+            f"The {call.what} was not sent, so UPS never received it: it must leave within "
+            f"{self.config.ship_send_seconds:g} s of its row going in flight "
+            f"(UPS_SHIP_SEND_SECONDS), and {why}",
+        )
 
     @sensitive_variables("token", "auth")
     def prepare(self, call: HttpCall, *, token: str = "") -> Attempt:

@@ -27,6 +27,7 @@ from datasources.adapters.rows import (
     HEADER_SCAN_ROWS,
     RowBuilder,
     check_headers,
+    column_number,
     find_header_row,
     known_columns,
 )
@@ -209,8 +210,13 @@ class ExcelAdapter(FileAdapter):
         return column
 
 
+EXCEL_MAX_COLUMNS = 16_384  # column XFD
+
+
 def _column_letter(position: int) -> str:
-    """Name the column at 0-based ``position`` as Excel does: "Column K"."""
+    """Name the column at 0-based ``position`` as Excel does: "Column K" (a number past XFD)."""
+    if position >= EXCEL_MAX_COLUMNS:  # a damaged sheet's cells without an address run on
+        return column_number(position)
     return f"Column {get_column_letter(position + 1)}"
 
 

@@ -17,6 +17,7 @@ HEADER_SCAN_ROWS = 20
 MAX_CELL_CHARS = 32_767  # what one Excel cell holds
 DATA_LIKE = re.compile(r"^[\d\s.,:/+-]+$")
 UNNAMED_ROWS_SHOWN = 3
+UNNAMED_COLUMNS_SHOWN = 3
 
 
 def known_columns(source: DataSource) -> set[str]:
@@ -45,7 +46,7 @@ def find_header_row(rows: Sequence[Sequence[str]], *, known: Collection[str]) ->
 def check_headers(cells: Sequence[str], display: str, *, where: str = "") -> list[str]:
     """Return the header names (trailing blanks dropped), refusing data rows and duplicates.
 
-    ``where`` names the header's place ("line 3") when blank lines came before it.
+    ``where`` names the header's place ("line 3") when it is not the first row.
     """
     headers = [cell.strip() for cell in cells]
     while headers and not headers[-1]:
@@ -53,7 +54,7 @@ def check_headers(cells: Sequence[str], display: str, *, where: str = "") -> lis
     if any(DATA_LIKE.match(header) for header in headers if header):
         first = f'The first row of "{display}"'
         if where:
-            first += f" that is not blank ({where})"
+            first = f'The header row of "{display}" ({where})'
         raise SourceError(
             "no_header",
             f"{first} holds data, not column names; "
@@ -104,9 +105,10 @@ class UnnamedColumns:
                 shown.append(number)
 
     def notices(self, display: str) -> list[str]:
-        """Return one sentence per unnamed column that holds values, left to right."""
+        """Return a sentence per unnamed column that holds values, left to right, the first few."""
         sentences = []
-        for position in sorted(self.counts):
+        positions = sorted(self.counts)
+        for position in positions[:UNNAMED_COLUMNS_SHOWN]:
             shown = self.first_rows[position]
             more = self.counts[position] - len(shown)
             rows = ", ".join(str(number) for number in shown) + (f" and {more} more" * bool(more))
@@ -115,6 +117,12 @@ class UnnamedColumns:
                 f"(row{'s' * (self.counts[position] > 1)} {rows}) but has no name in the "
                 "header row, so ShipOps does not read it; name it there if it holds "
                 "shipping data."
+            )
+        if len(positions) > UNNAMED_COLUMNS_SHOWN:
+            rest = positions[UNNAMED_COLUMNS_SHOWN:]
+            sentences.append(
+                f'{len(rest)} more columns of "{display}" ({self.label(rest[0])} to '
+                f"{self.label(rest[-1])}) hold values under no name too."
             )
         return sentences
 

@@ -14,11 +14,12 @@ from django.utils.http import urlencode
 from jobs import selectors
 from jobs.admin.buttons import RECOVERABLE, job_buttons
 from jobs.models import Job, JobRow
-from jobs.services.reconcile import rows_awaiting_ups
+from jobs.services.reconcile import duration_text, rows_awaiting_ups
 from jobs.services.recovery import job_recovery_summary
 from jobs.services.restart import job_restart_refusal
 from jobs.states import JobStatus, RowStatus, WritebackStatus
 from jobs.summaries import job_progress, preview_summary
+from ups.config import UpsConfig
 
 LIVE_STATUSES = frozenset({JobStatus.PREVIEWING, JobStatus.APPROVED, JobStatus.RUNNING})
 ROWS_PER_PAGE = 25
@@ -192,6 +193,7 @@ def job_page_context(
         "can_decide": can_decide,
         "unknown_rows": unknown,
         "unknown_count": counts.by_status.get(RowStatus.UNKNOWN, 0),
+        "ups_answer_window": duration_text(UpsConfig.from_settings().longest_ship_call_seconds()),
         "unknown_url": f"{reverse('admin:jobs_jobrow_changelist')}?{urlencode(unknown_filter)}",
         "invalid_pending": counts.invalid_pending,
         "rows": rows_table(request, job, counts),

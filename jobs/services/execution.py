@@ -222,7 +222,7 @@ class Executor:
         Return the shipped row and the next one, or None when the batch stops here.
         """
         try:
-            marked_at = time.time()  # before phase A: the send deadline counts from here
+            marked_at = time.monotonic()  # before phase A: the send deadline starts here
             self._mark_in_flight(row)
             # Even with no row to record meanwhile, the call runs on the call thread:
             # a Ctrl-C then interrupts only the wait, never the request itself.

@@ -180,9 +180,9 @@ def _refuse_while_ups_may_answer(row: JobRow) -> None:
     if left > 0:
         raise DomainError(
             "ups_may_answer",
-            f"Row {row.row_number}'s ship request started {_duration(wait - left)} ago, and UPS "
-            f"may still create its shipment (a ship call, with its retries, may take up to "
-            f"{_duration(wait)}): decide in {_duration(left)}, once that can no longer happen.",
+            f"Row {row.row_number}'s ship request started {duration_text(wait - left)} ago, and "
+            f"UPS may still create its shipment until {duration_text(wait)} after it started: "
+            f"decide in {duration_text(left)}, once that can no longer happen.",
             details={"seconds": math.ceil(left)},
         )
 
@@ -207,7 +207,8 @@ def rows_awaiting_ups(job: Job) -> int:
     )
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """Say a duration as messages do: "1 min 15 s", "40 s"."""
     minutes, rest = divmod(math.ceil(seconds), 60)
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 

@@ -269,7 +269,7 @@ def test_a_cancelled_job_page_shows_the_late_answer_for_the_row_that_was_out(
         job, row = cancelled_with_a_row_out()
     page.goto(f"/admin/jobs/job/{job.pk}/change/")
     expect(by_testid(page, "job-status")).to_have_text("Cancelled")
-    expect(by_testid(page, "job-live")).to_have_text("Waiting for UPS's answer for 1 row")
+    expect(by_testid(page, "job-live")).to_have_text("Following 1 row UPS may still ship")
     out = page.locator("[data-testid=job-row][data-row='3']")
     expect(out).to_have_attribute("data-status", "unknown")
 

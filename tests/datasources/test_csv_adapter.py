@@ -283,7 +283,7 @@ def test_a_comma_file_with_its_own_headers_and_a_semicolon_in_a_cell_stays_a_com
         (csv_bytes(order_rows(3)[1:]), 'The first row of "orders.csv" holds data'),
         (
             b"\r\n,,\r\n" + csv_bytes(order_rows(3)[1:]),
-            'The first row of "orders.csv" that is not blank (line 3) holds data',
+            'The header row of "orders.csv" (line 3) holds data',
         ),
     ],
     ids=["first line", "after blank lines"],

@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
 from datasources.adapters import WriteBack
-from datasources.adapters.excel_file import ExcelAdapter
+from datasources.adapters.excel_file import ExcelAdapter, _column_letter
 from datasources.errors import SourceError
 from datasources.models import DataSource
 from tests.fixtures.sheet_xml import with_cached_values
@@ -289,7 +289,10 @@ def test_a_sheet_without_column_names_says_which_row_holds_data(excel_source: Ma
     with pytest.raises(SourceError) as refused:
         ExcelAdapter(excel_source(data)).headers()
     assert refused.value.code == "no_header"
-    assert "that is not blank (row 3) holds data, not column names" in refused.value.message
+    assert (
+        'The header row of "orders.xlsx" (row 3) holds data, not column names'
+        in refused.value.message
+    )
 
 
 def test_values_right_of_the_header_are_named_in_a_notice(excel_source: MakeExcel) -> None:
@@ -315,3 +318,30 @@ def test_a_sheet_with_every_value_under_a_name_has_no_notice(excel_source: MakeE
     adapter = ExcelAdapter(excel_source(xlsx_bytes({"Orders": rows})))
     assert [row.values["notes"] for row in adapter.iter_rows()] == ["fragile"]
     assert adapter.notices() == []
+
+
+def test_many_unnamed_columns_make_one_sentence_after_the_first_three(
+    excel_source: MakeExcel,
+) -> None:
+    rows: list[list[object]] = [list(row) for row in order_rows(1)]
+    rows[1] += ["", *[f"side {n}" for n in range(50)]]  # a side calculation, 50 columns wide
+    adapter = ExcelAdapter(excel_source(xlsx_bytes({"Orders": rows})))
+    list(adapter.iter_rows())
+
+    notices = adapter.notices()
+
+    assert [notice.split(" of ")[0] for notice in notices[:3]] == [
+        "Column K",
+        "Column L",
+        "Column M",
+    ]
+    assert (
+        notices[3]
+        == '47 more columns of "orders.xlsx" (Column N to Column BH) hold values under no name too.'
+    )
+    assert len(notices) == 4
+
+
+def test_a_column_past_the_last_excel_column_is_named_by_its_number() -> None:
+    assert _column_letter(16_383) == "Column XFD"
+    assert _column_letter(20_000) == "Column 20001"  # a damaged sheet's cells ran on

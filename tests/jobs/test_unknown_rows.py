@@ -41,7 +41,7 @@ def test_not_shipped_is_refused_while_the_ship_request_may_still_be_answered(
 
     assert refused.value.code == "ups_may_answer"
     longest = UpsConfig.from_settings().longest_ship_call_seconds()
-    assert "(a ship call, with its retries, may take up to " in refused.value.message
+    assert "UPS may still create its shipment until " in refused.value.message
     assert longest - 10 < refused.value.details["seconds"] <= longest
     lost_row.refresh_from_db()
     assert lost_row.status == RowStatus.UNKNOWN

@@ -90,5 +90,6 @@ def test_the_longest_ship_call_is_its_send_deadline_and_one_call() -> None:
         ship_send_seconds=60.0,
     )
     # Retries, token fetches and a 401's second round all happen within the 60 s after
-    # phase A or are not sent; the last request sent may take a connect and a read timeout.
-    assert config.longest_ship_call_seconds() == 95.0
+    # phase A or are not sent; the last request sent may take a connect and a read timeout;
+    # 10 s more for clocks that differ between machines and UPS finishing its work.
+    assert config.longest_ship_call_seconds() == 105.0

@@ -188,7 +188,23 @@ def test_a_ship_request_is_not_resent_after_its_deadline(client: UpsClient) -> N
         unreachable.ship(shipment("ROW-LATE"))
 
     assert held.value.code == NOT_SENT_IN_TIME  # not the 20 retries' UPS_UNREACHABLE
-    assert 0.5 <= time.monotonic() - started < 3
+    assert "the last try failed: " in held.value.message  # the cause is kept
+    assert time.monotonic() - started >= 0.1  # it did retry (a first wait) before giving up
+
+
+def test_no_retry_waits_past_the_deadline(client: UpsClient) -> None:
+    client.authenticate()
+    nobody = f"http://127.0.0.1:{free_port()}"
+    # The first retry would wait 5 to 10 s; the request must leave within 5 s.
+    unreachable = UpsClient(host=nobody, retry_backoff=10, max_retries=3, ship_send_seconds=5)
+    unreachable.tokens = client.tokens
+    started = time.monotonic()
+
+    with pytest.raises(UpsTransientError) as held:
+        unreachable.ship(shipment("ROW-LATE"))
+
+    assert held.value.code == NOT_SENT_IN_TIME
+    assert time.monotonic() - started < 5  # it gave up at once, without the wait
 
 
 def test_the_send_deadline_counts_from_when_the_row_was_marked_in_flight(
@@ -196,13 +212,13 @@ def test_the_send_deadline_counts_from_when_the_row_was_marked_in_flight(
 ) -> None:
     client.authenticate()
     prepared = client.prepare_ship(shipment("ROW-MARKED"))
-    marked_long_ago = time.time() - client.config.ship_send_seconds - 1
+    marked_long_ago = time.monotonic() - client.config.ship_send_seconds - 1
 
     with pytest.raises(UpsTransientError) as late:
         client.send_ship(prepared, marked_at=marked_long_ago)
     assert late.value.code == NOT_SENT_IN_TIME
     assert ups_sandbox.ledger() == []
 
-    result = client.send_ship(prepared, marked_at=time.time())
+    result = client.send_ship(prepared, marked_at=time.monotonic())
     [entry] = ups_sandbox.ledger(reference="ROW-MARKED")
     assert entry["tracking_number"] == result.tracking_number

@@ -112,7 +112,7 @@ def test_a_stopped_job_follows_a_row_ups_may_still_answer(approver_client: Clien
     page = approver_client.get(job_url(job)).text
     assert f'data-progress-url="{progress_url}"' in page
     assert 'data-awaiting-ups="1"' in page
-    assert text_of(page, "job-live") == "Waiting for UPS's answer for 1 row"
+    assert text_of(page, "job-live") == "Following 1 row UPS may still ship"
     assert approver_client.get(progress_url).json()["awaiting_ups"] == 1
 
     as_if_ups_can_no_longer_answer(row)

@@ -196,7 +196,9 @@ def test_no_retry_waits_past_the_deadline(client: UpsClient) -> None:
     client.authenticate()
     nobody = f"http://127.0.0.1:{free_port()}"
     # The first retry would wait 5 to 10 s; the request must leave within 5 s.
-    unreachable = UpsClient(host=nobody, retry_backoff=10, max_retries=3, ship_send_seconds=5)
+    unreachable = UpsClient(
+        host=nobody, retry_backoff=10, retry_max_wait=30, max_retries=3, ship_send_seconds=5
+    )
     unreachable.tokens = client.tokens
     started = time.monotonic()
 

@@ -172,6 +172,7 @@ def _restart(modeladmin: JobAdmin, request: HttpRequest, jobs: QuerySet[Job]) ->
             acting_user=staff_user(request),
             confirm_duplicates=form.cleaned_data["choice"] == confirm.DUPLICATE,
             void_first=form.cleaned_data["choice"] == confirm.VOID,
+            seen_token=form.cleaned_data["token"],
         )
     except DomainError as error:
         messages.error(request, error.message)

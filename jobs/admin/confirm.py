@@ -39,9 +39,11 @@ class RestartForm(forms.Form):
     """How to restart a job whose rows already shipped: void them first, or accept duplicates."""
 
     choice = forms.ChoiceField(widget=forms.RadioSelect, required=False, label="Existing shipments")
+    # The job's fencing token as shown: a job that ran since is refused as stale.
+    token = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, job: Job, data: Any = None) -> None:
-        super().__init__(data)
+        super().__init__(data, initial={"token": job.fencing_token})
         self.warning = job_restart_warning(job)
         shipped = job.shipped_count
         choice = self.fields["choice"]

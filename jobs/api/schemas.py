@@ -185,6 +185,10 @@ SCHEMAS: dict[str, Schema] = {
             "shipped_rows": COUNT,
             "unknown_rows": COUNT,
             "restart_warning": {"type": ["string", "null"]},
+            "token": {
+                "type": "integer",
+                "description": "The job's version for this warning: send it with the restart.",
+            },
             "restart_refusal": {
                 "type": ["string", "null"],
                 "description": "Why a restart would be refused now whatever its flags "
@@ -216,8 +220,14 @@ SCHEMAS: dict[str, Schema] = {
         {
             "confirm_duplicates": {"type": "boolean", "default": False},
             "void_first": {"type": "boolean", "default": False},
+            "token": {
+                "type": "integer",
+                "description": "The recovery answer's token: the restart is refused with 409 "
+                "restart_stale if the job ran since (it may have shipped rows the warning "
+                "did not name).",
+            },
         },
-        optional=("confirm_duplicates", "void_first"),
+        optional=("confirm_duplicates", "void_first", "token"),
     ),
     "Cancel": closed({"reason": STRING}, optional=("reason",)),
     "RowDecision": closed(

@@ -153,5 +153,6 @@ def recovery_dict(
         "shipped_rows": summary.shipped_rows,
         "unknown_rows": summary.unknown_rows,
         "restart_warning": restart_warning or None,
+        "token": job.fencing_token,
         "restart_refusal": restart_refusal or None,
     }

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 
 from jobs.api.http import ApiView, acting_user
-from jobs.api.inputs import boolean, invalid, json_body, text
+from jobs.api.inputs import boolean, invalid, json_body, text, whole_number
 from jobs.api.lookups import get_job, get_row
 from jobs.api.serializers import job_dict, row_dict
 from jobs.api.views_jobs import job_response
@@ -89,7 +89,7 @@ class RestartView(JobActionView):
     """Cancel the job and ship its rows again as a new approved job (201 with the new job)."""
 
     write_permission = APPROVE_PERMISSION
-    body_fields = frozenset({"confirm_duplicates", "void_first"})
+    body_fields = frozenset({"confirm_duplicates", "void_first", "token"})
 
     def act(
         self, request: HttpRequest, *, job: Job, user: User, data: dict[str, Any]
@@ -99,6 +99,7 @@ class RestartView(JobActionView):
             acting_user=user,
             confirm_duplicates=boolean(data, "confirm_duplicates"),
             void_first=boolean(data, "void_first"),
+            seen_token=whole_number(data, "token") if "token" in data else None,
         )
         return job_response(new_job.pk, status=201)
 

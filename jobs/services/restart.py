@@ -81,7 +81,12 @@ def _row_numbers(job: Job, status: str) -> list[int]:
 
 
 def job_restart(
-    *, job: Job, acting_user: User, confirm_duplicates: bool = False, void_first: bool = False
+    *,
+    job: Job,
+    acting_user: User,
+    confirm_duplicates: bool = False,
+    void_first: bool = False,
+    seen_token: int | None = None,
 ) -> Job:
     """Cancel ``job`` and ship all of its rows again as a new, approved job; return it.
 
@@ -91,6 +96,9 @@ def job_restart(
     changes nothing. The old job is cancelled only if, locked, it is still
     stopped with the shipped rows the warning named; otherwise, or if a void
     fails, the new job is cancelled and the rows voided here are pending again.
+    ``seen_token``: the job's ``fencing_token`` when the person was shown the
+    warning; a job that ran since (a resume shipped rows it did not name) is
+    refused as stale.
     """
     require_approve_permission(acting_user)
     job_restart_check(job)
@@ -98,8 +106,10 @@ def job_restart(
     if warning and not (confirm_duplicates or void_first):
         raise DomainError("restart_needs_confirmation", warning)
     confirmed = _shipped_row_ids(job)  # what the warning (and so the confirmation) covers
-    hold = restart_hold(job=job, actor=acting_user, statuses=RESUMABLE)
-    if hold is None:  # resumed or cancelled since it was checked
+    hold = restart_hold(
+        job=job, actor=acting_user, statuses=RESUMABLE, expected_token=seen_token
+    )
+    if hold is None:  # resumed or cancelled since it was checked (or shown)
         job_restart_check(Job.objects.get(pk=job.pk))
         raise DomainError("restart_stale", f"{job} changed meanwhile: look at it again.")
     try:

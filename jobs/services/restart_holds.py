@@ -29,8 +29,13 @@ RESTART_OWNER = "restart by "  # the lease owner of a job a restart holds
 NEW_JOB_STATUSES = (JobStatus.DRAFT,)
 
 
-def restart_hold(*, job: Job, actor: Actor, statuses: Collection[str]) -> Lease | None:
+def restart_hold(
+    *, job: Job, actor: Actor, statuses: Collection[str], expected_token: int | None = None
+) -> Lease | None:
     """Hold the stopped ``job`` for a restart; None if it is no longer in ``statuses``.
+
+    None too if its fencing token is no longer ``expected_token`` (given): a
+    worker took it since, and may have shipped rows the person did not see.
 
     A restart reads the source and voids shipments outside any transaction.
     While it holds the job, resume and cancel are refused
@@ -43,6 +48,8 @@ def restart_hold(*, job: Job, actor: Actor, statuses: Collection[str]) -> Lease 
         locked = Job.objects.select_for_update().get(pk=job.pk)
         refuse_while_restarting(locked)
         if locked.status not in statuses:
+            return None
+        if expected_token is not None and locked.fencing_token != expected_token:
             return None
         locked.fencing_token += 1
         for name, value in restart_hold_fields(actor).items():

@@ -122,6 +122,7 @@ class Command(JobCommand):
             acting_user=self.get_user(options["user"]),
             confirm_duplicates=options["confirm_duplicates"],
             void_first=options["void_first"],
+            seen_token=job.fencing_token,  # as listed: a job resumed since is refused as stale
         )
         self.stdout.write(
             f"Cancelled {job} and created {new_job} with its rows "

@@ -180,9 +180,7 @@ def test_restart_warns_about_duplicates_and_needs_a_choice(
     assert "Choose what happens to the rows that already shipped." in unchosen.text
     assert Job.objects.get(pk=interrupted.pk).status == JobStatus.INTERRUPTED
 
-    response = page_action(
-        approver_client, interrupted, "restart_job", post="yes", choice="duplicate"
-    )
+    response = restart_from_its_page(approver_client, interrupted, choice="duplicate")
     new_job = Job.objects.exclude(pk=interrupted.pk).get()
     assert response["Location"] == job_url(new_job)
     assert Job.objects.get(pk=interrupted.pk).status == JobStatus.CANCELLED
@@ -193,10 +191,39 @@ def test_restart_warns_about_duplicates_and_needs_a_choice(
 def test_restart_can_void_the_shipped_rows_first(
     settled: Job, approver_client: Client, ups_sandbox: SandboxController
 ) -> None:
-    page_action(approver_client, settled, "restart_job", post="yes", choice="void")
+    restart_from_its_page(approver_client, settled, choice="void")
     voided = JobRow.objects.filter(job=settled, status=RowStatus.VOIDED)
     assert voided.count() == 3
     assert sum(1 for entry in ups_sandbox.ledger() if entry.get("voided")) == 3
+
+
+def test_a_restart_confirmed_on_a_page_shown_before_a_resume_is_refused(
+    settled: Job, approver_client: Client, ups_sandbox: SandboxController
+) -> None:
+    page = page_action(approver_client, settled, "restart_job")
+    assert text_of(page.text, "restart-warning").startswith("Rows 1-3 already have")
+    # Meanwhile a colleague resumed the job: its worker shipped row 4, then it failed at row 5.
+    Job.objects.filter(pk=settled.pk).update(fencing_token=settled.fencing_token + 1)
+    JobRow.objects.filter(job=settled, row_number=4).update(
+        status=RowStatus.SHIPPED, tracking_number="1Z999AA10123456793"
+    )
+
+    response = approver_client.post(
+        job_url(settled), {**hidden_fields(page.text), "choice": "duplicate"}
+    )
+
+    assert response.status_code == 302
+    shown = messages_of(approver_client.get(job_url(settled)))
+    assert f"{settled} changed meanwhile: look at it again." in shown
+    assert Job.objects.get(pk=settled.pk).status == JobStatus.INTERRUPTED
+    assert Job.objects.count() == 1  # row 4 was never confirmed: nothing shipped again
+    assert len(ups_sandbox.ledger()) == 3
+
+
+def restart_from_its_page(client: Client, job: Job, *, choice: str) -> Any:
+    """Open the restart confirmation, choose ``choice`` and post it as the browser would."""
+    page = page_action(client, job, "restart_job")
+    return client.post(job_url(job), {**hidden_fields(page.text), "choice": choice})
 
 
 def test_restart_is_refused_without_the_approve_permission(
@@ -268,7 +295,7 @@ def test_a_restart_from_the_job_page_commits_each_step_before_it_voids(
         return real_void(**kwargs)
 
     monkeypatch.setattr(restart_module, "job_void_shipped", void)
-    page_action(approver_client, settled, "restart_job", post="yes", choice="void")
+    restart_from_its_page(approver_client, settled, choice="void")
 
     assert wrapped == [False]
     assert Job.objects.get(pk=settled.pk).status == JobStatus.CANCELLED

@@ -114,6 +114,23 @@ def test_a_confirmed_restart_answers_the_new_approved_job(
     assert job.status == "cancelled"
 
 
+def test_a_restart_with_the_token_of_an_older_recovery_answer_is_refused(
+    api: ApiClient, source: DataSource
+) -> None:
+    job = make_job(source, "interrupted", rows=("shipped", "pending", "pending"))
+    seen = api.get(f"/api/jobs/{job.pk}/recovery").json()["token"]
+    Job.objects.filter(pk=job.pk).update(fencing_token=seen + 1)  # resumed and stopped since
+
+    response = api.post(f"/api/jobs/{job.pk}/restart", {"confirm_duplicates": True, "token": seen})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "restart_stale"
+    assert Job.objects.count() == 1
+    fresh = api.get(f"/api/jobs/{job.pk}/recovery").json()["token"]
+    ok = api.post(f"/api/jobs/{job.pk}/restart", {"confirm_duplicates": True, "token": fresh})
+    assert ok.status_code == 201
+
+
 def test_cancel_keeps_shipped_rows_and_records_the_reason(
     api: ApiClient, source: DataSource
 ) -> None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from datasources.adapters import get_adapter
 from datasources.models import DataSource
+from datasources.places import same_place_source_ids
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.permissions import APPROVE_PERMISSION, REFUSALS
@@ -92,10 +93,17 @@ def job_approve(
             raise DomainError(
                 "preview_first", f"{locked} has not been previewed: preview it before approving."
             )
-        # One job at a time per order: approvals of one source are serialised here.
-        # (no_key: creating a job of the source, which only needs the key, may go on.)
-        DataSource.objects.select_for_update(no_key=True).filter(pk=locked.data_source_id).exists()
-        overlap = job_overlap(locked, adapter)
+        # One job at a time per order: approvals of the sources reading these rows are
+        # serialised here, their locks taken in one order. (no_key: creating a job of a
+        # source, which only needs the key, may go on.)
+        same_place = same_place_source_ids(locked.data_source)
+        list(
+            DataSource.objects.select_for_update(no_key=True)
+            .filter(pk__in=same_place)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        overlap = job_overlap(locked, adapter, sources=same_place)
         refuse_rows_in_another_job(locked, overlap)
         skip_rows_shipped_elsewhere(locked, overlap, acting_user)
         invalid = JobRow.objects.filter(job=locked, status=RowStatus.PENDING, is_valid=False)

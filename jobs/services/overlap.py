@@ -15,6 +15,7 @@ order on row 12).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -45,10 +46,15 @@ class Overlap:
     shipped: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     shipped_row_ids: set[int] = field(default_factory=set)
     statuses: dict[int, str] = field(default_factory=dict)  # the other jobs' statuses
+    # The other jobs that read these rows through another data source: its name.
+    other_sources: dict[int, str] = field(default_factory=dict)
 
 
-def job_overlap(job: Job, adapter: SourceAdapter) -> Overlap:
-    """Return which of ``job``'s pending rows other jobs of its source hold."""
+def job_overlap(job: Job, adapter: SourceAdapter, *, sources: Collection[int]) -> Overlap:
+    """Return which of ``job``'s pending rows other jobs hold, of the ``sources`` reading them.
+
+    ``sources``: ``datasources.places.same_place_source_ids`` of the job's source.
+    """
     pending = JobRow.objects.filter(job=job, status=RowStatus.PENDING)
     mine = {
         key: (pk, number, checksum)
@@ -64,22 +70,33 @@ def job_overlap(job: Job, adapter: SourceAdapter) -> Overlap:
         relevant |= Q(status=RowStatus.SHIPPED)
     others = (
         JobRow.objects.filter(relevant, source_key__in=pending.values("source_key"))
-        .filter(job__data_source_id=job.data_source_id)
+        .filter(job__data_source_id__in=sources)
         .exclude(job_id=job.pk)
     )
     if not identity:  # by row number: the same content too (index row_source_key_checksum)
         others = others.filter(source_checksum__in=pending.values("source_checksum"))
     overlap = Overlap()
     found = others.values_list(
-        "source_key", "source_checksum", "status", "job_id", "job__status", "job__key_column"
+        "source_key",
+        "source_checksum",
+        "status",
+        "job_id",
+        "job__status",
+        "job__key_column",
+        "job__data_source_id",
+        "job__data_source__name",
     )
-    for key, checksum, status, other, other_status, key_column in found.iterator(2000):
+    for key, checksum, status, other, other_status, key_column, source, name in found.iterator(
+        2000
+    ):
         pk, number, my_checksum = mine[key]
         if adapter.key_identity(key_column) != identity or (
             not identity and checksum != my_checksum
         ):
             continue  # another column's key, or the same row number holding another order
         overlap.statuses[other] = other_status
+        if source != job.data_source_id:
+            overlap.other_sources[other] = name
         if status == RowStatus.SHIPPED:
             overlap.shipped[other].append(number)
             overlap.shipped_row_ids.add(pk)
@@ -90,7 +107,12 @@ def job_overlap(job: Job, adapter: SourceAdapter) -> Overlap:
 
 def _jobs_named(overlap: Overlap, jobs: list[int]) -> str:
     named = ", ".join(
-        f"Job {other} ({JobStatus(overlap.statuses[other]).label.lower()})"
+        f"Job {other} ({JobStatus(overlap.statuses[other]).label.lower()}"
+        + (
+            f', of the data source "{overlap.other_sources[other]}", which reads the same rows)'
+            if other in overlap.other_sources
+            else ")"
+        )
         for other in jobs[:NAMED_JOBS]
     )
     return named + (" and more" if len(jobs) > NAMED_JOBS else "")
@@ -107,7 +129,7 @@ def refuse_rows_in_another_job(job: Job, overlap: Overlap) -> None:
     then = "" if job.include_already_shipped else f"; the rows {them} shipped are then skipped here"
     raise DomainError(
         "rows_in_another_job",
-        f"{_jobs_named(overlap, jobs)} of this data source may still ship rows "
+        f"{_jobs_named(overlap, jobs)} may still ship rows "
         f"{number_ranges(numbers)} of {job}, or may have shipped them: approving both would "
         f"ship those orders twice. Finish {them} (resume a stopped job to the end, settle "
         f"rows whose outcome is unknown) or cancel {them} first{then}.",

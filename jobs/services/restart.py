@@ -106,9 +106,7 @@ def job_restart(
     if warning and not (confirm_duplicates or void_first):
         raise DomainError("restart_needs_confirmation", warning)
     confirmed = _shipped_row_ids(job)  # what the warning (and so the confirmation) covers
-    hold = restart_hold(
-        job=job, actor=acting_user, statuses=RESUMABLE, expected_token=seen_token
-    )
+    hold = restart_hold(job=job, actor=acting_user, statuses=RESUMABLE, expected_token=seen_token)
     if hold is None:  # resumed or cancelled since it was checked (or shown)
         job_restart_check(Job.objects.get(pk=job.pk))
         raise DomainError("restart_stale", f"{job} changed meanwhile: look at it again.")

@@ -36,16 +36,41 @@ def shipments_per_order(sandbox: SandboxController) -> dict[str, int]:
 
 
 @pytest.fixture(params=["order_id", ""], ids=["by key", "by row number"])
+def key_column(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(
+    params=["orders.csv", "./orders.csv", "link.csv"], ids=["one source", "two sources", "a link"]
+)
 def two_jobs(
     request: pytest.FixtureRequest,
+    key_column: str,
     ups_sandbox: SandboxController,
     approver: User,
     write_source: Callable[[str, bytes], Path],
 ) -> tuple[Job, Job]:
-    """Two previewed jobs of the same three orders (a double click, or a colleague)."""
-    write_source("orders.csv", csv_bytes(order_rows(3)))
-    source = DataSourceFactory.create(kind="csv", file_path="orders.csv", key_column=request.param)
-    return previewed_job(source, approver), previewed_job(source, approver)
+    """Two previewed jobs of the same three orders (a double click, or a colleague).
+
+    The second reads through the same data source, or through another one
+    naming the same file differently ("./orders.csv", a link to it).
+    """
+    path = write_source("orders.csv", csv_bytes(order_rows(3)))
+    (path.parent / "link.csv").symlink_to(path)
+    source = DataSourceFactory.create(kind="csv", file_path="orders.csv", key_column=key_column)
+    other = source
+    if request.param != "orders.csv":
+        other = DataSourceFactory.create(
+            kind="csv", file_path=request.param, key_column=key_column, name="Orders again"
+        )
+    return previewed_job(source, approver), previewed_job(other, approver)
+
+
+def of(job: Job, *, reading: Job, status: str = "approved") -> str:
+    """How a refusal names ``job`` (in ``status``) when ``reading``'s approval meets it."""
+    if job.data_source_id == reading.data_source_id:
+        return f"{job} ({status})"
+    return f'{job} ({status}, of the data source "{job.data_source}", which reads the same rows)'
 
 
 def test_a_second_job_of_the_same_rows_is_not_approved_while_the_first_may_ship(
@@ -59,8 +84,7 @@ def test_a_second_job_of_the_same_rows_is_not_approved_while_the_first_may_ship(
 
     assert refused.value.code == "rows_in_another_job"
     assert refused.value.message.startswith(
-        f"{first} (approved) of this data source may still ship rows 1-3 of {second}, or may "
-        "have shipped them"
+        f"{of(first, reading=second)} may still ship rows 1-3 of {second}, or may have shipped them"
     )
     second.refresh_from_db()
     assert second.status == "previewed"
@@ -85,7 +109,8 @@ def test_rows_another_job_shipped_since_this_one_was_created_are_skipped(
     assert sorted(shipments_per_order(ups_sandbox).values()) == [1, 1, 1]
     skipped = AuditEntry.objects.get(job=second, action="rows_shipped_elsewhere")
     assert skipped.message == (
-        f"Rows 1-2 were shipped by {first} (completed); they are skipped here."
+        f"Rows 1-2 were shipped by {of(first, reading=second, status='completed')}; they are "
+        "skipped here."
     )
 
 
@@ -144,7 +169,7 @@ def test_a_failed_job_holds_its_failed_rows_until_it_is_resumed_or_cancelled(
     with pytest.raises(DomainError) as refused:
         job_approve(job=second, acting_user=approver, in_background=False)
     assert refused.value.code == "rows_in_another_job"
-    assert refused.value.message.startswith(f"{first} (failed) of this data source may still")
+    assert refused.value.message.startswith(f"{first} (failed) may still ship")
 
     assert resume_to_end(first, approver).status == "completed"
     with pytest.raises(DomainError) as nothing_left:

@@ -72,6 +72,8 @@ def _record_found(row: JobRow, package: TrackedPackage, actor: Actor) -> None:
                 "tracking_number": package.tracking_number,
                 "shipment_id": package.shipment_id or package.tracking_number,
                 "shipped_at": row.shipped_at or row.updated_at,
+                "error_code": "",
+                "error_message": "",
             },
         )
         Job.objects.filter(pk=row.job_id).update(shipped_count=F("shipped_count") + 1)
@@ -130,6 +132,7 @@ def row_decide_unknown(*, row: JobRow, actor: Actor, tracking_number: str = "") 
                 "Marked not shipped by a person; UPS had no shipment for reference "
                 f"{row.reference}."
             ),
+            changes={"error_code": "", "error_message": ""},
         )
     after = (
         "resume will ship it."
@@ -144,16 +147,51 @@ def row_decide_unknown(*, row: JobRow, actor: Actor, tracking_number: str = "") 
 
 
 def _decide_shipped(row: JobRow, actor: Actor, tracking_number: str) -> RowDecision:
+    """Record the tracking number a person found, once checked against ShipOps and UPS.
+
+    Refused when another row holds the number (one parcel, one row) or when
+    UPS holds another shipment under the row's reference: recording this
+    number would lose UPS's. When UPS cannot be asked, the person's number is
+    taken, and the history says it was not checked.
+    """
     if not (7 <= len(tracking_number) <= 35 and tracking_number.isalnum()):
         raise DomainError("bad_tracking", f"{tracking_number!r} is not a UPS tracking number.")
+    check_row_transition(row_label=str(row), current=row.status, target=RowStatus.SHIPPED)
+    holder = JobRow.objects.filter(tracking_number=tracking_number).exclude(pk=row.pk).first()
+    if holder is not None:
+        raise DomainError(
+            "tracking_taken",
+            f"{tracking_number} is already the tracking number of {holder} (key "
+            f"{holder.source_key}): one parcel has one tracking number. Check the number "
+            f"for row {row.row_number}.",
+        )
+    checked = ""
+    try:
+        package = _live_shipment(get_client(), row)
+    except UpsError as error:
+        checked = f" UPS could not be asked to confirm it ({error.message})."
+    else:
+        if package is not None and package.tracking_number != tracking_number:
+            raise DomainError(
+                "tracking_mismatch",
+                f"UPS has a shipment under row {row.row_number}'s reference {row.reference} "
+                f"with the tracking number {package.tracking_number}, not {tracking_number}: "
+                "mark it shipped with UPS's number (or check the one you found).",
+                details={"ups_tracking_number": package.tracking_number},
+            )
     with transaction.atomic():
         row_transition(
             row=row,
             to_status=RowStatus.SHIPPED,
             actor=actor,
             action="row_decided_shipped",
-            message=f"Marked shipped by a person, tracking {tracking_number}.",
-            changes={"tracking_number": tracking_number, "shipped_at": row.updated_at},
+            message=f"Marked shipped by a person, tracking {tracking_number}.{checked}",
+            changes={
+                "tracking_number": tracking_number,
+                "shipped_at": row.updated_at,
+                "error_code": "",
+                "error_message": "",
+            },
         )
         Job.objects.filter(pk=row.job_id).update(shipped_count=F("shipped_count") + 1)
     # Resume would write it back at the batch's end; a cancelled job never gets there.

@@ -114,3 +114,51 @@ def test_a_late_answer_for_the_shipment_already_found_by_reference_is_no_second_
 
     assert recorded is False
     assert not AuditEntry.objects.filter(action="late_answer_not_recorded").exists()
+
+
+@pytest.fixture
+def found_row(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> JobRow:
+    """Row 3 of a job whose worker died after UPS shipped it, before ShipOps recorded it."""
+    job = crashed_job(orders_csv(4), approver, monkeypatch, at_call=3, before=False)
+    return JobRow.objects.get(job=job, row_number=3, status=RowStatus.UNKNOWN)
+
+
+def test_shipped_with_a_number_other_than_the_one_ups_has_is_refused(
+    found_row: JobRow, approver: User, ups_sandbox: SandboxController
+) -> None:
+    [at_ups] = ups_sandbox.ledger(reference=found_row.reference)
+
+    with pytest.raises(DomainError) as refused:
+        row_decide_unknown(row=found_row, actor=approver, tracking_number="1Z999AA10123456784")
+
+    assert refused.value.code == "tracking_mismatch"
+    assert f"with the tracking number {at_ups['tracking_number']}, not 1Z999AA10123456784" in (
+        refused.value.message
+    )
+    found_row.refresh_from_db()
+    assert found_row.status == RowStatus.UNKNOWN
+    decided = row_decide_unknown(
+        row=found_row, actor=approver, tracking_number=at_ups["tracking_number"]
+    )
+    assert (decided.row.status, decided.row.error_message) == (RowStatus.SHIPPED, "")
+
+
+def test_shipped_with_another_rows_tracking_number_is_refused(
+    found_row: JobRow, approver: User
+) -> None:
+    row_1 = JobRow.objects.get(job=found_row.job, row_number=1)
+
+    with pytest.raises(DomainError) as refused:
+        row_decide_unknown(row=found_row, actor=approver, tracking_number=row_1.tracking_number)
+
+    assert refused.value.code == "tracking_taken"
+    assert refused.value.message.startswith(
+        f"{row_1.tracking_number} is already the tracking number of {row_1} (key "
+    )
+    found_row.refresh_from_db()
+    assert found_row.status == RowStatus.UNKNOWN

@@ -21,8 +21,10 @@ from jobs.models import Job, JobRow
 if TYPE_CHECKING:
     from jobs.admin.job_admin import JobAdmin
 
+# "cost" is what UPS charged (shipped rows only); the preview's estimate has its own column.
 HEADER = [
-    "row_number", "key", "recipient", "status", "tracking_number", "cost", "shipped_at", "error",
+    "row_number", "key", "recipient", "status", "tracking_number", "cost", "estimated_cost",
+    "shipped_at", "error",
 ]  # fmt: skip
 CHUNK = 500
 FIELDS = (
@@ -35,9 +37,6 @@ def result_rows(job: Job) -> Iterator[list[Any]]:
     """Yield one export line per row of ``job``, reading the rows a chunk at a time."""
     rows = JobRow.objects.filter(job=job).order_by("row_number").only(*FIELDS)
     for row in rows.iterator(chunk_size=CHUNK):
-        cents = (
-            row.actual_cost_cents if row.actual_cost_cents is not None else row.estimated_cost_cents
-        )
         error = row.error_message or "; ".join(e.get("message", "") for e in row.errors or [])
         if not error and row.writeback_error:
             error = f"Write-back: {row.writeback_error}"
@@ -47,12 +46,17 @@ def result_rows(job: Job) -> Iterator[list[Any]]:
             row.recipient,
             row.status,
             row.tracking_number,
-            None if cents is None else Decimal(cents) / 100,
+            _money(row.actual_cost_cents),
+            _money(row.estimated_cost_cents),
             timezone.localtime(row.shipped_at).isoformat(timespec="seconds")
             if row.shipped_at
             else "",
             error,
         ]
+
+
+def _money(cents: int | None) -> Decimal | None:
+    return None if cents is None else Decimal(cents) / 100
 
 
 class _Echo:

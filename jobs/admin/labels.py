@@ -25,6 +25,7 @@ from jobs.admin.pdf import write_label_pdf
 from jobs.admin.views import get_job
 from jobs.models import Job, JobRow
 from jobs.shipping import LABEL_EXTENSIONS
+from jobs.states import RowStatus
 
 if TYPE_CHECKING:
     from jobs.admin.job_admin import JobAdmin
@@ -44,11 +45,13 @@ def row_label_view(
         raise PermissionDenied
     row = (
         JobRow.objects.filter(pk=object_id)
-        .only("pk", "job_id", "row_number", "label", "label_format", "tracking_number")
+        .only("pk", "job_id", "row_number", "label", "label_format", "tracking_number", "status")
         .first()
     )
     if row is None or not row.label:
         raise Http404("This row has no label.")
+    if row.status != RowStatus.SHIPPED:  # voided at UPS: a parcel sent with it is not paid for
+        raise Http404(f"Row {row.row_number}'s shipment was voided: its label must not be used.")
     try:
         handle = row.label.open("rb")
     except FileNotFoundError:
@@ -62,7 +65,7 @@ def row_label_view(
 
 def _label_names(job: Job, label_format: str) -> list[tuple[int, str]]:
     rows = (
-        JobRow.objects.filter(job=job, label_format__iexact=label_format)
+        JobRow.objects.filter(job=job, status=RowStatus.SHIPPED, label_format__iexact=label_format)
         .exclude(label="")
         .order_by("row_number")
     )

@@ -25,6 +25,7 @@ LIVE_STATUSES = frozenset({JobStatus.PREVIEWING, JobStatus.APPROVED, JobStatus.R
 ROWS_PER_PAGE = 25
 AUDIT_SHOWN = 10
 UNKNOWN_SHOWN = 20
+UNLABELLED_SHOWN = 10
 ROW_FIELDS = (
     "pk", "job_id", "row_number", "source_key", "shipment", "status", "tracking_number",
     "estimated_cost_cents", "actual_cost_cents", "label", "label_format", "error_message",
@@ -143,9 +144,9 @@ def _rows_query(status: str) -> str:
 
 
 def label_formats(job: Job) -> dict[str, int]:
-    """Return how many stored labels the job has in each format (GIF, ZPL)."""
+    """Return how many labels of shipped rows (not voided) the job has in each format."""
     groups = (
-        JobRow.objects.filter(job=job)
+        JobRow.objects.filter(job=job, status=RowStatus.SHIPPED)
         .exclude(label="")
         .values("label_format")
         .annotate(n=Count("pk"))
@@ -198,6 +199,12 @@ def job_page_context(
         "invalid_pending": counts.invalid_pending,
         "rows": rows_table(request, job, counts),
         "labels": label_formats(job),
+        "unlabelled": list(
+            JobRow.objects.filter(job=job, status=RowStatus.SHIPPED, label="")
+            .order_by("row_number")
+            .values_list("row_number", "tracking_number")[:UNLABELLED_SHOWN]
+        ),
+        "unlabelled_shown": UNLABELLED_SHOWN,
         "audit_entries": list(selectors.audit_trail(job_id=job.pk)[:AUDIT_SHOWN]),
         "audit_url": audit_url,
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from datasources.adapters import get_adapter
@@ -32,11 +34,16 @@ MODE_LOCKING_STATUSES = [JobStatus.APPROVED, JobStatus.RUNNING]
 
 
 def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None) -> int:
-    """Skip the given pending rows (by default every row with errors); return how many."""
+    """Skip the given pending rows (by default every row with errors); return how many.
+
+    Rows with errors that are skipped no longer count as the job's rows with
+    errors (``invalid_count``): nothing is left to fix in them for this job.
+    """
     rows = JobRow.objects.filter(job=job, status=RowStatus.PENDING)
     rows = rows.filter(pk__in=row_ids) if row_ids is not None else rows.filter(is_valid=False)
     with transaction.atomic():
         refuse_while_restarting(Job.objects.select_for_update().get(pk=job.pk))
+        invalid = rows.filter(is_valid=False).count()
         moved = rows_transition_bulk(
             rows=rows,
             to_status=RowStatus.SKIPPED,
@@ -45,6 +52,9 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
             message="Excluded from the batch.",
         )
         job_rows_left_out(job, moved)
+        Job.objects.filter(pk=job.pk).update(
+            invalid_count=Greatest(F("invalid_count") - invalid, Value(0))
+        )
         audit_record(
             actor=actor,
             action="rows_excluded",

@@ -63,6 +63,7 @@ def job_cancel_records(
             raise DomainError(
                 "not_cancellable", f"{locked} is already {locked.get_status_display().lower()}."
             )
+        failed = JobRow.objects.filter(job=locked, status=RowStatus.FAILED).count()
         cancelled = rows_transition_bulk(
             rows=JobRow.objects.filter(
                 job=locked, status__in=[RowStatus.PENDING, RowStatus.FAILED, RowStatus.SKIPPED]
@@ -92,7 +93,12 @@ def job_cancel_records(
             actor=actor,
             action="job_cancelled",
             message=f"{message} {reason}".strip(),
-            changes={"lease_owner": "", "lease_expires_at": None},
+            # Its failed rows are cancelled now: none is failed any more.
+            changes={
+                "lease_owner": "",
+                "lease_expires_at": None,
+                "failed_count": max(0, locked.failed_count - failed),
+            },
         )
 
 
@@ -149,7 +155,11 @@ def job_void_shipped(
                 action="row_voided",
                 message=f"Voided at UPS (tracking {row.tracking_number} kept for the record).",
             )
-            Job.objects.filter(pk=job.pk).update(shipped_count=F("shipped_count") - 1)
+            # Voided: not shipped, and UPS does not charge it.
+            Job.objects.filter(pk=job.pk).update(
+                shipped_count=F("shipped_count") - 1,
+                actual_cost_cents=F("actual_cost_cents") - (row.actual_cost_cents or 0),
+            )
         voided.append(row)
     return voided
 

@@ -11,7 +11,6 @@ unless another job ships them.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 
 from jobs.actors import Actor
 from jobs.models import Job, JobRow
@@ -117,7 +116,7 @@ def _status_of(job: Job) -> str:
 
 def row_restore_voided(*, row: JobRow, actor: Actor) -> JobRow:
     """Make a row whose shipment a stopped restart voided pending again, for resume to ship."""
-    voided_tracking, cost = row.tracking_number, row.actual_cost_cents or 0
+    voided_tracking = row.tracking_number  # its cost left the job's total when it was voided
     with transaction.atomic():
         row_transition(
             row=row,
@@ -138,7 +137,6 @@ def row_restore_voided(*, row: JobRow, actor: Actor) -> JobRow:
             },
             data={"voided_tracking_number": voided_tracking, "shipment_id": row.shipment_id},
         )
-        Job.objects.filter(pk=row.job_id).update(actual_cost_cents=F("actual_cost_cents") - cost)
         if row.writeback_status == WritebackStatus.WRITTEN:
             # The source holds the voided tracking number until the new one replaces it.
             row_writeback_transition(

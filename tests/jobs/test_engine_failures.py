@@ -17,6 +17,7 @@ from jobs.actors import system_actor
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services import execution, recovery
 from jobs.services.approval import job_approve
+from jobs.services.cancel import job_cancel
 from jobs.services.execution import job_execute
 from jobs.services.lease import Lease
 from jobs.services.recovery import job_interrupt_on_error, job_recovery_summary
@@ -108,6 +109,20 @@ def test_first_ups_refusal_stops_the_batch_at_that_exact_row(
     assert job.status == "completed"
     assert job.resume_count == 1
     assert_shipped_exactly_once(job, ups_sandbox, ten_orders, source_root)
+
+
+def test_a_cancelled_failed_job_counts_no_failed_row(
+    ups_sandbox: SandboxController, ten_orders: DataSource, approver: User
+) -> None:
+    ups_sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30305"])
+    job = ship_all(previewed_job(ten_orders, approver), approver)
+    assert job.failed_count == 1
+
+    job_cancel(job=job, actor=approver)
+
+    job.refresh_from_db()
+    assert (job.shipped_count, job.failed_count) == (3, 0)
+    assert JobRow.objects.filter(job=job, status="cancelled").count() == 7
 
 
 def test_unknown_ship_outcome_stops_the_batch_and_resume_finds_the_shipment(

@@ -173,6 +173,8 @@ def test_restart_is_refused_while_a_row_may_exist_at_ups_unrecorded(
     assert new_job.status == "approved"
     voided = [entry for entry in ups_sandbox.ledger() if entry.get("voided")]
     assert len(voided) == 4  # rows 1-4, row 4 included now that its shipment is known
+    job.refresh_from_db()
+    assert (job.shipped_count, job.actual_cost_cents) == (0, 0)  # UPS charges no void
 
 
 def test_crash_during_a_flush_loses_no_tracking_number(

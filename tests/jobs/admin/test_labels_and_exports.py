@@ -70,6 +70,19 @@ def test_labels_pdf_has_one_4x6_page_per_label(shipped: Job, approver_client: Cl
         assert pdf.read_indirect(ref)[b"MediaBox"] == [0, 0, 4 * 72, 6 * 72]
 
 
+def test_a_voided_shipments_label_is_not_offered(shipped: Job, approver_client: Client) -> None:
+    row = JobRow.objects.get(job=shipped, row_number=2)
+    JobRow.objects.filter(pk=row.pk).update(status=RowStatus.VOIDED)  # as a restart voids it
+
+    page = approver_client.get(job_url(shipped)).text
+    assert "Download labels (PDF, 2 pages)" in page
+    assert reverse("admin:jobs_jobrow_label", args=[row.pk]) not in page
+    response = approver_client.get(reverse("admin:jobs_job_labels_pdf", args=[shipped.pk]))
+    assert len(PdfParser.PdfParser(buf=body(response)).pages) == 2
+    label = approver_client.get(reverse("admin:jobs_jobrow_label", args=[row.pk]))
+    assert label.status_code == 404
+
+
 def test_a_missing_label_file_is_reported_not_skipped(
     shipped: Job, approver_client: Client
 ) -> None:
@@ -90,7 +103,12 @@ def test_zpl_labels_come_as_one_bundle(approver_client: Client) -> None:
             f"labels/job-{job.pk}/{row.reference}.zpl",
             ContentFile(f"^XA^FDrow {row.row_number}^FS^XZ".encode()),
         )
-        JobRow.objects.filter(pk=row.pk).update(label=name, label_format="ZPL")
+        JobRow.objects.filter(pk=row.pk).update(
+            label=name,
+            label_format="ZPL",
+            status=RowStatus.SHIPPED,
+            tracking_number=f"1Z999AA1012345678{row.row_number}",
+        )
     page = approver_client.get(job_url(job)).text
     assert count_of(page, "download-labels-zpl") == 1
     assert count_of(page, "download-labels-pdf") == 0
@@ -107,16 +125,18 @@ def test_results_export_as_csv(shipped: Job, approver_client: Client) -> None:
     assert content.startswith(codecs.BOM_UTF8)  # Excel reads it as UTF-8
     lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert lines[0] == [
-        "row_number", "key", "recipient", "status", "tracking_number", "cost", "shipped_at",
-        "error",
+        "row_number", "key", "recipient", "status", "tracking_number", "cost", "estimated_cost",
+        "shipped_at", "error",
     ]  # fmt: skip
     first = JobRow.objects.get(job=shipped, row_number=1)
-    number, key, recipient, status, tracking, cost, shipped_at, error = lines[1]
+    number, key, recipient, status, tracking, cost, estimate, shipped_at, error = lines[1]
     assert (number, key, recipient, status) == ("1", "SO-00001", "Customer 1", "shipped")
     assert tracking == first.tracking_number
     assert first.actual_cost_cents is not None
     assert first.shipped_at is not None
     assert cost == f"{first.actual_cost_cents / 100:.2f}"
+    assert first.estimated_cost_cents is not None
+    assert estimate == f"{first.estimated_cost_cents / 100:.2f}"
     assert datetime.fromisoformat(shipped_at) == first.shipped_at.replace(microsecond=0)
     assert shipped_at.endswith("+00:00")
     assert error == ""

@@ -13,6 +13,7 @@ from tests.factories import (
     DataSourceFactory,
     JobFactory,
     JobRowFactory,
+    ShippedJobRowFactory,
     UserFactory,
 )
 
@@ -100,7 +101,7 @@ def test_job_changelist_queries_do_not_grow_with_jobs(
 def test_rows_are_read_only_and_their_labels_go_through_the_staff_view(
     staff_client: Client,
 ) -> None:
-    row = JobRowFactory.create(label="labels/job-1/x.gif", label_format="GIF")
+    row = ShippedJobRowFactory.create(label="labels/job-1/x.gif", label_format="GIF")
     page = staff_client.get(reverse("admin:jobs_jobrow_change", args=[row.pk])).text
     assert 'name="_save"' not in page
     assert reverse("admin:jobs_jobrow_label", args=[row.pk]) in page

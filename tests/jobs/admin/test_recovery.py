@@ -164,6 +164,17 @@ def test_restart_is_refused_while_a_row_has_an_unknown_outcome(
     assert Job.objects.count() == 1
 
 
+def test_a_row_settled_without_a_label_is_named_under_the_rows(
+    settled: Job, approver_client: Client
+) -> None:
+    row = JobRow.objects.get(job=settled, row_number=3)
+    assert (row.status, row.label.name) == (RowStatus.SHIPPED, "")
+    page = approver_client.get(job_url(settled)).text
+    assert text_of(page, "unlabelled").startswith(
+        f"row 3 ({row.tracking_number}): shipped, but ShipOps has no label"
+    )
+
+
 def test_restart_warns_about_duplicates_and_needs_a_choice(
     settled: Job, approver_client: Client
 ) -> None:

@@ -146,13 +146,20 @@ def test_cancel_keeps_shipped_rows_and_records_the_reason(
 
 
 def test_exclude_invalid_skips_the_rows_with_errors(api: ApiClient, source: DataSource) -> None:
-    job = make_job(source, "previewed")
+    job = make_job(source, "previewed", rows=("pending",) * 4)
     JobRow.objects.filter(job=job, row_number=2).update(is_valid=False, errors=[{"m": "x"}])
+    Job.objects.filter(pk=job.pk).update(invalid_count=1, previewed_count=3)
+    assert api.get(f"/api/jobs/{job.pk}/progress").json()["total"] == 3
+
     response = api.post(f"/api/jobs/{job.pk}/exclude-invalid")
 
     body = response.json()
     assert (body["excluded"], body["job"]["counts"]["skipped"]) == (1, 1)
     assert JobRow.objects.get(job=job, row_number=2).status == "skipped"
+    # The excluded row is counted once: 3 of 3 rows rated, not 3 of 2.
+    assert body["job"]["counts"]["invalid"] == 0
+    progress = api.get(f"/api/jobs/{job.pk}/progress").json()
+    assert (progress["done"], progress["total"]) == (3, 3)
 
 
 def test_retry_writeback_writes_the_tracking_numbers_into_the_file(

@@ -9,16 +9,27 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
 
 from jobs.actors import Actor, system_actor
 from jobs.admin.common import rows
 from jobs.models import Job, JobRow
 from jobs.services.execution import job_execute
 from jobs.services.preview import job_preview_run
+from jobs.states import JobStatus, RowStatus
 from jobs.summaries import job_progress, preview_summary
 from jobs.terminal import preview_table, progress_bar, terminal_width
 from shipops.errors import DomainError
 from shipops.money import format_cents
+
+# What the outcome line always counts, then what it counts when there is any.
+OUTCOME_PARTS = ((RowStatus.SHIPPED, "shipped"), (RowStatus.FAILED, "failed"))
+OUTCOME_EXTRA = (
+    (RowStatus.UNKNOWN, "with an unknown outcome"),
+    (RowStatus.PENDING, "not shipped yet"),
+    (RowStatus.SKIPPED, "skipped"),
+    (RowStatus.CANCELLED, "cancelled"),
+)
 
 
 class JobCommand(BaseCommand):
@@ -36,6 +47,13 @@ class JobCommand(BaseCommand):
             return super().execute(*args, **options)
         except DomainError as error:
             raise CommandError(error.message) from error
+        except EOFError:
+            raise CommandError("No answer (end of input): nothing more was done.") from None
+        except KeyboardInterrupt:
+            raise CommandError(
+                "Stopped by Ctrl-C. What was done before it stays done; run the command "
+                "again, or look at the job in the admin."
+            ) from None
 
     def get_job(self, job_id: int) -> Job:
         try:
@@ -96,10 +114,21 @@ class JobCommand(BaseCommand):
             self.stdout.flush()
 
     def print_outcome(self, job: Job) -> None:
+        """Say how the batch ended; a batch that did not complete ends the command with status 1.
+
+        Scripts and cron can then tell a failed or interrupted batch from a finished one.
+        """
         cost = format_cents(job.actual_cost_cents, job.currency)
+        groups = JobRow.objects.filter(job=job).values("status").annotate(n=Count("pk")).order_by()
+        counts = {group["status"]: group["n"] for group in groups}
+        parts = [f"{counts.get(status, 0)} {label}" for status, label in OUTCOME_PARTS]
+        parts += [
+            f"{counts[status]} {label}" for status, label in OUTCOME_EXTRA if counts.get(status)
+        ]
         self.stdout.write(
-            f"{job} is {job.get_status_display().lower()}: {job.shipped_count} shipped, "
-            f"{job.failed_count} failed, actual cost {cost}."
+            f"{job} is {job.get_status_display().lower()}: {', '.join(parts)}, actual cost {cost}."
         )
         if job.last_error_message:
             self.stderr.write(job.last_error_message)
+        if job.status not in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS):
+            raise SystemExit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from datasources.models import DataSource
 from jobs.models import Job, JobRow
 from jobs.services import execution
 from tests.fixtures.ups_sandbox import SandboxController
+from tests.jobs.admin.conftest import job_with_rows
 from tests.jobs.conftest import read_csv
 from tests.jobs.test_engine_recovery import crashed_job
 
@@ -123,9 +125,15 @@ def test_recover_jobs_lists_resumes_and_settles(
 ) -> None:
     source = orders_csv(4)
     ups_sandbox.set_fault("reject_address", endpoint="ship", address_lines=["103 Main St"])
-    run("ship", source.file_path, "--auto", "--user", "dana")
+    said = io.StringIO()
+    with pytest.raises(SystemExit) as ended:  # a batch that did not complete: status 1
+        call_command("ship", source.file_path, "--auto", "--user", "dana", stdout=said)
+    assert ended.value.code == 1
     job = Job.objects.get()
     assert job.status == "failed"
+    assert f"Job {job.pk} is failed: 2 shipped, 1 failed, 1 not shipped yet, actual cost" in (
+        said.getvalue()
+    )
 
     listing = run("recover_jobs", "--no-input")
     assert f"Job {job.pk} stopped at row 3/4. Last: row 2 (Customer 2, tracking 1Z" in listing
@@ -156,6 +164,13 @@ def test_commands_explain_what_is_wrong(
         run("ship", source.file_path)
     with pytest.raises(CommandError, match="--decide-row"):
         run("recover_jobs", "--decide-row", "1")
+    with pytest.raises(CommandError, match="--tracking is blank"):
+        run("recover_jobs", "--decide-row", "1", "--tracking", "  ")
+    with pytest.raises(CommandError, match="--tracking goes with --decide-row ROW_ID"):
+        run("recover_jobs", "--resume", str(job.pk), "--tracking", "1Z999AA10123456784")
+    with pytest.raises(CommandError, match="--resume: not allowed with argument --cancel"):
+        run("recover_jobs", "--cancel", str(job.pk), "--resume", str(job.pk))
+    assert Job.objects.get(pk=job.pk).status == "draft"  # neither cancelled nor resumed
     assert JobRow.objects.filter(job=job, status="pending").count() == 2
 
 
@@ -184,3 +199,22 @@ def test_recover_jobs_says_why_a_restart_is_not_available(
     job.refresh_from_db()
     assert job.status == "interrupted"
     assert Job.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("stop", "said"),
+    [(EOFError, "No answer (end of input)"), (KeyboardInterrupt, "Stopped by Ctrl-C.")],
+)
+def test_a_question_left_unanswered_ends_with_a_sentence_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, stop: type[BaseException], said: str
+) -> None:
+    job = job_with_rows(2, status="failed")
+
+    def no_answer(prompt: str = "") -> str:
+        raise stop
+
+    monkeypatch.setattr("builtins.input", no_answer)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    with pytest.raises(CommandError, match=re.escape(said)):
+        run("recover_jobs")
+    assert Job.objects.get(pk=job.pk).status == "failed"

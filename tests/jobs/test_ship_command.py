@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError
 
 from datasources.models import DataSource, SourceKind
+from jobs.management.commands import ship as ship_command
 from jobs.models import AuditEntry, Job
 from tests.factories import DataSourceFactory
 from tests.fixtures.sources import csv_bytes, order_rows, xlsx_bytes
@@ -58,6 +59,18 @@ def test_a_missing_file_is_refused_before_a_source_is_made(approver: User) -> No
     with pytest.raises(CommandError, match=r'The file "nope\.csv" was not found'):
         run("ship", "nope.csv", "--user", "dana")
     assert not DataSource.objects.exists()
+
+
+def test_a_key_column_the_file_lacks_is_refused_before_a_source_is_made(
+    write_source: Callable[[str, bytes], Path], approver: User
+) -> None:
+    write_source("orders.csv", csv_bytes(order_rows(1)))
+    with pytest.raises(CommandError) as refused:
+        run("ship", "orders.csv", "--key-column", "nope", "--user", "dana")
+    assert str(refused.value).startswith(
+        '"orders.csv" has no column "nope" (its columns: order_id, recipient,'
+    )
+    assert not DataSource.objects.exists()  # so the right --key-column can be given next
 
 
 def test_each_sheet_of_a_workbook_gets_a_source_of_its_own(
@@ -159,3 +172,30 @@ def test_a_sheet_of_a_csv_file_is_refused(
     with pytest.raises(CommandError, match=r"orders\.csv is a CSV file: --sheet is for Excel"):
         run("ship", "orders.csv", "--sheet", "B", "--user", "dana")
     assert not DataSource.objects.exists()
+
+
+def test_two_ships_of_a_new_file_at_once_share_one_source(
+    write_source: Callable[[str, bytes], Path],
+    approver: User,
+    ups_sandbox: SandboxController,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_source("g.csv", csv_bytes(order_rows(2)))
+    name = "g.csv (ship command)"
+    real = ship_command.Command._existing_source
+    looked: list[str] = []
+
+    def racing(command: ship_command.Command, relative: str, sheet: str) -> DataSource | None:
+        looked.append(relative)
+        if len(looked) == 1:  # the other `ship` creates the source right after this one looked
+            DataSourceFactory.create(name=name, kind=SourceKind.CSV, file_path=relative)
+            return None
+        return real(command, relative, sheet)
+
+    monkeypatch.setattr(ship_command.Command, "_existing_source", racing)
+    monkeypatch.setattr(ship_command.Command, "_new_name", lambda *args: name)
+
+    run("ship", "g.csv", "--auto", "--user", "dana")  # an IntegrityError before the fix
+
+    assert DataSource.objects.get().name == name
+    assert Job.objects.get().shipped_count == 2

@@ -25,21 +25,23 @@ class Command(JobCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--resume", type=int, metavar="JOB")
-        parser.add_argument("--restart", type=int, metavar="JOB")
-        parser.add_argument("--cancel", type=int, metavar="JOB")
-        parser.add_argument(
+        action = parser.add_mutually_exclusive_group()  # one action per run
+        action.add_argument("--resume", type=int, metavar="JOB")
+        action.add_argument("--restart", type=int, metavar="JOB")
+        action.add_argument("--cancel", type=int, metavar="JOB")
+        action.add_argument(
+            "--decide-row", type=int, metavar="ROW_ID", help="settle a row whose outcome is unknown"
+        )
+        restart = parser.add_mutually_exclusive_group()
+        restart.add_argument(
             "--confirm-duplicates",
             action="store_true",
             help="with --restart: ship rows again although they already shipped",
         )
-        parser.add_argument(
+        restart.add_argument(
             "--void-first",
             action="store_true",
             help="with --restart: void the shipped rows at UPS first",
-        )
-        parser.add_argument(
-            "--decide-row", type=int, metavar="ROW_ID", help="settle a row whose outcome is unknown"
         )
         parser.add_argument(
             "--tracking", default="", help="with --decide-row: it shipped with this tracking number"
@@ -58,6 +60,7 @@ class Command(JobCommand):
         self.add_user_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _refuse_flags_without_their_action(options)
         marked = jobs_mark_lapsed(actor=system_actor("recover_jobs"))
         for job in marked:
             self.stdout.write(f"Marked {job} interrupted: its worker stopped answering.")
@@ -130,6 +133,8 @@ class Command(JobCommand):
         )
 
     def _decide(self, options: dict[str, Any]) -> None:
+        if options["tracking"] != "" and not options["tracking"].strip():
+            raise CommandError("--tracking is blank: give the tracking number the parcel has.")
         if bool(options["tracking"]) == options["not_shipped"]:
             raise CommandError("With --decide-row give either --tracking NUMBER or --not-shipped.")
         try:
@@ -140,3 +145,19 @@ class Command(JobCommand):
             row=row, actor=self.get_actor(options["user"]), tracking_number=options["tracking"]
         )
         self.stdout.write(decision.sentence)
+
+
+# Flags that mean something only with one action: given without it, they were a mistake.
+NEEDS = {
+    "confirm_duplicates": ("restart", "--confirm-duplicates", "--restart JOB"),
+    "void_first": ("restart", "--void-first", "--restart JOB"),
+    "tracking": ("decide_row", "--tracking", "--decide-row ROW_ID"),
+    "not_shipped": ("decide_row", "--not-shipped", "--decide-row ROW_ID"),
+    "foreground": ("resume", "--foreground", "--resume JOB"),
+}
+
+
+def _refuse_flags_without_their_action(options: dict[str, Any]) -> None:
+    for name, (action, flag, needed) in NEEDS.items():
+        if options[name] not in ("", False, None) and not options[action]:
+            raise CommandError(f"{flag} goes with {needed}; nothing was done.")

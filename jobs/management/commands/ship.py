@@ -8,9 +8,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import CommandError, CommandParser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from datasources.adapters import get_adapter
 from datasources.files import existing_source_file, source_root
+from datasources.headers import find_column
 from datasources.models import DataSource, SourceKind
 from datasources.signals import source_changed
 from jobs.management.base import JobCommand
@@ -72,8 +74,8 @@ class Command(JobCommand):
                 return
         token = job_approve(job=job, acting_user=user, in_background=False)
         job = self.run_execution(job, token)
-        self.print_outcome(job)
         self.stdout.write(f"Labels: {Path(settings.MEDIA_ROOT) / 'labels' / f'job-{job.pk}'}")
+        self.print_outcome(job)  # last: a batch that did not complete ends with status 1
 
     def _source(self, options: dict[str, Any], user: User) -> DataSource:
         """Return the data source that reads the file (and sheet), creating one if none does."""
@@ -94,17 +96,25 @@ class Command(JobCommand):
                 "sheet_name": sheet,
                 "key_column": key_column,
             }
-            with transaction.atomic():
-                source = DataSource.objects.create(**fields)
-                source_changed.send(
-                    sender=DataSource,
-                    source=source,
-                    actor=user,
-                    action="added",
-                    changes={key: {"from": None, "to": value} for key, value in fields.items()},
-                )
-            self.stdout.write(f'Created data source "{source.name}".')
-            return source
+            self._check_key_column(DataSource(**fields), relative)
+            try:
+                with transaction.atomic():
+                    source = DataSource.objects.create(**fields)
+                    source_changed.send(
+                        sender=DataSource,
+                        source=source,
+                        actor=user,
+                        action="added",
+                        changes={key: {"from": None, "to": value} for key, value in fields.items()},
+                    )
+            except IntegrityError:  # another `ship` of this file created it a moment ago
+                made = self._existing_source(relative, sheet)
+                if made is None:
+                    raise
+                source = made
+            else:
+                self.stdout.write(f'Created data source "{source.name}".')
+                return source
         if key_column and key_column != source.key_column:
             keyed_by = f'column "{source.key_column}"' if source.key_column else "the row number"
             raise CommandError(
@@ -114,6 +124,18 @@ class Command(JobCommand):
             )
         self.stdout.write(f'Using data source "{source.name}".')
         return source
+
+    def _check_key_column(self, source: DataSource, relative: str) -> None:
+        """Refuse a --key-column the file does not have, before the data source is created."""
+        if not source.key_column:
+            return
+        headers = get_adapter(source).headers()
+        if find_column(headers, source.key_column) is None:
+            raise CommandError(
+                f'"{relative}" has no column "{source.key_column}" (its columns: '
+                f"{', '.join(headers)}); nothing was created. Give one of them, or leave out "
+                "--key-column to find rows by their number."
+            )
 
     def _relative_path(self, given: str) -> str:
         """Return ``given`` relative to the source folder; an absolute path must lie inside it."""

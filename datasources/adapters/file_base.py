@@ -197,8 +197,8 @@ class FileAdapter(SourceAdapter):
         if locked or not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)):
             raise SourceError(
                 "source_read_only",
-                f'"{self.display}" or its folder is read-only; tracking numbers could not be '
-                "written back.",
+                f'"{self.display}" or its folder is read-only, so ShipOps could not write '
+                "tracking numbers into it: make it writable, then try again.",
                 source=self.display,
             )
 

@@ -26,8 +26,8 @@ from jobs.models import Job, JobRow
 from jobs.services.audit import audit_record
 from jobs.services.estimate import job_rows_left_out
 from jobs.services.transitions import rows_transition_bulk
-from jobs.states import UNDER_WAY, JobStatus, RowStatus
-from jobs.summaries import number_ranges, rows_numbered
+from jobs.states import JOB_FINAL_STATUSES, UNDER_WAY, JobStatus, RowStatus
+from jobs.summaries import rows_numbered
 from shipops.errors import DomainError
 
 # Rows that may be at UPS whatever their job's status: a person settles them.
@@ -127,12 +127,22 @@ def refuse_rows_in_another_job(job: Job, overlap: Overlap) -> None:
     them = "it" if len(jobs) == 1 else "them"
     # A job made to ship shipped rows again (a restart) skips none of them.
     then = "" if job.include_already_shipped else f"; the rows {them} shipped are then skipped here"
+    if all(overlap.statuses[other] in JOB_FINAL_STATUSES for other in jobs):
+        # Finished jobs hold only rows whose outcome is unknown: a person settles them.
+        advice = (
+            f"Settle those rows on {'its' if len(jobs) == 1 else 'their'} page first (mark each "
+            f"shipped, with its tracking number, or not shipped){then}."
+        )
+    else:
+        advice = (
+            f"Finish {them} (resume a stopped job to the end, settle rows whose outcome is "
+            f"unknown) or cancel {them} first{then}."
+        )
     raise DomainError(
         "rows_in_another_job",
-        f"{_jobs_named(overlap, jobs)} may still ship rows "
-        f"{number_ranges(numbers)} of {job}, or may have shipped them: approving both would "
-        f"ship those orders twice. Finish {them} (resume a stopped job to the end, settle "
-        f"rows whose outcome is unknown) or cancel {them} first{then}.",
+        f"{_jobs_named(overlap, jobs)} may still ship {rows_numbered(numbers)} of {job}, or may "
+        f"have shipped {'it' if len(numbers) == 1 else 'them'}: approving both would ship "
+        f"{'that order' if len(numbers) == 1 else 'those orders'} twice. {advice}",
         details={"jobs": jobs, "rows": numbers},
     )
 

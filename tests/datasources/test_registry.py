@@ -62,7 +62,8 @@ def test_a_file_locked_read_only_since_approval_is_left_as_it_is(
 
     assert refused.value.code == "source_read_only"
     assert refused.value.message == (
-        f'"{path.name}" or its folder is read-only; tracking numbers could not be written back.'
+        f'"{path.name}" or its folder is read-only, so ShipOps could not write tracking numbers '
+        "into it: make it writable, then try again."
     )
     assert (path.read_bytes(), path.stat().st_mode & 0o777) == (before, 0o444)
 

@@ -198,6 +198,13 @@ def test_rows_settled_after_a_crash_count_as_shipped_by_that_job(
         assert resume_to_end(first, approver).status == "completed"  # row 4 found, 5-6 shipped
     else:
         job_cancel(job=first, actor=approver, reason="Settling by hand.")
+        with pytest.raises(DomainError) as still:
+            job_approve(job=second, acting_user=approver, in_background=False)
+        assert still.value.message.startswith(
+            f"{first} (cancelled) may still ship row 4 of {second}, or may have shipped it: "
+            "approving both would ship that order twice."
+        )
+        assert "Settle those rows on its page first (mark each shipped" in still.value.message
         row = JobRow.objects.get(job=first, row_number=4)
         [shipment] = ups_sandbox.ledger(reference=row.reference)
         row_decide_unknown(row=row, actor=approver, tracking_number=shipment["tracking_number"])

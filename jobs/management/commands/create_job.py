@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from datasources.models import DataSource
+from jobs.admin.common import rows
 from jobs.filters import RowFilter
 from jobs.management.base import JobCommand
 from jobs.services.creation import job_create
@@ -51,7 +52,7 @@ class Command(JobCommand):
             include_already_shipped=options["include_shipped"],
         )
         self.stdout.write(
-            f"Created {job} from {source}: {job.row_count} rows, {job.invalid_count} with errors, "
+            f"Created {job} from {source}: {rows(job.row_count)}, {job.invalid_count} with errors, "
             f"{job.already_shipped_count} already shipped and left out."
         )
 

@@ -63,7 +63,10 @@ class Command(JobCommand):
         _refuse_flags_without_their_action(options)
         marked = jobs_mark_lapsed(actor=system_actor("recover_jobs"))
         for job in marked:
-            self.stdout.write(f"Marked {job} interrupted: its worker stopped answering.")
+            # A lapsed preview goes back to draft, a lapsed batch is interrupted.
+            self.stdout.write(
+                f"{job} is now {job.get_status_display().lower()}: its worker stopped answering."
+            )
         if options["decide_row"]:
             self._decide(options)
         elif options["resume"]:

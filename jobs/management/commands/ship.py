@@ -15,6 +15,7 @@ from datasources.files import existing_source_file, source_root
 from datasources.headers import find_column
 from datasources.models import DataSource, SourceKind
 from datasources.signals import source_changed
+from jobs.admin.common import rows
 from jobs.management.base import JobCommand
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.creation import job_create
@@ -55,7 +56,8 @@ class Command(JobCommand):
         if job.invalid_count:
             if not options["exclude_invalid"]:
                 raise CommandError(
-                    f"{job.invalid_count} rows have errors (see the admin or preview_job "
+                    f"{rows(job.invalid_count)} {'has' if job.invalid_count == 1 else 'have'} "
+                    f"errors (see the admin or preview_job "
                     f"{job.pk} --show-only); fix them or pass --exclude-invalid."
                 )
             job_exclude_rows(job=job, actor=user)
@@ -64,7 +66,7 @@ class Command(JobCommand):
             self.print_preview(job)
             if job.invalid_count and not options["exclude_invalid"]:
                 raise CommandError(
-                    f"UPS refused to rate {job.invalid_count} rows; nothing was shipped."
+                    f"UPS refused to rate {rows(job.invalid_count)}; nothing was shipped."
                 )
             job_exclude_rows(job=job, actor=user)
             if not self._confirmed(job.pk):

@@ -55,7 +55,7 @@ class Command(JobCommand):
         parser.add_argument(
             "--foreground",
             action="store_true",
-            help="with --resume: ship in this process instead of a cluster",
+            help="with --resume, or a resume chosen at a question: ship in this process",
         )
         self.add_user_argument(parser)
 
@@ -156,8 +156,7 @@ NEEDS = {
     "void_first": ("restart", "--void-first", "--restart JOB"),
     "tracking": ("decide_row", "--tracking", "--decide-row ROW_ID"),
     "not_shipped": ("decide_row", "--not-shipped", "--decide-row ROW_ID"),
-    "foreground": ("resume", "--foreground", "--resume JOB"),
-}
+}  # --foreground also serves the questions' resume
 
 
 def _refuse_flags_without_their_action(options: dict[str, Any]) -> None:

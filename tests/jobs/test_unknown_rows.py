@@ -22,15 +22,25 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lost_row(
+def unknown_row_3(
     ups_sandbox: SandboxController,
     orders_csv: Callable[..., DataSource],
     approver: User,
     monkeypatch: pytest.MonkeyPatch,
-) -> JobRow:
+) -> Callable[..., JobRow]:
+    """Return a factory: row 3 of a job whose worker died at its ship call, unknown now."""
+
+    def crash(*, ups_got_it: bool) -> JobRow:
+        job = crashed_job(orders_csv(4), approver, monkeypatch, at_call=3, before=not ups_got_it)
+        return JobRow.objects.get(job=job, row_number=3, status=RowStatus.UNKNOWN)
+
+    return crash
+
+
+@pytest.fixture
+def lost_row(unknown_row_3: Callable[..., JobRow]) -> JobRow:
     """Row 3 of a job whose worker died while its ship request was out (UPS never got it)."""
-    job = crashed_job(orders_csv(4), approver, monkeypatch, at_call=3, before=True)
-    return JobRow.objects.get(job=job, row_number=3, status=RowStatus.UNKNOWN)
+    return unknown_row_3(ups_got_it=False)
 
 
 def test_not_shipped_is_refused_while_the_ship_request_may_still_be_answered(
@@ -117,15 +127,9 @@ def test_a_late_answer_for_the_shipment_already_found_by_reference_is_no_second_
 
 
 @pytest.fixture
-def found_row(
-    ups_sandbox: SandboxController,
-    orders_csv: Callable[..., DataSource],
-    approver: User,
-    monkeypatch: pytest.MonkeyPatch,
-) -> JobRow:
+def found_row(unknown_row_3: Callable[..., JobRow]) -> JobRow:
     """Row 3 of a job whose worker died after UPS shipped it, before ShipOps recorded it."""
-    job = crashed_job(orders_csv(4), approver, monkeypatch, at_call=3, before=False)
-    return JobRow.objects.get(job=job, row_number=3, status=RowStatus.UNKNOWN)
+    return unknown_row_3(ups_got_it=True)
 
 
 def test_shipped_with_a_number_other_than_the_one_ups_has_is_refused(

@@ -106,6 +106,14 @@ def job_preview_run(*, job_id: int, token: int) -> None:
     except Exception as error:
         _preview_stopped_on(error, lease, actor)
         raise
+    except KeyboardInterrupt:
+        # Ctrl-C in a command (or a cluster stopping): back to draft at once, not previewing
+        # until the lease lapses, so that it can be previewed again right away.
+        stopped = DomainError(
+            "preview_stopped", "The preview was stopped (Ctrl-C) before it ended."
+        )
+        job_interrupt_on_error(lease=lease, actor=actor, error=stopped)
+        raise
     try:
         _preview_finish(job, actor, lease)
     except LeaseLost:

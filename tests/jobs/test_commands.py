@@ -218,3 +218,14 @@ def test_a_question_left_unanswered_ends_with_a_sentence_not_a_traceback(
     with pytest.raises(CommandError, match=re.escape(said)):
         run("recover_jobs")
     assert Job.objects.get(pk=job.pk).status == "failed"
+
+
+def test_a_source_id_that_is_another_sources_name_is_refused_not_guessed(
+    orders_csv: Callable[..., DataSource],
+) -> None:
+    first = orders_csv(2, name="a.csv")
+    numbered = orders_csv(2, name="b.csv")
+    DataSource.objects.filter(pk=numbered.pk).update(name=str(first.pk))
+    with pytest.raises(CommandError, match=f"'{first.pk}' names two data sources"):
+        run("create_job", str(first.pk))
+    assert not Job.objects.exists()

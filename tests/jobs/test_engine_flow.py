@@ -15,8 +15,10 @@ from datasources.errors import SourceError
 from datasources.models import DataSource
 from jobs.filters import RowFilter
 from jobs.models import AuditEntry, Job, JobRow
+from jobs.services import preview
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.creation import job_create
+from jobs.services.preview import job_preview_run, job_preview_start
 from jobs.summaries import preview_summary
 from shipops.errors import DomainError
 from tests.fixtures.sources import csv_bytes, order_row, order_rows
@@ -295,3 +297,30 @@ def test_a_file_without_a_key_column_is_matched_by_row_and_content(
 
     assert again.already_shipped_count == 2
     assert list(again.rows.values_list("source_key", flat=True)) == ["2"]
+
+
+def test_a_preview_stopped_by_ctrl_c_goes_back_to_draft_at_once(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = job_create(source=orders_csv(3), actor=approver)
+    token = job_preview_start(job=job, actor=approver, in_background=False)
+
+    def ctrl_c(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(preview, "_preview_rows", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        job_preview_run(job_id=job.pk, token=token)
+    monkeypatch.undo()
+
+    job.refresh_from_db()
+    assert (job.status, job.last_error_code) == ("draft", "preview_stopped")
+    # Not "Job 1 is previewing" until its lease lapses: it can be previewed again now.
+    job_preview_run(
+        job_id=job.pk, token=job_preview_start(job=job, actor=approver, in_background=False)
+    )
+    job.refresh_from_db()
+    assert job.status == "previewed"

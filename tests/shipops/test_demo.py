@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import math
+from pathlib import Path
 
 import pytest
+from django.conf import LazySettings
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from datasources.models import DataSource
 from jobs.models import JobRow
@@ -58,3 +60,21 @@ def test_demo_preview_warns_about_homes_and_the_batch_stops_at_the_refused_addre
     assert stopped.row_number == CSV_SET.rejected_row
     assert stopped.shipment["address_lines"] == [DEMO_REJECTED_LINE]
     assert job.shipped_count == CSV_SET.rejected_row - 1
+
+
+@pytest.mark.parametrize("username", ["", "bad name/!", "x" * 200])
+def test_a_demo_user_name_that_is_no_username_is_refused(username: str) -> None:
+    with pytest.raises(CommandError, match="is not a username"):
+        call_command("demo_user", "--username", username, stdout=io.StringIO())
+    assert not User.objects.exists()
+
+
+def test_demo_data_under_a_source_root_that_is_a_file_is_one_sentence(
+    settings: LazySettings, tmp_path: Path
+) -> None:
+    a_file = tmp_path / "afile"
+    a_file.write_text("not a folder")
+    settings.SHIPOPS_SOURCE_ROOT = str(a_file)
+    with pytest.raises(CommandError, match=r"It must be a folder ShipOps may write to\."):
+        load_demo()
+    assert not DataSource.objects.exists()

@@ -100,3 +100,9 @@ def test_the_default_database_is_a_wal_sqlite_file_whose_commits_reach_the_disk(
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.split()[-3:] == ["wal", "2", "IMMEDIATE"]
     assert (tmp_path / "shipops.sqlite3").is_file()
+
+
+def test_serve_ends_with_status_1_when_a_part_of_it_dies(tmp_path: Path) -> None:
+    result = manage("serve", "--addr", "bogus::", env={}, data_dir=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "stopped; the rest was stopped too." in result.stderr

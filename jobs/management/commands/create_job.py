@@ -62,7 +62,13 @@ def find_source(identifier: str) -> DataSource:
     sources = DataSource.objects.filter(name=identifier)
     if identifier.isdigit():
         sources = sources | DataSource.objects.filter(pk=int(identifier))
-    source = sources.first()
-    if source is None:
+    found = list(sources.order_by("pk")[:2])
+    if not found:
         raise CommandError(f"There is no data source {identifier!r} (give its id or its name).")
-    return source
+    if len(found) > 1:  # one source's id, another's name: never guess which is meant
+        names = " and ".join(f'"{source.name}" (id {source.pk})' for source in found)
+        raise CommandError(
+            f"{identifier!r} names two data sources, {names}: give the other one's name, "
+            "or rename the source whose name is a number."
+        )
+    return found[0]

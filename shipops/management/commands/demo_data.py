@@ -27,11 +27,17 @@ class Command(BaseCommand):
         if not settings.SHIPOPS_ALLOW_DEMO:
             raise CommandError("Demo data is refused here: SHIPOPS_ENV is production.")
         root = Path(settings.SHIPOPS_SOURCE_ROOT)
-        (root / "demo").mkdir(parents=True, exist_ok=True)
         files = {"demo/orders.csv": demo_csv, "demo/orders.xlsx": demo_workbook}
-        for relative, build in files.items():
-            if not (root / relative).exists():
-                (root / relative).write_bytes(build())
+        try:
+            (root / "demo").mkdir(parents=True, exist_ok=True)
+            for relative, build in files.items():
+                if not (root / relative).exists():
+                    (root / relative).write_bytes(build())
+        except OSError as error:
+            raise CommandError(
+                f"The demo files could not be written under SHIPOPS_SOURCE_ROOT ({root}): "
+                f"{error.strerror or error}. It must be a folder ShipOps may write to."
+            ) from None
         with transaction.atomic():
             self._table()
             for name, kind, path in SOURCES:

@@ -8,7 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Field
 
 
 class Command(BaseCommand):
@@ -23,6 +25,15 @@ class Command(BaseCommand):
                 "The demo user is refused here: SHIPOPS_ENV is production or "
                 "SHIPOPS_ALLOW_DEMO is off. Create real staff users with createsuperuser."
             )
+        field = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD)
+        try:
+            if not isinstance(field, Field):
+                raise ValidationError("the user model has no username field")
+            username = field.clean(username, None)
+        except ValidationError as error:
+            raise CommandError(
+                f"{username!r} is not a username: {' '.join(error.messages)}"
+            ) from None
         password = secrets.token_urlsafe(12)
         user, created = get_user_model().objects.get_or_create(
             username=username, defaults={"email": f"{username}@example.com"}

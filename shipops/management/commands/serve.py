@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shipops.demo import DEMO_REJECTED_LINE
 
@@ -57,15 +57,18 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"ShipOps is running at http://{addr}/admin/ ")
             + f"({', '.join(processes)}). Press Ctrl-C to stop."
         )
+        stopped: list[str] = []
         try:
             while all(process.poll() is None for process in processes.values()):
                 time.sleep(0.5)
             stopped = [name for name, process in processes.items() if process.poll() is not None]
-            self.stderr.write(f"{', '.join(stopped)} stopped; stopping the rest.")
         except KeyboardInterrupt:
             self.stdout.write("Stopping...")
-        finally:
             self._stop(processes)
+            return
+        self._stop(processes)
+        # A part that died on its own is a failure: a script or supervisor sees status 1.
+        raise CommandError(f"{', '.join(stopped)} stopped; the rest was stopped too.")
 
     def _stop(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
         for process in processes.values():

@@ -153,9 +153,12 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
             last_error += f" Resume will retry row {stopped.row_number}."
     unknown = rows.filter(status=RowStatus.UNKNOWN).count()
     if unknown:
+        one = unknown == 1
         last_error += (
-            f" {unknown} row(s) have an unknown outcome; resume looks them up at UPS by "
-            f"reference first."
+            f" {unknown} row{'' if one else 's'} {'has' if one else 'have'} an unknown outcome: "
+            f"resume looks {'it' if one else 'them'} up at UPS by reference first; where UPS "
+            "has no shipment, decide on this page whether the parcel shipped (resume is "
+            "refused until then)."
         )
     return RecoverySummary(
         headline=headline,

@@ -185,6 +185,11 @@ class JobRow(models.Model):
     def recipient(self) -> str:
         return str(self.shipment.get("recipient_name", "")) if self.shipment else ""
 
+    @property
+    def label_usable(self) -> bool:
+        """Whether the row's label may be printed: it has one, and its shipment was not voided."""
+        return bool(self.label) and self.status == RowStatus.SHIPPED
+
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     """Audit entries are append-only: bulk updates and deletes are refused."""

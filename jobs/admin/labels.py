@@ -50,7 +50,7 @@ def row_label_view(
     )
     if row is None or not row.label:
         raise Http404("This row has no label.")
-    if row.status != RowStatus.SHIPPED:  # voided at UPS: a parcel sent with it is not paid for
+    if not row.label_usable:  # voided at UPS: a parcel sent with it is not paid for
         raise Http404(f"Row {row.row_number}'s shipment was voided: its label must not be used.")
     try:
         handle = row.label.open("rb")

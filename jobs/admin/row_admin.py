@@ -13,13 +13,12 @@ from jobs import selectors
 from jobs.admin.common import ReadOnlyAdmin, admin_view
 from jobs.admin.labels import row_label_view
 from jobs.models import JobRow
-from jobs.states import RowStatus
 from shipops.money import format_cents
 
 
 def label_link(row: JobRow) -> SafeString | str:
     """Return a link to the row's label through the staff-only view, or "-"."""
-    if not row.label or row.status != RowStatus.SHIPPED:  # a voided shipment's label is void
+    if not row.label_usable:
         return "-"
     url = reverse("admin:jobs_jobrow_label", args=[row.pk])
     return format_html(

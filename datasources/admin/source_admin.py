@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from datasources.admin.deletion import jobs_keep_sources
 from datasources.admin.forms import DataSourceForm
 from datasources.admin.inspection import inspect_source
 from datasources.models import DataSource
@@ -100,6 +102,19 @@ class DataSourceAdmin(admin.ModelAdmin):
                 action="changed" if change else "added",
                 changes=changes,
             )
+
+    def get_deleted_objects(
+        self, objs: Sequence[DataSource] | QuerySet[DataSource], request: HttpRequest
+    ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
+        """Refuse, saying why, to delete sources that jobs were created from.
+
+        Django would say the account may not delete jobs (nobody may); the
+        delete pages explain the sources ``protected`` lists instead, and Django
+        deletes nothing while it is not empty.
+        """
+        if kept := jobs_keep_sources(objs):
+            return [], {}, set(), kept
+        return super().get_deleted_objects(objs, request)
 
     def delete_model(self, request: HttpRequest, obj: DataSource) -> None:
         self._deleting(request, [obj])

@@ -3,7 +3,8 @@
 Each action calls one service with the signed-in user (who the audit trail
 records) and reports the service's sentence; a refusal is shown as a message.
 Costly or irreversible ones answer first with a confirmation page
-(``confirm.py``) and act when it is posted back with ``post=yes``.
+(``confirm.py``), which names the selected jobs the service would refuse and
+why, and act when it is posted back with ``post=yes``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from jobs.services.preview import job_preview_start
 from jobs.services.restart import job_restart, job_restart_check
 from jobs.services.resume import job_resume
 from jobs.services.writeback import job_retry_writeback
-from jobs.session_mode import switch_session_mode
+from jobs.session_mode import session_mode_lock, switch_session_mode
 from jobs.states import JobMode
 from shipops.errors import DomainError
 from shipops.money import format_cents
@@ -44,7 +45,8 @@ if TYPE_CHECKING:
     Response = HttpResponse | None
     # One job's part of an action: call the service, return the sentence to show.
     Step = Callable[[Job, User], str]
-    ConfirmPage = Callable[[JobAdmin, HttpRequest, QuerySet[Job]], HttpResponse]
+    # Ask first; None (after saying why) when none of the jobs can take the action.
+    ConfirmPage = Callable[[JobAdmin, HttpRequest, QuerySet[Job]], Response]
     ActionFunction = Callable[[JobAdmin, HttpRequest, QuerySet[Job]], Response]
 
 
@@ -136,6 +138,9 @@ def _approve(
 ) -> Response:
     # The job page shows the preview next to the button; the list does not, so it confirms.
     if not from_job_page(request) and not confirmed(request):
+        if auto and (locked := session_mode_lock(request)):
+            messages.error(request, locked)  # no job of the list could change that
+            return None
         return confirm.approve_page(modeladmin, request, jobs, auto=auto)
     user = staff_user(request)
     if auto:

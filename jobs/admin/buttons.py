@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jobs.services.cancel import CANCELLABLE
 from jobs.states import JobMode, JobStatus
 
 J = JobStatus
@@ -35,13 +36,7 @@ BUTTONS = [
     Button("exclude_invalid_rows", "Exclude rows with errors", "exclude-invalid", frozenset()),
     Button("resume_jobs", "Resume", "resume", RECOVERABLE),
     Button("restart_job", "Restart…", "restart", RECOVERABLE, danger=True),
-    Button(
-        "cancel_jobs",
-        "Cancel job…",
-        "cancel",
-        frozenset({J.DRAFT, J.PREVIEWING, J.PREVIEWED, J.APPROVED, J.RUNNING}) | RECOVERABLE,
-        danger=True,
-    ),
+    Button("cancel_jobs", "Cancel job…", "cancel", CANCELLABLE, danger=True),
     Button("retry_writeback", "Retry write-back", "retry-writeback", frozenset()),
 ]
 # Buttons whose action needs jobs.approve_job: shown disabled to people without it.

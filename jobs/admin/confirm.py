@@ -1,17 +1,20 @@
 """Confirmation pages for costly actions, in the pattern of Django's delete confirmation.
 
 The action answers the first POST with one of these pages; the page posts the
-same action back with ``post=yes`` and the operator's choices.
+same action back with ``post=yes`` and the operator's choices. A page for
+several jobs says up front which of them the action will not take, and why
+(the service's own refusal), and posts back only the others.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -19,8 +22,11 @@ from django.template.response import TemplateResponse
 
 from jobs.admin.common import FORM_ACTION_FIELD, from_job_page, job_url, rows, shipped_rows_kept
 from jobs.models import Job, JobRow
+from jobs.services.approval import job_approve_refusal
+from jobs.services.cancel import job_cancel_refusal
 from jobs.services.restart import job_restart_warning
 from jobs.states import RowStatus
+from shipops.errors import DomainError
 from shipops.money import format_cents
 
 VOID, DUPLICATE = "void", "duplicate"
@@ -33,6 +39,45 @@ class Line:
 
     job: Job
     text: str
+
+
+# Why a service would refuse a job now (None: it would not), e.g. job_cancel_refusal.
+Refusal = Callable[[Job], DomainError | None]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The selected jobs an action can take, and a line for each it cannot, saying why."""
+
+    jobs: list[Job]
+    refused: list[Line]
+
+    @classmethod
+    def of(cls, jobs: Iterable[Job], refusal: Refusal) -> Selection:
+        """Sort ``jobs`` by the service's ``refusal``, keeping their order."""
+        taken: list[Job] = []
+        refused: list[Line] = []
+        for job in jobs:
+            if (error := refusal(job)) is None:
+                taken.append(job)
+            else:
+                refused.append(Line(job, error.message))
+        return cls(taken, refused)
+
+    def report_refused(self, request: HttpRequest, *, done: str) -> None:
+        """Say that no selected job can be ``done`` ("cancelled"), and why for each."""
+        if len(self.refused) > 1:
+            messages.error(
+                request,
+                f"None of the {len(self.refused)} selected jobs can be {done}; nothing changed.",
+            )
+        for line in self.refused:
+            messages.error(request, line.text)
+
+
+def jobs_count(count: int) -> str:
+    """Return "1 job" or "3 jobs"."""
+    return f"{count} job" if count == 1 else f"{count} jobs"
 
 
 class RestartForm(forms.Form):
@@ -70,6 +115,7 @@ def _page(
     button: str,
     **extra: Any,
 ) -> TemplateResponse:
+    # ``jobs`` are the ones the page posts back: those the action will take.
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": title,
@@ -87,11 +133,46 @@ def _page(
     return TemplateResponse(request, TEMPLATE, context)
 
 
+def _selection_page(
+    modeladmin: admin.ModelAdmin[Job],
+    request: HttpRequest,
+    selection: Selection,
+    *,
+    question: str,
+    done: str,
+    lines: list[Line],
+    **page: Any,
+) -> TemplateResponse | None:
+    """Ask ``question`` about the jobs of ``selection`` the action can take; None if none.
+
+    ``question`` names them as "{jobs}". The page also names the selected jobs
+    that will not be ``done`` ("cancelled"), each with the reason; when none
+    can be, the reasons are messages and the action sends the person back.
+    """
+    if not selection.jobs:
+        selection.report_refused(request, done=done)
+        return None
+    taken, selected = len(selection.jobs), len(selection.jobs) + len(selection.refused)
+    counted = f"{taken} of the {selected} selected jobs" if selection.refused else jobs_count(taken)
+    return _page(
+        modeladmin,
+        request,
+        selection.jobs,
+        title=question.format(jobs=counted),
+        lines=lines,
+        taken_heading=f"Will be {done}:",
+        refused=selection.refused,
+        refused_heading=f"Will not be {done} (they stay as they are):",
+        **page,
+    )
+
+
 def approve_page(
     modeladmin: admin.ModelAdmin[Job], request: HttpRequest, queryset: QuerySet[Job], *, auto: bool
-) -> TemplateResponse:
+) -> TemplateResponse | None:
     """Ask before buying the labels of jobs approved from the list, where no preview shows."""
-    jobs = list(queryset)
+    selection = Selection.of(queryset, job_approve_refusal)
+    jobs = selection.jobs
     lines = [
         Line(
             job,
@@ -102,23 +183,25 @@ def approve_page(
         for job in jobs
     ]
     switch = " and switch this session to auto mode" if auto else ""
-    return _page(
+    return _selection_page(
         modeladmin,
         request,
-        jobs,
+        selection,
+        question=f"Approve {{jobs}}{switch}?",
+        done="approved",
         action="approve_jobs_switch_to_auto" if auto else "approve_jobs",
-        title=f"Approve {len(jobs)} job(s){switch}?",
         lines=lines,
         button="Yes, approve and ship",
-        intro="Approving buys a UPS label for every row listed below.",
+        intro="Approving buys a UPS label for every row it ships.",
     )
 
 
 def cancel_page(
     modeladmin: admin.ModelAdmin[Job], request: HttpRequest, queryset: QuerySet[Job]
-) -> TemplateResponse:
+) -> TemplateResponse | None:
     """Ask before cancelling: say how many rows will not ship and how many shipped are kept."""
-    jobs = list(queryset)
+    selection = Selection.of(queryset, job_cancel_refusal)
+    jobs = selection.jobs
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     per_status = (
         JobRow.objects.filter(job__in=jobs).values("job_id", "status").annotate(n=Count("pk"))
@@ -136,12 +219,13 @@ def cancel_page(
         if by_status.get(RowStatus.IN_FLIGHT):
             text += " A row being shipped right now will need checking (outcome unknown)."
         lines.append(Line(job, text))
-    return _page(
+    return _selection_page(
         modeladmin,
         request,
-        jobs,
+        selection,
+        question="Cancel {jobs}?",
+        done="cancelled",
         action="cancel_jobs",
-        title=f"Cancel {len(jobs)} job(s)?",
         lines=lines,
         button="Yes, cancel",
         intro="A cancelled job cannot be resumed.",

@@ -26,7 +26,7 @@ from jobs.services.overlap import (
 )
 from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, rows_transition_bulk
-from jobs.states import JobMode, JobStatus, RowStatus
+from jobs.states import JOB_TRANSITIONS, JobMode, JobStatus, RowStatus
 from shipops.errors import DomainError
 
 # While a job started in a session is in one of these, that session's mode is locked.
@@ -75,6 +75,60 @@ def require_approve_permission(user: User) -> None:
         raise DomainError("permission_denied", APPROVE_REFUSAL)
 
 
+def job_approve_refusal(
+    job: Job, *, previewed_as: Job | None = None, hold: Lease | None = None
+) -> DomainError | None:
+    """Return why ``job`` cannot be approved now, or None; ``job_approve`` refuses with it.
+
+    ``job_approve`` also refuses a source that can no longer take tracking
+    numbers, and rows that another job may ship: those are checked only there.
+    """
+    return _status_refusal(job, previewed_as=previewed_as, hold=hold) or _rows_refusal(job)
+
+
+def _status_refusal(
+    job: Job, *, previewed_as: Job | None, hold: Lease | None
+) -> DomainError | None:
+    try:
+        refuse_while_restarting(job, hold=hold)
+    except DomainError as error:
+        return error
+    if JobStatus.APPROVED not in JOB_TRANSITIONS[job.status]:
+        return DomainError(
+            "illegal_transition",
+            f"{job} is {job.get_status_display().lower()}: only previewed jobs (and drafts "
+            "in auto mode) can be approved.",
+            details={"from": job.status, "to": JobStatus.APPROVED},
+        )
+    if job.status == JobStatus.DRAFT and job.mode != JobMode.AUTO and not previewed_as:
+        return DomainError(
+            "preview_first", f"{job} has not been previewed: preview it before approving."
+        )
+    return None
+
+
+def _rows_refusal(job: Job) -> DomainError | None:
+    invalid = JobRow.objects.filter(job=job, status=RowStatus.PENDING, is_valid=False)
+    if count := invalid.count():
+        return DomainError(
+            "invalid_rows",
+            f"{job} has {count} rows with errors: exclude or fix them before approving.",
+            details={"rows": count},
+        )
+    if not JobRow.objects.filter(job=job, status=RowStatus.PENDING).exists():
+        return DomainError(
+            "nothing_left_to_ship",
+            f"{job} has no rows left to ship (every row was excluded or skipped): "
+            "there is nothing to approve; cancel it.",
+        )
+    return None
+
+
+def _raise(refusal: DomainError | None) -> None:
+    if refusal is not None:
+        raise refusal
+
+
 def job_approve(
     *,
     job: Job,
@@ -98,11 +152,7 @@ def job_approve(
     adapter.check_write_back()
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
-        refuse_while_restarting(locked, hold=hold)
-        if locked.status == JobStatus.DRAFT and locked.mode != JobMode.AUTO and not previewed_as:
-            raise DomainError(
-                "preview_first", f"{locked} has not been previewed: preview it before approving."
-            )
+        _raise(_status_refusal(locked, previewed_as=previewed_as, hold=hold))
         # One job at a time per order: approvals of the sources reading these rows are
         # serialised here, their locks taken in one order. (no_key: creating a job of a
         # source, which only needs the key, may go on.)
@@ -116,19 +166,7 @@ def job_approve(
         overlap = job_overlap(locked, adapter, sources=same_place)
         refuse_rows_in_another_job(locked, overlap)
         skip_rows_shipped_elsewhere(locked, overlap, acting_user)
-        invalid = JobRow.objects.filter(job=locked, status=RowStatus.PENDING, is_valid=False)
-        if count := invalid.count():
-            raise DomainError(
-                "invalid_rows",
-                f"{locked} has {count} rows with errors: exclude or fix them before approving.",
-                details={"rows": count},
-            )
-        if not JobRow.objects.filter(job=locked, status=RowStatus.PENDING).exists():
-            raise DomainError(
-                "nothing_left_to_ship",
-                f"{locked} has no rows left to ship (every row was excluded or skipped): "
-                "there is nothing to approve; cancel it.",
-            )
+        _raise(_rows_refusal(locked))
         job_transition(
             job=locked,
             to_status=JobStatus.APPROVED,

@@ -13,10 +13,31 @@ from jobs.services.lease import Lease
 from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, row_transition, rows_transition_bulk
 from jobs.services.writeback import job_write_back_stopped
-from jobs.states import JOB_FINAL_STATUSES, JobStatus, RowStatus
+from jobs.states import JOB_TRANSITIONS, JobStatus, RowStatus
 from shipops.errors import DomainError
 from ups.client import get_client
 from ups.errors import UpsError
+
+# The statuses a job may be cancelled from (jobs.states owns the life cycle).
+CANCELLABLE = frozenset(
+    status for status, targets in JOB_TRANSITIONS.items() if JobStatus.CANCELLED in targets
+)
+
+
+def job_cancel_refusal(job: Job, *, hold: Lease | None = None) -> DomainError | None:
+    """Return why ``job`` cannot be cancelled now, or None; ``job_cancel`` refuses with it.
+
+    ``hold``: the restart that may cancel ``job`` although it holds it.
+    """
+    try:
+        refuse_while_restarting(job, hold=hold)
+    except DomainError as error:
+        return error
+    if job.status not in CANCELLABLE:
+        return DomainError(
+            "not_cancellable", f"{job} is already {job.get_status_display().lower()}."
+        )
+    return None
 
 
 def job_cancel(
@@ -59,10 +80,8 @@ def job_cancel_records(
         refuse_while_restarting(locked, hold=hold)
         if only_from is not None and locked.status not in only_from:
             return
-        if locked.status in JOB_FINAL_STATUSES:
-            raise DomainError(
-                "not_cancellable", f"{locked} is already {locked.get_status_display().lower()}."
-            )
+        if (refusal := job_cancel_refusal(locked, hold=hold)) is not None:
+            raise refusal
         failed = JobRow.objects.filter(job=locked, status=RowStatus.FAILED).count()
         cancelled = rows_transition_bulk(
             rows=JobRow.objects.filter(

@@ -17,7 +17,7 @@ from jobs.session_mode import SESSION_KEY
 from jobs.states import JobStatus, RowStatus
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.admin.conftest import job_url, job_with_rows, list_action, messages_of, page_action
-from tests.jobs.admin.html import count_of, hidden_fields
+from tests.jobs.admin.html import count_of, hidden_fields, text_of
 from tests.jobs.conftest import previewed_job
 
 pytestmark = pytest.mark.django_db
@@ -99,14 +99,20 @@ def test_approve_and_switch_to_auto_switches_the_session_first(
     assert AuditEntry.objects.filter(action="mode_switched", actor=approver_user).exists()
 
 
+@pytest.mark.parametrize("where", ["job page", "job list"])
 def test_approve_and_switch_is_refused_while_the_session_runs_a_batch(
-    approver_client: Client,
+    approver_client: Client, where: str
 ) -> None:
     approver_client.get(reverse("admin:index"))
     key = approver_client.session.session_key
     busy = job_with_rows(1, status=JobStatus.RUNNING, session_hash=session_hash(key))
     job = job_with_rows(2, status=JobStatus.PREVIEWED)
-    response = page_action(approver_client, job, "approve_jobs_switch_to_auto")
+    if where == "job page":
+        response = page_action(approver_client, job, "approve_jobs_switch_to_auto")
+    else:
+        response = list_action(approver_client, "approve_jobs_switch_to_auto", [job])
+    # At once, with no confirmation page: approving could only fail.
+    assert response.status_code == 302
     shown = messages_of(approver_client.get(response["Location"]))
     assert any(f"while {busy} (started in this session) is running" in text for text in shown)
     job.refresh_from_db()
@@ -175,6 +181,90 @@ def test_list_actions_report_each_job(operator_client: Client) -> None:
     shown = messages_of(operator_client.get(response["Location"]))
     assert f"{draft} cancelled; none of its rows had shipped." in shown
     assert f"{done} is already completed." in shown
+
+
+def list_of(html: str, testid: str) -> str:
+    """Return the HTML of the confirmation page's list with ``data-testid=testid``."""
+    start = html.index(f'data-testid="{testid}"')
+    return html[start : html.index("</ul>", start)]
+
+
+def test_cancel_from_the_list_says_first_which_jobs_it_will_not_cancel(
+    operator_client: Client,
+) -> None:
+    running = job_with_rows(3, status=JobStatus.RUNNING)
+    done = job_with_rows(2, status=JobStatus.COMPLETED)
+    warned = job_with_rows(2, status=JobStatus.COMPLETED_WITH_WARNINGS)
+    page = list_action(operator_client, "cancel_jobs", [running, done, warned])
+
+    assert page.status_code == 200
+    assert "Cancel 1 of the 3 selected jobs?" in page.text
+    taken = list_of(page.text, "confirmation-jobs")
+    assert f">{running}</a>" in taken
+    assert "3 rows that have not shipped will be cancelled" in taken
+    assert text_of(page.text, "confirmation-refused-heading") == (
+        "Will not be cancelled (they stay as they are):"
+    )
+    refused = list_of(page.text, "confirmation-refused")
+    assert f"{done} is already completed." in refused
+    assert f"{warned} is already completed with warnings." in refused
+    assert f">{running}</a>" not in refused
+
+    # "Yes" cancels the one job it named, and says nothing about the others.
+    answer = hidden_fields(page.text)
+    assert answer["_selected_action"] == [str(running.pk)]
+    response = operator_client.post(reverse("admin:jobs_job_changelist"), answer)
+    shown = messages_of(operator_client.get(response["Location"]))
+    assert shown == [f"{running} cancelled; none of its rows had shipped."]
+    statuses = Job.objects.filter(pk__in=[running.pk, done.pk, warned.pk]).order_by("pk")
+    assert list(statuses.values_list("status", flat=True)) == [
+        JobStatus.CANCELLED,
+        JobStatus.COMPLETED,
+        JobStatus.COMPLETED_WITH_WARNINGS,
+    ]
+
+
+def test_cancel_from_the_list_offers_no_confirmation_when_no_job_can_be_cancelled(
+    operator_client: Client,
+) -> None:
+    done = job_with_rows(2, status=JobStatus.COMPLETED)
+    cancelled = job_with_rows(2, status=JobStatus.CANCELLED)
+    response = list_action(operator_client, "cancel_jobs", [done, cancelled])
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:jobs_job_changelist")
+    summary, *reasons = messages_of(operator_client.get(response["Location"]))
+    assert summary == "None of the 2 selected jobs can be cancelled; nothing changed."
+    assert (len(reasons), set(reasons)) == (
+        2,
+        {f"{done} is already completed.", f"{cancelled} is already cancelled."},
+    )
+    assert not AuditEntry.objects.filter(action="job_cancelled").exists()
+
+
+def test_approve_from_the_list_says_first_which_jobs_it_will_not_approve(
+    approver_client: Client,
+) -> None:
+    ready = job_with_rows(2, status=JobStatus.PREVIEWED, estimated_cost_cents=2002)
+    draft = job_with_rows(2, status=JobStatus.DRAFT)
+    done = job_with_rows(2, status=JobStatus.COMPLETED)
+    page = list_action(approver_client, "approve_jobs", [ready, draft, done])
+
+    assert page.status_code == 200
+    assert "Approve 1 of the 3 selected jobs?" in page.text
+    assert "$20.02" in list_of(page.text, "confirmation-jobs")
+    refused = list_of(page.text, "confirmation-refused")
+    assert f"{draft} has not been previewed: preview it before approving." in refused
+    assert (
+        f"{done} is completed: only previewed jobs (and drafts in auto mode) can be approved."
+        in refused
+    )
+    assert hidden_fields(page.text)["_selected_action"] == [str(ready.pk)]
+
+    none_left = list_action(approver_client, "approve_jobs", [done])
+    assert none_left.status_code == 302
+    assert count_of(approver_client.get(none_left["Location"]).text, "confirm-button") == 0
+    assert Job.objects.get(pk=done.pk).status == JobStatus.COMPLETED
 
 
 def test_exclude_rows_with_errors_makes_the_job_approvable(

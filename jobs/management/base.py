@@ -32,6 +32,14 @@ OUTCOME_EXTRA = (
 )
 
 
+def stdin_is_a_terminal() -> bool:
+    """Say whether someone can answer a question here: not under cron, a pipe or a closed stdin."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # closed
+        return False
+
+
 class JobCommand(BaseCommand):
     """A command over jobs; a refused action ends it with the service's sentence."""
 

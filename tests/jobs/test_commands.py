@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,11 +13,12 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from datasources.models import DataSource
+from jobs.management.commands.recover_jobs import Command as RecoverJobs
 from jobs.models import Job, JobRow
 from jobs.services import execution
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.admin.conftest import job_with_rows
-from tests.jobs.conftest import read_csv
+from tests.jobs.conftest import as_if_ups_can_no_longer_answer, read_csv
 from tests.jobs.test_engine_recovery import crashed_job
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +138,7 @@ def test_recover_jobs_lists_resumes_and_settles(
     )
 
     listing = run("recover_jobs", "--no-input")
-    assert f"Job {job.pk} stopped at row 3/4. Last: row 2 (Customer 2, tracking 1Z" in listing
+    assert f"Job {job.pk} stopped at row 3 of 4. Last: row 2 (Customer 2, tracking 1Z" in listing
     assert "Resume will retry row 3." in listing
 
     ups_sandbox.clear_faults()
@@ -229,3 +231,58 @@ def test_a_source_id_that_is_another_sources_name_is_refused_not_guessed(
     with pytest.raises(CommandError, match=f"'{first.pk}' names two data sources"):
         run("create_job", str(first.pk))
     assert not Job.objects.exists()
+
+
+def test_recover_jobs_lists_the_row_ids_decide_row_takes(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job_with_rows(4, status="completed")  # so that row ids and row numbers differ
+    job = crashed_job(orders_csv(6), approver, monkeypatch, at_call=3, before=True)
+    row = JobRow.objects.get(job=job, row_number=3)
+    assert row.status == "unknown"
+    assert row.pk != row.row_number  # the id, not the row number, is what --decide-row takes
+    line = f"    row 3, key {row.source_key}, reference {row.reference}: --decide-row {row.pk}\n"
+    command = f"manage.py recover_jobs --decide-row {row.pk} --not-shipped --user dana"
+
+    listing = run("recover_jobs", "--no-input", "--user", "dana")
+    assert line in listing
+    assert f"    manage.py recover_jobs --decide-row {row.pk} --tracking NUMBER --user dana\n" in (
+        listing
+    )
+    assert f"    {command}\n" in listing
+
+    said = io.StringIO()  # resume finds no shipment at UPS: it names the ids as well
+    with pytest.raises(CommandError, match="UPS has no shipment for row"):
+        call_command("recover_jobs", "--resume", str(job.pk), "--user", "dana", stdout=said)
+    assert line in said.getvalue()
+
+    as_if_ups_can_no_longer_answer(row)
+    decided = run(*shlex.split(command)[1:])  # the printed command, as pasted
+    assert decided.startswith("Row 3 marked not shipped")
+    row.refresh_from_db()
+    assert row.status == "pending"
+    assert "--decide-row" not in run("recover_jobs", "--no-input")
+
+    parser = RecoverJobs().create_parser("manage.py", "recover_jobs")
+    assert "recover_jobs without an action lists such rows with their ROW_ID" in " ".join(
+        parser.format_help().split()
+    )
+
+
+def test_recover_jobs_lists_a_cancelled_jobs_rows_of_unknown_outcome(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = crashed_job(orders_csv(4), approver, monkeypatch, at_call=2, before=True)
+    row = JobRow.objects.get(job=job, row_number=2)
+    line = f"    row 2, key {row.source_key}, reference {row.reference}: --decide-row {row.pk}\n"
+
+    assert line in run("recover_jobs", "--cancel", str(job.pk))
+    listing = run("recover_jobs", "--no-input")
+    assert listing.startswith(f"{job} is cancelled; some rows' outcome is unknown.\n")
+    assert line in listing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from jobs.models import AuditEntry, Job
 from tests.factories import DataSourceFactory
 from tests.fixtures.sources import csv_bytes, order_rows, xlsx_bytes
 from tests.fixtures.ups_sandbox import SandboxController
-from tests.jobs.test_commands import run
+from tests.jobs.test_commands import TypedAnswers, run
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +200,47 @@ def test_two_ships_of_a_new_file_at_once_share_one_source(
 
     assert DataSource.objects.get().name == name
     assert Job.objects.get().shipped_count == 2
+
+
+def test_without_a_terminal_ship_refuses_before_rating_or_creating_anything(
+    ups_sandbox: SandboxController,
+    write_source: Callable[[str, bytes], Path],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_source("today.csv", csv_bytes(order_rows(3)))
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # cron or a pipe: nobody to ask
+
+    with pytest.raises(CommandError) as refused:
+        run("ship", "today.csv", "--user", "dana")
+
+    assert ups_sandbox.requests() == []  # the preview used to rate every row first
+    assert not DataSource.objects.exists()
+    assert not Job.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert str(refused.value) == (
+        "There is no terminal to confirm the shipment on (cron, a pipe): pass --auto to ship "
+        "without a preview or a question; nothing was done."
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "shipped"), [("y", "completed", 2), ("n", "previewed", 0)]
+)
+def test_at_a_terminal_ship_previews_then_asks(
+    ups_sandbox: SandboxController,
+    write_source: Callable[[str, bytes], Path],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    status: str,
+    shipped: int,
+) -> None:
+    write_source("today.csv", csv_bytes(order_rows(2)))
+    monkeypatch.setattr("sys.stdin", TypedAnswers(f"{answer}\n"))
+
+    out = run("ship", "today.csv", "--user", "dana")
+
+    job = Job.objects.get()
+    assert "Total rows: 2" in out
+    assert (job.status, job.shipped_count, len(ups_sandbox.ledger())) == (status, shipped, shipped)

@@ -1,19 +1,22 @@
 from __future__ import annotations
 
-import sys
+import shlex
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
 from jobs.actors import system_actor
-from jobs.management.base import JobCommand
+from jobs.management.base import JobCommand, stdin_is_a_terminal
 from jobs.models import Job, JobRow
+from jobs.selectors import job_rows
 from jobs.services.cancel import job_cancel
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
 from jobs.services.restart import job_restart, job_restart_refusal, job_restart_warning
 from jobs.services.resume import job_resume
-from jobs.states import JobStatus
+from jobs.states import JobStatus, RowStatus
+from shipops.errors import DomainError
 
 CHOICES = "[r]esume, re[s]tart, [c]ancel or [k]eep as it is"
 
@@ -30,7 +33,13 @@ class Command(JobCommand):
         action.add_argument("--restart", type=int, metavar="JOB")
         action.add_argument("--cancel", type=int, metavar="JOB")
         action.add_argument(
-            "--decide-row", type=int, metavar="ROW_ID", help="settle a row whose outcome is unknown"
+            "--decide-row",
+            type=int,
+            metavar="ROW_ID",
+            help=(
+                "settle a row whose outcome is unknown; recover_jobs without an action lists "
+                "such rows with their ROW_ID (not the row number)"
+            ),
         )
         restart = parser.add_mutually_exclusive_group()
         restart.add_argument(
@@ -78,12 +87,19 @@ class Command(JobCommand):
                 job=self.get_job(options["cancel"]), actor=self.get_actor(options["user"])
             )
             self.stdout.write(f"Cancelled {job}; {job.shipped_count} shipped rows are kept.")
+            self._print_undecided(job, options)
         else:
-            self._walk(interactive=sys.stdin.isatty() and not options["no_input"], options=options)
+            self._walk(
+                interactive=stdin_is_a_terminal() and not options["no_input"], options=options
+            )
 
     def _walk(self, *, interactive: bool, options: dict[str, Any]) -> None:
         stopped = Job.objects.filter(status__in=[JobStatus.INTERRUPTED, JobStatus.FAILED])
-        if not stopped:
+        # A job cancelled while a ship request was out keeps that row unknown until decided.
+        cancelled = Job.objects.filter(
+            status=JobStatus.CANCELLED, rows__status=RowStatus.UNKNOWN
+        ).distinct()
+        if not stopped.exists() and not cancelled.exists():
             self.stdout.write("No interrupted or failed jobs.")
             return
         for job in stopped.order_by("pk"):
@@ -91,6 +107,7 @@ class Command(JobCommand):
             self.stdout.write(self.style.WARNING(summary.headline))
             if summary.last_error:
                 self.stdout.write(f"  {summary.last_error}")
+            self._print_undecided(job, options)
             refusal = job_restart_refusal(job)
             if refusal is not None:
                 self.stdout.write(f"  Restart is not available: {refusal.message}")
@@ -106,6 +123,35 @@ class Command(JobCommand):
             elif answer == "c":
                 job_cancel(job=job, actor=self.get_actor(options["user"]))
                 self.stdout.write(f"  Cancelled {job}.")
+        for job in cancelled.order_by("pk"):
+            self.stdout.write(
+                self.style.WARNING(f"{job} is cancelled; some rows' outcome is unknown.")
+            )
+            self._print_undecided(job, options)
+
+    def _print_undecided(
+        self, job: Job, options: dict[str, Any], rows: Sequence[JobRow] | None = None
+    ) -> None:
+        """List the job's rows of unknown outcome (or ``rows``) with the id --decide-row takes."""
+        if rows is None:
+            rows = list(job_rows(job_id=job.pk).filter(status=RowStatus.UNKNOWN))
+        if not rows:
+            return
+        self.stdout.write("  Rows of unknown outcome, with the id --decide-row takes:")
+        for row in rows:
+            self.stdout.write(
+                f"    row {row.row_number}, key {row.source_key}, reference {row.reference}: "
+                f"--decide-row {row.pk}"
+            )
+        # Whole commands, with this run's --user: they paste as they are (NUMBER aside).
+        user = f" --user {shlex.quote(options['user'])}" if options["user"] else ""
+        command = f"manage.py recover_jobs --decide-row {rows[0].pk}"
+        self.stdout.write(
+            f"  Once you know whether row {rows[0].row_number} shipped, run one of "
+            "(NUMBER: its tracking number):"
+        )
+        self.stdout.write(f"    {command} --tracking NUMBER{user}")
+        self.stdout.write(f"    {command} --not-shipped{user}")
 
     def _confirm_restart(self, job: Job) -> bool:
         warning = job_restart_warning(job)
@@ -114,9 +160,17 @@ class Command(JobCommand):
         return input(f"  {warning} Type 'duplicate' to go on: ").strip() == "duplicate"
 
     def _resume(self, job: Job, options: dict[str, Any]) -> None:
-        token = job_resume(
-            job=job, actor=self.get_actor(options["user"]), in_background=not options["foreground"]
-        )
+        try:
+            token = job_resume(
+                job=job,
+                actor=self.get_actor(options["user"]),
+                in_background=not options["foreground"],
+            )
+        except DomainError as error:
+            if error.code == "needs_decision":  # the rows UPS has no shipment for, with their ids
+                undecided = job_rows(job_id=job.pk).filter(pk__in=error.details.get("rows", []))
+                self._print_undecided(job, options, list(undecided))
+            raise
         if options["foreground"]:
             self.print_outcome(self.run_execution(job, token))
         else:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from datasources.headers import find_column
 from datasources.models import DataSource, SourceKind
 from datasources.signals import source_changed
 from jobs.admin.common import rows
-from jobs.management.base import JobCommand
+from jobs.management.base import JobCommand, stdin_is_a_terminal
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.creation import job_create
 from jobs.services.preview import job_preview_start
@@ -27,6 +26,12 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 # "book.xlsx, sheet B (ship command)", "... (ship command 2)" when the name is taken.
 OWN_NAME_RE = re.compile(r" \(ship command(?: \d+)?\)$")
 MAX_NAME = DataSource._meta.get_field("name").max_length or 120
+# What a data source this command creates is made of.
+NEW_SOURCE_FIELDS = ("name", "kind", "file_path", "sheet_name", "key_column")
+NO_TERMINAL = (
+    "There is no terminal to confirm the shipment on (cron, a pipe): pass --auto to ship "
+    "without a preview or a question; nothing was done."
+)
 
 
 class Command(JobCommand):
@@ -49,8 +54,12 @@ class Command(JobCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = self.get_user(options["user"])
-        source = self._source(options, user)
+        source = self._find_source(options)
         mode = JobMode.AUTO if options["auto"] else JobMode.CONFIRM
+        # Refused before any work: the preview rates every row with UPS, only to ask at the end.
+        if mode == JobMode.CONFIRM and not stdin_is_a_terminal():
+            raise CommandError(NO_TERMINAL)
+        source = self._saved(source, user)
         job = job_create(source=source, actor=user, mode=mode)
         self.stdout.write(f"{job}: {job.row_count} rows from {source.location}.")
         if job.invalid_count:
@@ -79,8 +88,8 @@ class Command(JobCommand):
         self.stdout.write(f"Labels: {Path(settings.MEDIA_ROOT) / 'labels' / f'job-{job.pk}'}")
         self.print_outcome(job)  # last: a batch that did not complete ends with status 1
 
-    def _source(self, options: dict[str, Any], user: User) -> DataSource:
-        """Return the data source that reads the file (and sheet), creating one if none does."""
+    def _find_source(self, options: dict[str, Any]) -> DataSource:
+        """Return the data source that reads the file (and sheet); a new one is not saved yet."""
         relative = self._relative_path(options["path"])
         existing_source_file(relative)  # a SourceError (missing, outside...) ends the command
         sheet, key_column = options["sheet"], options["key_column"]
@@ -91,32 +100,46 @@ class Command(JobCommand):
             raise CommandError(f"{relative} is a CSV file: --sheet is for Excel workbooks.")
         source = self._existing_source(relative, sheet)
         if source is None:
-            fields = {
-                "name": self._new_name(relative, sheet),
-                "kind": kind,
-                "file_path": relative,
-                "sheet_name": sheet,
-                "key_column": key_column,
-            }
-            self._check_key_column(DataSource(**fields), relative)
-            try:
-                with transaction.atomic():
-                    source = DataSource.objects.create(**fields)
-                    source_changed.send(
-                        sender=DataSource,
-                        source=source,
-                        actor=user,
-                        action="added",
-                        changes={key: {"from": None, "to": value} for key, value in fields.items()},
-                    )
-            except IntegrityError:  # another `ship` of this file created it a moment ago
-                made = self._existing_source(relative, sheet)
-                if made is None:
-                    raise
-                source = made
-            else:
-                self.stdout.write(f'Created data source "{source.name}".')
-                return source
+            source = DataSource(
+                name=self._new_name(relative, sheet),
+                kind=kind,
+                file_path=relative,
+                sheet_name=sheet,
+                key_column=key_column,
+            )
+            self._check_key_column(source, relative)
+        else:
+            self._check_same_key_column(source, key_column)
+        return source
+
+    def _saved(self, source: DataSource, user: User) -> DataSource:
+        """Return ``source``, creating it (with its audit entry) if ``_find_source`` made it."""
+        if source.pk is not None:
+            self.stdout.write(f'Using data source "{source.name}".')
+            return source
+        fields = {name: getattr(source, name) for name in NEW_SOURCE_FIELDS}
+        try:
+            with transaction.atomic():
+                created = DataSource.objects.create(**fields)
+                source_changed.send(
+                    sender=DataSource,
+                    source=created,
+                    actor=user,
+                    action="added",
+                    changes={key: {"from": None, "to": value} for key, value in fields.items()},
+                )
+        except IntegrityError:  # another `ship` of this file created it a moment ago
+            made = self._existing_source(source.file_path, source.sheet_name)
+            if made is None:
+                raise
+            self._check_same_key_column(made, source.key_column)
+            self.stdout.write(f'Using data source "{made.name}".')
+            return made
+        self.stdout.write(f'Created data source "{created.name}".')
+        return created
+
+    def _check_same_key_column(self, source: DataSource, key_column: str) -> None:
+        """Refuse a --key-column other than the one the existing source identifies rows by."""
         if key_column and key_column != source.key_column:
             keyed_by = f'column "{source.key_column}"' if source.key_column else "the row number"
             raise CommandError(
@@ -124,8 +147,6 @@ class Command(JobCommand):
                 f'"{key_column}": leave out --key-column, or change the key column on the data '
                 "source's page."
             )
-        self.stdout.write(f'Using data source "{source.name}".')
-        return source
 
     def _check_key_column(self, source: DataSource, relative: str) -> None:
         """Refuse a --key-column the file does not have, before the data source is created."""
@@ -189,6 +210,5 @@ class Command(JobCommand):
         raise CommandError(f"Too many data sources are named like {label} (ship command).")
 
     def _confirmed(self, job_id: int) -> bool:
-        if not sys.stdin.isatty():
-            raise CommandError("Nobody can confirm here (no terminal): pass --auto to ship.")
+        # handle() refused to start without a terminal to ask on.
         return input(f"Ship job {job_id} now? [y/N] ").strip().lower() in {"y", "yes"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.contrib.humanize.templatetags.humanize import ordinal
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from jobs.actors import Actor
@@ -122,10 +124,24 @@ class RecoverySummary:
     unknown_rows: int
 
 
+def _place(rows: QuerySet[JobRow], at: int, total: int) -> str:
+    """Where row number ``at`` stands among a job's ``total`` rows: "row 3 of 5".
+
+    Row numbers are the source's, so that the operator finds the row in the
+    file; they run from 2 under a header, or skip rows left out as shipped or
+    filtered. Then the row's place in the job is named as well: "row 9, the
+    3rd of its 5 rows".
+    """
+    position = rows.filter(row_number__lte=at).count()
+    if position == at:
+        return f"row {at} of {total}"
+    return f"row {at}, the {ordinal(position)} of its {total} rows"
+
+
 def job_recovery_summary(job: Job) -> RecoverySummary:
     """Describe where an interrupted or failed job stopped, in DESIGN.md's words."""
     rows = JobRow.objects.filter(job=job)
-    total = job.row_count  # "at row 37/60": row numbers run over every row of the job
+    total = job.row_count
     last = rows.filter(status=RowStatus.SHIPPED).order_by("-row_number").first()
     stopped = (
         rows.filter(status__in=[RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT])
@@ -138,7 +154,7 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
         status__in=[RowStatus.PENDING, RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT]
     ).count()
     verb = "was interrupted" if job.status == JobStatus.INTERRUPTED else "stopped"
-    headline = f"{job} {verb} at row {at}/{total}."
+    headline = f"{job} {verb} at {_place(rows, at, total)}."
     if last is not None:
         headline += (
             f" Last: row {last.row_number} ({last.recipient}, tracking {last.tracking_number})."
@@ -157,8 +173,8 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
         last_error += (
             f" {unknown} row{'' if one else 's'} {'has' if one else 'have'} an unknown outcome: "
             f"resume looks {'it' if one else 'them'} up at UPS by reference first; where UPS "
-            "has no shipment, decide on this page whether the parcel shipped (resume is "
-            "refused until then)."
+            "has no shipment, a person decides whether the parcel shipped, on the job page or "
+            "with recover_jobs --decide-row (resume is refused until then)."
         )
     return RecoverySummary(
         headline=headline,

@@ -199,7 +199,7 @@ def test_a_refused_address_stops_the_batch_and_the_page_says_why(
     stopped = CSV_SET.rejected_row
     assert stopped is not None
     expect(by_testid(page, "recovery-banner")).to_be_visible()
-    expect(by_testid(page, "recovery-headline")).to_contain_text(f"at row {stopped}/{ROWS}")
+    expect(by_testid(page, "recovery-headline")).to_contain_text(f"at row {stopped} of {ROWS}")
     expect(by_testid(page, "recovery-last-error")).to_contain_text(str(stopped))
     expect(by_testid(page, "job-progress-text")).to_contain_text(
         f"{stopped - 1} of {ROWS} rows shipped, 1 failed"
@@ -236,7 +236,7 @@ def test_an_interrupted_job_is_resumed_from_its_banner(
     banner = by_testid(page, "recovery-banner")
     expect(banner).to_be_visible()
     expect(by_testid(page, "recovery-headline")).to_contain_text(
-        f"{job} was interrupted at row 5/{ROWS}."
+        f"{job} was interrupted at row 5 of {ROWS}."
     )
     expect(by_testid(page, "unknown-row")).to_have_count(1)
     # Row 5 may exist at UPS unrecorded: restart waits until it is settled, and says so.

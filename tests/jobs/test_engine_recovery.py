@@ -111,7 +111,7 @@ def test_crash_before_the_ship_request_left(
     assert statuses(job) == ["shipped", "shipped", "unknown", "pending", "pending", "pending"]
     summary = job_recovery_summary(job)
     assert summary.headline.startswith(
-        f"{job} was interrupted at row 3/6. Last: row 2 (Customer 2, tracking 1Z"
+        f"{job} was interrupted at row 3 of 6. Last: row 2 (Customer 2, tracking 1Z"
     )
     assert summary.headline.endswith("4 remaining.")
 

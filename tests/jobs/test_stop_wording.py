@@ -56,11 +56,25 @@ def test_a_job_stopped_by_a_changed_row_does_not_promise_that_resume_retries_it(
     summary = job_recovery_summary(job)
 
     # Row numbers run over the job's five rows; two of them are left to ship.
-    assert summary.headline.startswith(f"{job} stopped at row 4/5. Last: row 3 (")
+    assert summary.headline.startswith(f"{job} stopped at row 4 of 5. Last: row 3 (")
     assert summary.headline.endswith("2 remaining.")
     assert summary.last_error == (
         "Stopped at row 4 due to: Row 4 (key 4) changed in the source after the job was created."
     )
+
+
+def test_the_headline_names_the_source_row_and_its_place_when_they_differ() -> None:
+    # A CSV's rows are numbered by line (2 to 13 under the header), and rows 2 to 5
+    # were left out as shipped: the job's 8 rows are 6 to 13, row 9 the 4th, not "9/8".
+    job = JobFactory.create(status=JobStatus.FAILED, row_count=8, last_error_message="Boom.")
+    for number in range(6, 9):
+        ShippedJobRowFactory.create(job=job, row_number=number)
+    for number in range(9, 14):
+        JobRowFactory.create(job=job, row_number=number)
+
+    summary = job_recovery_summary(job)
+
+    assert summary.headline.startswith(f"{job} stopped at row 9, the 4th of its 8 rows. Last:")
 
 
 def test_a_finished_preview_counts_only_the_rows_it_rates() -> None:

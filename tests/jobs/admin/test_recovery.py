@@ -57,13 +57,13 @@ def test_banner_explains_where_the_job_stopped_and_offers_three_choices(
     page = approver_client.get(job_url(interrupted)).text
     assert count_of(page, "recovery-banner") == 1
     headline = text_of(page, "recovery-headline")
-    assert headline.startswith(f"{interrupted} was interrupted at row 3/5.")
+    assert headline.startswith(f"{interrupted} was interrupted at row 3 of 5.")
     assert "Last: row 2 (Customer 2, tracking 1Z" in headline
     assert headline.endswith("3 remaining.")
     assert text_of(page, "recovery-last-error").endswith(
         "1 row has an unknown outcome: resume looks it up at UPS by reference first; where "
-        "UPS has no shipment, decide on this page whether the parcel shipped (resume is refused "
-        "until then)."
+        "UPS has no shipment, a person decides whether the parcel shipped, on the job page or "
+        "with recover_jobs --decide-row (resume is refused until then)."
     )
     for choice in ("action-resume", "action-restart", "action-cancel"):
         assert count_of(page, choice) == 1

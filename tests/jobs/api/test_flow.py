@@ -100,7 +100,7 @@ def test_a_failed_batch_is_restarted_after_voiding_its_shipments(
 
     recovery = api.get(f"/api/jobs/{job_id}/recovery").json()
     assert recovery["status"] == "failed"
-    assert recovery["headline"].startswith(f"Job {job_id} stopped at row 4/6.")
+    assert recovery["headline"].startswith(f"Job {job_id} stopped at row 4 of 6.")
     assert recovery["restart_warning"].startswith("Rows 1-3 already have tracking numbers")
     assert recovery["restart_refusal"] is None
     progress = api.get(f"/api/jobs/{job_id}/progress").json()

@@ -33,6 +33,7 @@ from datasources.validation import (
 T = TypeVar("T")
 POSTAL_REQUIRED = {"US", "PR", "CA"}
 DIMENSIONS = (h.LENGTH, h.WIDTH, h.HEIGHT)
+RECIPIENT_SHOWN = 100  # characters of an invalid row's recipient kept to tell the row apart
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class MappedRow:
     shipment: Shipment | None
     errors: list[RowError]
     already_shipped_tracking: str
+    # A row with errors has no shipment: its recipient cell as read (spaces
+    # collapsed, cut to RECIPIENT_SHOWN), so that a person can tell which order it is.
+    recipient_as_read: str = ""
 
     @property
     def is_valid(self) -> bool:
@@ -196,7 +200,8 @@ def build_shipment(
     if tracking_column and not m.holds_data(tracking_column, "tracking_number"):
         tracking = ""
     if m.errors or weight is None:
-        return MappedRow(row, None, m.errors, tracking)
+        as_read = "" if h.RECIPIENT in m.unusable else " ".join(m.raw(h.RECIPIENT).split())
+        return MappedRow(row, None, m.errors, tracking, as_read[:RECIPIENT_SHOWN])
     shipment = Shipment(
         recipient_name=recipient,
         company=company,

@@ -121,6 +121,8 @@ class JobRow(models.Model):
     source_checksum = models.CharField(max_length=64)
     shipment = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
+    # Only for a row with errors (no shipment): its recipient as the source has it.
+    recipient_as_read = models.CharField(max_length=100, blank=True)
     # False while ``errors`` is not empty: such a row cannot ship until excluded.
     is_valid = models.BooleanField(default=True)
     warnings = models.JSONField(default=list, blank=True)
@@ -183,7 +185,10 @@ class JobRow(models.Model):
 
     @property
     def recipient(self) -> str:
-        return str(self.shipment.get("recipient_name", "")) if self.shipment else ""
+        """The shipment's recipient; for a row with errors, the recipient as the source has it."""
+        if self.shipment:
+            return str(self.shipment.get("recipient_name", ""))
+        return self.recipient_as_read
 
     @property
     def label_usable(self) -> bool:

@@ -195,6 +195,7 @@ def _store_rows(
                     source_key=source_row.key,
                     source_checksum=source_row.checksum,
                     shipment=mapped.shipment.to_json() if mapped.shipment else {},
+                    recipient_as_read=mapped.recipient_as_read,
                     errors=errors,
                     is_valid=not errors,
                     reference=row_reference(job.pk, source_row.number),

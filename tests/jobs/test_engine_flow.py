@@ -122,6 +122,24 @@ def test_invalid_rows_block_approval_until_excluded(
     assert JobRow.objects.get(pk=bad.pk).status == "skipped"
 
 
+def test_a_row_with_errors_still_names_its_recipient(
+    orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    rows = order_rows(3)
+    rows[2][1] = "  Ada   Lovelace "
+    rows[2][5] = "3030"  # not a ZIP code: no shipment for this row
+    rows[3][1] = "#N/A"  # an error value is no name
+    rows[3][5] = "3030"
+
+    job = job_create(source=orders_csv(3, rows=rows), actor=approver)
+
+    recipients = dict(JobRow.objects.filter(job=job).values_list("row_number", "recipient_as_read"))
+    assert recipients == {1: "", 2: "Ada Lovelace", 3: ""}
+    by_number = {row.row_number: row for row in JobRow.objects.filter(job=job)}
+    assert [by_number[n].recipient for n in (1, 2, 3)] == ["Customer 1", "Ada Lovelace", ""]
+    assert not by_number[2].shipment
+
+
 def test_filter_and_already_shipped_rows_are_left_out_and_reported(
     ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
 ) -> None:

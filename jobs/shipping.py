@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,11 @@ def ship_from_for(source: DataSource) -> Address:
         postal_code=override.get("postal_code", base.postal_code),
         country=override.get("country", base.country),
     )
+
+
+def ship_from_record(address: Address) -> dict[str, Any]:
+    """``address`` as JSON stores it: what a preview rated from, kept in its audit entry."""
+    return {**dataclasses.asdict(address), "address_lines": list(address.address_lines)}
 
 
 def shipment_request(*, row: JobRow, ship_from: Address) -> ShipmentRequest:

@@ -9,17 +9,21 @@ that preview's cost and warnings.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 
+from datasources.models import DataSource
 from jobs.actors import Actor
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.audit import audit_record
+from jobs.shipping import ship_from_for, ship_from_record
 from jobs.states import RowStatus
 from jobs.summaries import batch_totals
+from shipops.errors import DomainError
 from shipops.money import format_cents
 
 COPY_BATCH = 500  # rows updated per statement
@@ -29,6 +33,19 @@ PREVIEW_STARTED, PREVIEW_FINISHED, PREVIEW_COPIED = (
     "preview_copied",
 )
 PREVIEW_ACTIONS = (PREVIEW_STARTED, PREVIEW_FINISHED, PREVIEW_COPIED)
+RATED_FROM = "ship_from"  # audit data: the ship-from address a preview's rates were asked for
+
+
+@dataclass(frozen=True)
+class Rated:
+    """When UPS was asked for a preview's rates, and from which ship-from address.
+
+    ``ship_from`` is None for previews older than its recording: then any save
+    of the data source since counts as a change, as it did before.
+    """
+
+    since: datetime
+    ship_from: dict[str, Any] | None
 
 
 def job_rows_left_out(job: Job, count: int) -> None:
@@ -49,14 +66,14 @@ def job_copy_preview(*, job: Job, previewed: Job, actor: Actor) -> int:
     """Give ``job``'s rows the cost and warnings ``previewed`` found for them; return how many.
 
     A row takes them only if ``previewed`` rated the same order (key), read
-    from the same cells (checksum) into the same shipment, and only if the
-    data source's settings (default service, weight, ship-from...) have not
-    changed since that preview. Any other row has no estimate, as an
+    from the same cells (checksum) into the same shipment (so with the same
+    default service, packaging and weight), and only if it ships from the
+    address that preview was rated from. Any other row has no estimate, as an
     unpreviewed row has none. Audited; a transaction of its own.
     """
-    since = _rated_since(previewed)
-    changed = since is not None and job.data_source.updated_at > since
-    found = {} if since is None or changed else _estimates(previewed)
+    rated = _rated(previewed)
+    changed = rated is not None and _moved(rated, job.data_source)
+    found = {} if rated is None or changed else _estimates(previewed)
     rows = JobRow.objects.filter(job=job, status=RowStatus.PENDING, is_valid=True)
     copied, unrated = [], 0
     for row in rows.only("pk", "source_key", "source_checksum", "shipment").iterator(COPY_BATCH):
@@ -77,19 +94,20 @@ def job_copy_preview(*, job: Job, previewed: Job, actor: Actor) -> int:
             actor=actor,
             action=PREVIEW_COPIED,
             job=job,
-            message=_copy_message(job, previewed, len(copied), unrated, since, changed=changed),
+            message=_copy_message(job, previewed, len(copied), unrated, rated, changed=changed),
             data={
                 "previewed": previewed.pk,
                 "rows": len(copied),
                 "unrated": unrated,
-                "rated_since": since.isoformat() if since and copied else None,
+                "rated_since": rated.since.isoformat() if rated and copied else None,
+                RATED_FROM: rated.ship_from if rated and copied else None,
             },
         )
     return len(copied)
 
 
-def _rated_since(job: Job) -> datetime | None:
-    """When UPS was asked for the rates ``job``'s rows hold, or None if they hold none.
+def _rated(job: Job) -> Rated | None:
+    """When and from where UPS was asked for the rates ``job``'s rows hold; None if they hold none.
 
     That is the start of its last preview, if that preview finished, or for a
     job that took another's preview (a restart's), when that one was rated.
@@ -98,16 +116,27 @@ def _rated_since(job: Job) -> datetime | None:
     newest_first = entries.order_by("-created_at", "-pk").values_list(
         "action", "created_at", "data"
     )
-    finished = False
+    finished: dict[str, Any] | None = None  # the finished preview's audit data
     for action, created_at, data in newest_first.iterator():
-        if action == PREVIEW_COPIED and not finished:
-            rated = data.get("rated_since")
-            return datetime.fromisoformat(rated) if rated else None
+        if action == PREVIEW_COPIED and finished is None:
+            since = data.get("rated_since")
+            return Rated(datetime.fromisoformat(since), data.get(RATED_FROM)) if since else None
         if action == PREVIEW_FINISHED:
-            finished = True
+            finished = data
         elif action == PREVIEW_STARTED:
-            return created_at if finished else None  # unfinished: its rates are partial
+            # Unfinished, its rates are partial.
+            return Rated(created_at, finished.get(RATED_FROM)) if finished is not None else None
     return None
+
+
+def _moved(rated: Rated, source: DataSource) -> bool:
+    """Whether ``source``'s rows ship from elsewhere now than when ``rated``."""
+    if rated.ship_from is None:
+        return source.updated_at > rated.since
+    try:
+        return ship_from_record(ship_from_for(source)) != rated.ship_from
+    except DomainError:
+        return True  # an override that cannot be shipped from: no estimate holds
 
 
 def _estimates(job: Job) -> dict[tuple[str, str], tuple[Any, int | None, list[Any]]]:
@@ -121,16 +150,17 @@ def _estimates(job: Job) -> dict[tuple[str, str], tuple[Any, int | None, list[An
 
 
 def _copy_message(
-    job: Job, previewed: Job, copied: int, unrated: int, since: datetime | None, *, changed: bool
+    job: Job, previewed: Job, copied: int, unrated: int, rated: Rated | None, *, changed: bool
 ) -> str:
-    if since is None:
+    if rated is None:
         return (
             f"{previewed} holds no finished preview (an auto-mode job is never previewed): "
             f"{job} has no estimated cost."
         )
     if changed:
+        what = "settings" if rated.ship_from is None else "ship-from address"
         return (
-            f"The data source's settings changed after {previewed} was previewed, so its "
+            f"The data source's {what} changed after {previewed} was previewed, so its "
             f"estimates may be wrong now: {job} has no estimated cost."
         )
     said = (

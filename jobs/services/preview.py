@@ -15,6 +15,7 @@ from django.db.models import F
 from jobs.actors import Actor, SystemActor, system_actor
 from jobs.models import Job, JobRow
 from jobs.queue import enqueue_preview
+from jobs.services.estimate import RATED_FROM
 from jobs.services.lease import (
     Lease,
     LeaseLost,
@@ -25,7 +26,7 @@ from jobs.services.lease import (
 from jobs.services.recovery import job_interrupt_on_error
 from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition
-from jobs.shipping import ship_from_for, shipment_request
+from jobs.shipping import ship_from_for, ship_from_record, shipment_request
 from jobs.states import JobStatus, RowStatus
 from jobs.summaries import batch_totals
 from shipops.errors import DomainError
@@ -91,7 +92,7 @@ def job_preview_run(*, job_id: int, token: int) -> None:
         return
     job, lease = claimed
     try:
-        _preview_rows(job, lease)
+        ship_from = _preview_rows(job, lease)
     except LeaseLost:
         logger.warning("Preview of job %s lost its lease; stopped without writing.", job_id)
         return
@@ -115,7 +116,7 @@ def job_preview_run(*, job_id: int, token: int) -> None:
         job_interrupt_on_error(lease=lease, actor=actor, error=stopped)
         raise
     try:
-        _preview_finish(job, actor, lease)
+        _preview_finish(job, actor, lease, ship_from)
     except LeaseLost:
         logger.warning("Preview of job %s lost its lease at the end; left as it is.", job_id)
     except Exception as error:
@@ -132,7 +133,8 @@ def _preview_stopped_on(error: Exception, lease: Lease, actor: SystemActor) -> N
     job_interrupt_on_error(lease=lease, actor=actor, error=error)
 
 
-def _preview_rows(job: Job, lease: Lease) -> None:
+def _preview_rows(job: Job, lease: Lease) -> Address:
+    """Rate and validate the rows; return the ship-from address they were rated from."""
     client = get_client()
     client.authenticate()  # one token fetch here, not one per thread
     ship_from = ship_from_for(job.data_source)
@@ -157,6 +159,7 @@ def _preview_rows(job: Job, lease: Lease) -> None:
             submitted = queued
         if submitted:
             _save_chunk(lease, [_row_preview(*calls) for calls in submitted])
+    return ship_from
 
 
 def _chunks(job: Job) -> Iterator[list[JobRow]]:
@@ -248,7 +251,7 @@ def _save_chunk(lease: Lease, results: list[RowPreview]) -> None:
         )
 
 
-def _preview_finish(job: Job, actor: SystemActor, lease: Lease) -> None:
+def _preview_finish(job: Job, actor: SystemActor, lease: Lease, ship_from: Address) -> None:
     with transaction.atomic():
         lease_renew(lease)
         totals = batch_totals(job.pk)
@@ -269,7 +272,8 @@ def _preview_finish(job: Job, actor: SystemActor, lease: Lease) -> None:
                 "lease_owner": "",
                 "lease_expires_at": None,
             },
-            data=totals,
+            # A restart takes these rates only while the rows ship from the same place.
+            data={**totals, RATED_FROM: ship_from_record(ship_from)},
         )
 
 

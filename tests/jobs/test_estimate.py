@@ -118,6 +118,7 @@ def test_a_restart_takes_the_preview_of_the_rows_it_ships_again(
         "rated_since": AuditEntry.objects.get(
             job=job, action="preview_started"
         ).created_at.isoformat(),
+        "ship_from": AuditEntry.objects.get(job=job, action="preview_finished").data["ship_from"],
     }
 
 
@@ -147,11 +148,13 @@ def restarted(job: Job, approver: User) -> tuple[Job, AuditEntry]:
     return new_job, AuditEntry.objects.get(job=new_job, action="preview_copied")
 
 
-def test_a_restart_after_the_sources_settings_changed_has_no_estimate(
+def test_a_restart_after_the_ship_from_address_changed_has_no_estimate(
     ups_sandbox: SandboxController, varied_source: DataSource, approver: User
 ) -> None:
     job = failed_at_row_4(ups_sandbox, varied_source, approver)
-    varied_source.default_packaging_code = "21"  # rated differently from now on
+    assert AuditEntry.objects.get(job=job, action="preview_finished").data["ship_from"]["city"]
+    # The rows read the same, but ship from another warehouse: rated differently now.
+    varied_source.ship_from_override = {"city": "Denver", "state": "CO", "postal_code": "80202"}
     varied_source.save()
 
     new_job, copied = restarted(job, approver)
@@ -159,9 +162,35 @@ def test_a_restart_after_the_sources_settings_changed_has_no_estimate(
     assert row_estimates(new_job) == {}
     assert (new_job.estimated_cost_cents, new_job.previewed_count) == (0, 0)
     assert copied.message == (
-        f"The data source's settings changed after {job} was previewed, so its estimates may "
-        f"be wrong now: {new_job} has no estimated cost."
+        f"The data source's ship-from address changed after {job} was previewed, so its "
+        f"estimates may be wrong now: {new_job} has no estimated cost."
     )
+
+
+def test_a_restart_keeps_the_estimates_through_a_save_that_changes_no_rate(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    job = failed_at_row_4(ups_sandbox, varied_source, approver)
+    varied_source.name = "Orders, renamed"  # a save after the preview, nothing rated changed
+    varied_source.save()
+
+    new_job, copied = restarted(job, approver)
+
+    assert row_estimates(new_job) == row_estimates(job)
+    assert copied.data["rows"] == 6
+
+
+def test_a_restart_after_a_setting_read_into_the_rows_changed_has_no_estimate(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    job = failed_at_row_4(ups_sandbox, varied_source, approver)
+    varied_source.default_packaging_code = "21"  # every row reads into another shipment
+    varied_source.save()
+
+    new_job, copied = restarted(job, approver)
+
+    assert row_estimates(new_job) == {}
+    assert (copied.data["rows"], copied.data["unrated"]) == (0, 6)
 
 
 def test_a_restart_copies_no_estimate_to_a_row_read_into_another_shipment(

@@ -286,3 +286,11 @@ def test_recover_jobs_lists_a_cancelled_jobs_rows_of_unknown_outcome(
     listing = run("recover_jobs", "--no-input")
     assert listing.startswith(f"{job} is cancelled; some rows' outcome is unknown.\n")
     assert line in listing
+    # Run without --user, it says whose name goes in; a decision without one is refused.
+    assert "USERNAME: yours, a person with the approve permission" in listing
+    assert f"    manage.py recover_jobs --decide-row {row.pk} --not-shipped --user USERNAME\n" in (
+        listing
+    )
+    with pytest.raises(CommandError, match="Say who is acting with --user USERNAME"):
+        run("recover_jobs", "--decide-row", str(row.pk), "--tracking", "1Z999AA10123456784")
+    assert JobRow.objects.get(pk=row.pk).status == "unknown"

@@ -37,8 +37,8 @@ class Command(JobCommand):
             type=int,
             metavar="ROW_ID",
             help=(
-                "settle a row whose outcome is unknown; recover_jobs without an action lists "
-                "such rows with their ROW_ID (not the row number)"
+                "settle a row whose outcome is unknown, as the person --user names; recover_jobs "
+                "without an action lists such rows with their ROW_ID (not the row number)"
             ),
         )
         restart = parser.add_mutually_exclusive_group()
@@ -144,11 +144,12 @@ class Command(JobCommand):
                 f"--decide-row {row.pk}"
             )
         # Whole commands, with this run's --user: they paste as they are (NUMBER aside).
-        user = f" --user {shlex.quote(options['user'])}" if options["user"] else ""
+        user = f" --user {shlex.quote(options['user'] or 'USERNAME')}"
         command = f"manage.py recover_jobs --decide-row {rows[0].pk}"
+        who = "" if options["user"] else "; USERNAME: yours, a person with the approve permission"
         self.stdout.write(
             f"  Once you know whether row {rows[0].row_number} shipped, run one of "
-            "(NUMBER: its tracking number):"
+            f"(NUMBER: its tracking number{who}):"
         )
         self.stdout.write(f"    {command} --tracking NUMBER{user}")
         self.stdout.write(f"    {command} --not-shipped{user}")
@@ -198,8 +199,9 @@ class Command(JobCommand):
             row = JobRow.objects.get(pk=options["decide_row"])
         except JobRow.DoesNotExist:
             raise CommandError(f"There is no row {options['decide_row']}.") from None
+        # A person's decision, never the command's: "not shipped" lets the row ship again.
         decision = row_decide_unknown(
-            row=row, actor=self.get_actor(options["user"]), tracking_number=options["tracking"]
+            row=row, actor=self.get_user(options["user"]), tracking_number=options["tracking"]
         )
         self.stdout.write(decision.sentence)
 

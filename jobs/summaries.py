@@ -53,7 +53,7 @@ def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
     totals = batch_totals(job.pk)
     rows = JobRow.objects.filter(job=job).filter(IN_BATCH)
     first = rows.order_by("row_number").only(
-        "row_number", "shipment", "estimated_cost_cents", "warnings", "errors"
+        "row_number", "shipment", "recipient_as_read", "estimated_cost_cents", "warnings", "errors"
     )[:limit]
     lines = [
         PreviewLine(

@@ -7,6 +7,7 @@ from functools import update_wrapper
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -82,9 +83,16 @@ def safe_next(request: HttpRequest, default: str = "") -> str:
 
 
 def for_each_job(request: HttpRequest, jobs: Iterable[Job], run: Callable[[Job], str]) -> int:
-    """Call ``run`` on each job; report its sentence or the refusal; return how many succeeded."""
-    done = 0
+    """Call ``run`` on each job; report its sentence or the refusal; return how many succeeded.
+
+    A job that was selected but is not in ``jobs`` is named too: the admin
+    passes only the selected jobs that the list's filters still show, so a
+    job whose status changed under a filtered list would be left out without
+    a word.
+    """
+    done, seen = 0, set()
     for job in jobs:
+        seen.add(job.pk)
         try:
             sentence = run(job)
         except DomainError as error:
@@ -92,7 +100,21 @@ def for_each_job(request: HttpRequest, jobs: Iterable[Job], run: Callable[[Job],
         else:
             messages.success(request, sentence)
             done += 1
+    for pk in _selected_ids(request) - seen:
+        messages.error(
+            request,
+            f"Job {pk} no longer matches the list's filters, so nothing was done to it: clear "
+            "the filters and select it again.",
+        )
     return done
+
+
+def _selected_ids(request: HttpRequest) -> set[int]:
+    """The jobs ticked on the list (none when "select all" took every job the filters show)."""
+    if request.POST.get("select_across") == "1":
+        return set()
+    ticked = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+    return {int(value) for value in ticked if value.isdigit()}
 
 
 def admin_view(

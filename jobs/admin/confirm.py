@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 
 from jobs.admin.common import FORM_ACTION_FIELD, from_job_page, job_url, rows, shipped_rows_kept
 from jobs.models import Job, JobRow
-from jobs.services.approval import job_approve_refusal
+from jobs.services.approval import PendingRows, job_approve_refusal, pending_rows_by_job
 from jobs.services.cancel import job_cancel_refusal
 from jobs.services.restart import job_restart_warning
 from jobs.states import RowStatus
@@ -171,7 +171,12 @@ def approve_page(
     modeladmin: admin.ModelAdmin[Job], request: HttpRequest, queryset: QuerySet[Job], *, auto: bool
 ) -> TemplateResponse | None:
     """Ask before buying the labels of jobs approved from the list, where no preview shows."""
-    selection = Selection.of(queryset, job_approve_refusal)
+    selected = list(queryset)
+    pending = pending_rows_by_job(selected)  # one query, not two per job
+    selection = Selection.of(
+        selected,
+        lambda job: job_approve_refusal(job, pending=pending.get(job.pk, PendingRows(0, 0))),
+    )
     jobs = selection.jobs
     lines = [
         Line(

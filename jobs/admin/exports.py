@@ -30,6 +30,7 @@ CHUNK = 500
 FIELDS = (
     "row_number", "source_key", "shipment", "status", "tracking_number", "actual_cost_cents",
     "estimated_cost_cents", "shipped_at", "error_message", "errors", "writeback_error",
+    "recipient_as_read",
 )  # fmt: skip
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -75,15 +78,40 @@ def require_approve_permission(user: User) -> None:
         raise DomainError("permission_denied", APPROVE_REFUSAL)
 
 
+@dataclass(frozen=True)
+class PendingRows:
+    """A job's rows still to ship, and how many of them have errors."""
+
+    count: int
+    invalid: int
+
+
+def pending_rows_by_job(jobs: Iterable[Job]) -> dict[int, PendingRows]:
+    """Count the pending rows of each of ``jobs`` in one query (a job with none is absent)."""
+    counted = (
+        JobRow.objects.filter(job__in=list(jobs), status=RowStatus.PENDING)
+        .values("job_id")
+        .annotate(count=Count("pk"), invalid=Count("pk", filter=Q(is_valid=False)))
+    )
+    return {line["job_id"]: PendingRows(line["count"], line["invalid"]) for line in counted}
+
+
 def job_approve_refusal(
-    job: Job, *, previewed_as: Job | None = None, hold: Lease | None = None
+    job: Job,
+    *,
+    previewed_as: Job | None = None,
+    hold: Lease | None = None,
+    pending: PendingRows | None = None,
 ) -> DomainError | None:
     """Return why ``job`` cannot be approved now, or None; ``job_approve`` refuses with it.
 
-    ``job_approve`` also refuses a source that can no longer take tracking
+    ``pending``: its rows as ``pending_rows_by_job`` counted them, else counted
+    here. ``job_approve`` also refuses a source that can no longer take tracking
     numbers, and rows that another job may ship: those are checked only there.
     """
-    return _status_refusal(job, previewed_as=previewed_as, hold=hold) or _rows_refusal(job)
+    return _status_refusal(job, previewed_as=previewed_as, hold=hold) or _rows_refusal(
+        job, pending or _pending_rows(job)
+    )
 
 
 def _status_refusal(
@@ -107,15 +135,18 @@ def _status_refusal(
     return None
 
 
-def _rows_refusal(job: Job) -> DomainError | None:
-    invalid = JobRow.objects.filter(job=job, status=RowStatus.PENDING, is_valid=False)
-    if count := invalid.count():
+def _pending_rows(job: Job) -> PendingRows:
+    return pending_rows_by_job([job]).get(job.pk, PendingRows(0, 0))
+
+
+def _rows_refusal(job: Job, pending: PendingRows) -> DomainError | None:
+    if count := pending.invalid:
         return DomainError(
             "invalid_rows",
             f"{job} has {count} rows with errors: exclude or fix them before approving.",
             details={"rows": count},
         )
-    if not JobRow.objects.filter(job=job, status=RowStatus.PENDING).exists():
+    if not pending.count:
         return DomainError(
             "nothing_left_to_ship",
             f"{job} has no rows left to ship (every row was excluded or skipped): "
@@ -166,7 +197,7 @@ def job_approve(
         overlap = job_overlap(locked, adapter, sources=same_place)
         refuse_rows_in_another_job(locked, overlap)
         skip_rows_shipped_elsewhere(locked, overlap, acting_user)
-        _raise(_rows_refusal(locked))
+        _raise(_rows_refusal(locked, _pending_rows(locked)))
         job_transition(
             job=locked,
             to_status=JobStatus.APPROVED,

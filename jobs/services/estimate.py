@@ -72,7 +72,7 @@ def job_copy_preview(*, job: Job, previewed: Job, actor: Actor) -> int:
     unpreviewed row has none. Audited; a transaction of its own.
     """
     rated = _rated(previewed)
-    changed = rated is not None and _moved(rated, job.data_source)
+    changed = _what_changed(rated, previewed, job.data_source) if rated is not None else ""
     found = {} if rated is None or changed else _estimates(previewed)
     rows = JobRow.objects.filter(job=job, status=RowStatus.PENDING, is_valid=True)
     copied, unrated = [], 0
@@ -129,14 +129,22 @@ def _rated(job: Job) -> Rated | None:
     return None
 
 
-def _moved(rated: Rated, source: DataSource) -> bool:
-    """Whether ``source``'s rows ship from elsewhere now than when ``rated``."""
+def _what_changed(rated: Rated, previewed: Job, source: DataSource) -> str:
+    """Why ``rated`` no longer holds for ``source``'s rows (a sentence), or "" if it does."""
     if rated.ship_from is None:
-        return source.updated_at > rated.since
+        if source.updated_at > rated.since:
+            return f"The data source's settings changed after {previewed} was previewed."
+        return ""
     try:
-        return ship_from_record(ship_from_for(source)) != rated.ship_from
-    except DomainError:
-        return True  # an override that cannot be shipped from: no estimate holds
+        now = ship_from_record(ship_from_for(source))
+    except DomainError as error:
+        return error.message  # an override that cannot be shipped from
+    if now != rated.ship_from:
+        return (
+            f"The ship-from address (the data source's override, or the warehouse's "
+            f"UPS_SHIP_FROM settings) is not the one {previewed} was rated from."
+        )
+    return ""
 
 
 def _estimates(job: Job) -> dict[tuple[str, str], tuple[Any, int | None, list[Any]]]:
@@ -150,7 +158,7 @@ def _estimates(job: Job) -> dict[tuple[str, str], tuple[Any, int | None, list[An
 
 
 def _copy_message(
-    job: Job, previewed: Job, copied: int, unrated: int, rated: Rated | None, *, changed: bool
+    job: Job, previewed: Job, copied: int, unrated: int, rated: Rated | None, *, changed: str
 ) -> str:
     if rated is None:
         return (
@@ -158,11 +166,7 @@ def _copy_message(
             f"{job} has no estimated cost."
         )
     if changed:
-        what = "settings" if rated.ship_from is None else "ship-from address"
-        return (
-            f"The data source's {what} changed after {previewed} was previewed, so its "
-            f"estimates may be wrong now: {job} has no estimated cost."
-        )
+        return f"{changed} {job} takes none of its estimates: it has no estimated cost."
     said = (
         f"Took the preview of {previewed} for {copied} unchanged rows: estimated "
         f"{format_cents(job.estimated_cost_cents, job.currency)}, {job.warning_count} with "

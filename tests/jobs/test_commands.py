@@ -245,11 +245,11 @@ def test_recover_jobs_lists_the_row_ids_decide_row_takes(
     assert row.status == "unknown"
     assert row.pk != row.row_number  # the id, not the row number, is what --decide-row takes
     line = f"    row 3, key {row.source_key}, reference {row.reference}: --decide-row {row.pk}\n"
-    command = f"manage.py recover_jobs --decide-row {row.pk} --not-shipped --user dana"
+    command = f"manage.py recover_jobs --decide-row {row.pk} --not-shipped --user=dana"
 
     listing = run("recover_jobs", "--no-input", "--user", "dana")
     assert line in listing
-    assert f"    manage.py recover_jobs --decide-row {row.pk} --tracking NUMBER --user dana\n" in (
+    assert f"    manage.py recover_jobs --decide-row {row.pk} --tracking NUMBER --user=dana\n" in (
         listing
     )
     assert f"    {command}\n" in listing
@@ -288,7 +288,7 @@ def test_recover_jobs_lists_a_cancelled_jobs_rows_of_unknown_outcome(
     assert line in listing
     # Run without --user, it says whose name goes in; a decision without one is refused.
     assert "USERNAME: yours, a person with the approve permission" in listing
-    assert f"    manage.py recover_jobs --decide-row {row.pk} --not-shipped --user USERNAME\n" in (
+    assert f"    manage.py recover_jobs --decide-row {row.pk} --not-shipped --user=USERNAME\n" in (
         listing
     )
     with pytest.raises(CommandError, match="Say who is acting with --user USERNAME"):

@@ -10,9 +10,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Sum
+from pytest_django import DjangoAssertNumQueries
 
 from datasources.errors import SourceError
 from datasources.models import DataSource
+from jobs.admin.exports import result_rows
 from jobs.filters import RowFilter
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services import preview
@@ -123,7 +125,9 @@ def test_invalid_rows_block_approval_until_excluded(
 
 
 def test_a_row_with_errors_still_names_its_recipient(
-    orders_csv: Callable[..., DataSource], approver: User
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    django_assert_num_queries: DjangoAssertNumQueries,
 ) -> None:
     rows = order_rows(3)
     rows[2][1] = "  Ada   Lovelace "
@@ -138,6 +142,13 @@ def test_a_row_with_errors_still_names_its_recipient(
     by_number = {row.row_number: row for row in JobRow.objects.filter(job=job)}
     assert [by_number[n].recipient for n in (1, 2, 3)] == ["Customer 1", "Ada Lovelace", ""]
     assert not by_number[2].shipment
+    # The preview and the export read it with the rows: no query per row with errors.
+    with django_assert_num_queries(2):
+        lines = preview_summary(job).lines
+    assert [line.recipient for line in lines] == ["Customer 1", "Ada Lovelace", ""]
+    with django_assert_num_queries(1):
+        exported = list(result_rows(job))
+    assert [line[2] for line in exported] == ["Customer 1", "Ada Lovelace", ""]
 
 
 def test_filter_and_already_shipped_rows_are_left_out_and_reported(

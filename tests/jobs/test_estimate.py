@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.conf import LazySettings
 from django.contrib.auth.models import User
 
 from datasources.models import DataSource
@@ -162,9 +163,25 @@ def test_a_restart_after_the_ship_from_address_changed_has_no_estimate(
     assert row_estimates(new_job) == {}
     assert (new_job.estimated_cost_cents, new_job.previewed_count) == (0, 0)
     assert copied.message == (
-        f"The data source's ship-from address changed after {job} was previewed, so its "
-        f"estimates may be wrong now: {new_job} has no estimated cost."
+        "The ship-from address (the data source's override, or the warehouse's UPS_SHIP_FROM "
+        f"settings) is not the one {job} was rated from. {new_job} takes none of its estimates: "
+        "it has no estimated cost."
     )
+
+
+def test_a_restart_after_the_warehouse_moved_has_no_estimate(
+    ups_sandbox: SandboxController,
+    varied_source: DataSource,
+    approver: User,
+    settings: LazySettings,
+) -> None:
+    job = failed_at_row_4(ups_sandbox, varied_source, approver)
+    settings.UPS_SHIP_FROM = {**settings.UPS_SHIP_FROM, "city": "Denver", "state": "CO"}
+
+    new_job, copied = restarted(job, approver)
+
+    assert row_estimates(new_job) == {}
+    assert copied.message.startswith("The ship-from address (the data source's override, or ")
 
 
 def test_a_restart_keeps_the_estimates_through_a_save_that_changes_no_rate(

@@ -64,8 +64,8 @@ def test_a_job_stopped_by_a_changed_row_does_not_promise_that_resume_retries_it(
 
 
 def test_the_headline_names_the_source_row_and_its_place_when_they_differ() -> None:
-    # A CSV's rows are numbered by line (2 to 13 under the header), and rows 2 to 5
-    # were left out as shipped: the job's 8 rows are 6 to 13, row 9 the 4th, not "9/8".
+    # A file of 13 orders whose rows 1 to 5 were left out as shipped: the job's
+    # 8 rows are numbered 6 to 13, and row 9 is the 4th of them, not "9/8".
     job = JobFactory.create(status=JobStatus.FAILED, row_count=8, last_error_message="Boom.")
     for number in range(6, 9):
         ShippedJobRowFactory.create(job=job, row_number=number)

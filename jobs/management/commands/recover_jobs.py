@@ -144,7 +144,8 @@ class Command(JobCommand):
                 f"--decide-row {row.pk}"
             )
         # Whole commands, with this run's --user: they paste as they are (NUMBER aside).
-        user = f" --user {shlex.quote(options['user'] or 'USERNAME')}"
+        # "--user=": a name starting with "-" is not taken for an option.
+        user = f" --user={shlex.quote(options['user'] or 'USERNAME')}"
         command = f"manage.py recover_jobs --decide-row {rows[0].pk}"
         who = "" if options["user"] else "; USERNAME: yours, a person with the approve permission"
         self.stdout.write(

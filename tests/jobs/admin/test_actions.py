@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from pytest_django import DjangoCaptureOnCommitCallbacks
+from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
 
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
@@ -189,6 +191,31 @@ def list_of(html: str, testid: str) -> str:
     return html[start : html.index("</ul>", start)]
 
 
+def test_a_confirmation_posted_to_a_filtered_list_names_the_jobs_the_filter_dropped(
+    operator_client: Client,
+) -> None:
+    first = job_with_rows(2, status=JobStatus.RUNNING)
+    second = job_with_rows(2, status=JobStatus.RUNNING)
+    filtered = reverse("admin:jobs_job_changelist") + "?status__exact=running"
+    page = operator_client.post(
+        filtered,
+        {"action": "cancel_jobs", "_selected_action": [first.pk, second.pk], "index": "0"},
+    )
+    assert "Cancel 2 jobs?" in page.text
+    # Meanwhile the second job finished: the filtered list no longer shows it.
+    Job.objects.filter(pk=second.pk).update(status=JobStatus.COMPLETED)
+
+    response = operator_client.post(filtered, hidden_fields(page.text))
+
+    shown = messages_of(operator_client.get(response["Location"]))
+    assert shown == [
+        f"{first} cancelled; none of its rows had shipped.",
+        f"{second} no longer matches the list's filters, so nothing was done to it: clear the "
+        "filters and select it again.",
+    ]
+    assert Job.objects.get(pk=second.pk).status == JobStatus.COMPLETED
+
+
 def test_cancel_from_the_list_says_first_which_jobs_it_will_not_cancel(
     operator_client: Client,
 ) -> None:
@@ -240,6 +267,21 @@ def test_cancel_from_the_list_offers_no_confirmation_when_no_job_can_be_cancelle
         {f"{done} is already completed.", f"{cancelled} is already cancelled."},
     )
     assert not AuditEntry.objects.filter(action="job_cancelled").exists()
+
+
+@pytest.mark.parametrize("action", ["approve_jobs", "cancel_jobs"])
+def test_a_confirmation_page_costs_the_same_queries_for_2_jobs_or_12(
+    approver_client: Client, django_assert_num_queries: DjangoAssertNumQueries, action: str
+) -> None:
+    few = [job_with_rows(2, status=JobStatus.PREVIEWED) for _ in range(2)]
+    many = few + [job_with_rows(2, status=JobStatus.PREVIEWED) for _ in range(10)]
+    few[1].rows.update(is_valid=False)  # refused: the page says why, as for the others
+    list_action(approver_client, action, few)  # warm the session and permission caches
+
+    with CaptureQueriesContext(connection) as for_few:
+        assert list_action(approver_client, action, few).status_code == 200
+    with django_assert_num_queries(len(for_few)):
+        assert list_action(approver_client, action, many).status_code == 200
 
 
 def test_approve_from_the_list_says_first_which_jobs_it_will_not_approve(

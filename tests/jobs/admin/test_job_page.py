@@ -215,6 +215,10 @@ def test_job_page_queries_do_not_grow_with_rows(
             status=RowStatus.SHIPPED, tracking_number="1Z999AA10123456784", label="labels/x.gif"
         )
         JobRow.objects.filter(job=job, row_number=3).update(status=RowStatus.UNKNOWN)
+        # Rows with errors have no shipment: their recipient is read from its own field.
+        JobRow.objects.filter(job=job, row_number__gte=4).update(
+            shipment={}, is_valid=False, recipient_as_read="Ada Lovelace"
+        )
         AuditEntryFactory.create(job=job)
     approver_client.get(job_url(small))  # warm the session and permission caches
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,13 @@ from ups.transport import HttpCall, Transport
 logger = logging.getLogger("ups")
 EXPIRY_MARGIN_SECONDS = 60.0
 
+REFUSED_KEPT = 8  # refused tokens remembered per cache key
+
 _memory: dict[str, CachedToken] = {}
+# Tokens UPS refused (401), never handed out again by this process: another thread
+# may put one back between the two forgettings of ``invalidate``, or another
+# process may store it in the shared cache again before it saw the 401 itself.
+_refused: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=REFUSED_KEPT))
 _memory_lock = threading.Lock()
 
 
@@ -60,6 +67,7 @@ def clear_cached_tokens(config: UpsConfig | None = None) -> None:
     """Forget every token held in this process and the shared token of ``config``."""
     with _memory_lock:
         _memory.clear()
+        _refused.clear()
     cache.delete((config or UpsConfig.from_settings()).token_cache_key)
 
 
@@ -86,8 +94,13 @@ class TokenProvider:
 
     @sensitive_variables()
     def invalidate(self, value: str) -> None:
-        """Forget ``value`` (UPS refused it) unless another caller already replaced it."""
+        """Forget ``value`` (UPS refused it) unless another caller already replaced it.
+
+        It is never handed out again, wherever a copy of it turns up.
+        """
         with _memory_lock:
+            if value not in _refused[self.key]:
+                _refused[self.key].append(value)
             held = _memory.get(self.key)
             if held is not None and held.value == value:
                 del _memory[self.key]
@@ -104,18 +117,22 @@ class TokenProvider:
     def _in_memory(self) -> CachedToken | None:
         with _memory_lock:
             token = _memory.get(self.key)
-        return token if token is not None and token.usable() else None
+            return token if token is not None and self._good(token) else None
 
     def _cached(self) -> CachedToken | None:
         token = self._in_memory()
         if token is not None:
             return token
         token = self._shared()
-        if token is not None and token.usable():
-            with _memory_lock:
+        with _memory_lock:
+            if token is not None and self._good(token):
                 _memory[self.key] = token
-            return token
+                return token
         return None
+
+    def _good(self, token: CachedToken) -> bool:
+        """Usable, and not refused by UPS; call with ``_memory_lock`` held."""
+        return token.usable() and token.value not in _refused[self.key]
 
     @sensitive_variables()
     def _shared(self) -> CachedToken | None:

@@ -148,17 +148,23 @@ def _preview_rows(job: Job, lease: Lease) -> Address:
         # The next chunk's calls are queued before this chunk is saved, so the
         # pools never stand idle while the database writes.
         submitted: list[tuple[int, Future[Any], Future[AddressValidation] | None]] = []
-        for chunk in _chunks(job):
-            queued = []
-            for row in chunk:
-                request = shipment_request(row=row, ship_from=ship_from)
-                validated = _validate_later(xav_pool, client, request.ship_to)
-                queued.append((row.pk, rate_pool.submit(client.rate, request), validated))
+        try:
+            for chunk in _chunks(job):
+                queued = []
+                for row in chunk:
+                    request = shipment_request(row=row, ship_from=ship_from)
+                    validated = _validate_later(xav_pool, client, request.ship_to)
+                    queued.append((row.pk, rate_pool.submit(client.rate, request), validated))
+                if submitted:
+                    _save_chunk(lease, [_row_preview(*calls) for calls in submitted])
+                submitted = queued
             if submitted:
                 _save_chunk(lease, [_row_preview(*calls) for calls in submitted])
-            submitted = queued
-        if submitted:
-            _save_chunk(lease, [_row_preview(*calls) for calls in submitted])
+        except BaseException:
+            # The preview stops here: the calls queued behind the failed one are not sent.
+            for pool in (rate_pool, xav_pool):
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return ship_from
 
 

@@ -207,3 +207,23 @@ def test_two_approvals_of_the_same_orders_at_once_let_one_through(
 
     assert sorted(outcomes.values()) == ["approved", "rows_in_another_job"]
     assert sorted(Job.objects.values_list("status", flat=True)) == ["approved", "previewed"]
+
+
+@pytest.mark.django_db
+def test_a_preview_that_stops_sends_none_of_the_calls_queued_behind_the_failed_one(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+) -> None:
+    # Every rate call is refused for its token, even a fresh one: the preview stops at once.
+    ups_sandbox.set_fault("expired_token", endpoint="rate", count=10_000)
+    job = job_create(source=orders_csv(400), actor=approver)  # two chunks of 200 rows
+    job_preview_run(
+        job_id=job.pk, token=job_preview_start(job=job, actor=approver, in_background=False)
+    )
+    job.refresh_from_db()
+    assert job.status == "draft"
+    assert "freshly issued access token" in job.last_error_message
+    # Queued, 400 rows would be tried twice each (the second time with a new token);
+    # only the calls already under way when the first one failed are sent.
+    assert ups_sandbox.calls("rate") < 400

@@ -92,3 +92,24 @@ def test_clear_cached_tokens_forgets_memory_and_cache(ups_sandbox: SandboxContro
 
     assert cache.get(UpsConfig.from_settings().token_cache_key) is not None
     assert ups_sandbox.calls("token") == 2
+
+
+def test_a_refused_token_put_back_in_the_cache_is_not_taken_for_a_fresh_one(
+    client: UpsClient, ups_sandbox: SandboxController
+) -> None:
+    client.rate(shipment())
+    key = UpsConfig.from_settings().token_cache_key
+    refused = cache.get(key)
+    ups_sandbox.revoke_tokens()
+    # Another thread or process read the old token from the cache before it was
+    # forgotten, and stored it again: the retry after the 401 must not use it.
+    real_invalidate = client.tokens.invalidate
+
+    def invalidate_then_put_back(value: str) -> None:
+        real_invalidate(value)
+        cache.set(key, refused)
+
+    client.tokens.invalidate = invalidate_then_put_back  # type: ignore[method-assign]
+
+    assert client.rate(shipment()).total_cents > 0
+    assert ups_sandbox.calls("token") == 2

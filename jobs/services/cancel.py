@@ -83,9 +83,10 @@ def job_cancel_records(
         if (refusal := job_cancel_refusal(locked, hold=hold)) is not None:
             raise refusal
         failed = JobRow.objects.filter(job=locked, status=RowStatus.FAILED).count()
+        # Skipped rows (excluded, or shipped by another job) stay skipped: they say why.
         cancelled = rows_transition_bulk(
             rows=JobRow.objects.filter(
-                job=locked, status__in=[RowStatus.PENDING, RowStatus.FAILED, RowStatus.SKIPPED]
+                job=locked, status__in=[RowStatus.PENDING, RowStatus.FAILED]
             ),
             to_status=RowStatus.CANCELLED,
             actor=actor,

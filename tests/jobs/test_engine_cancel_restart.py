@@ -15,6 +15,7 @@ from datasources.adapters.csv_file import CsvAdapter
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services import restart as restart_module
+from jobs.services.approval import job_exclude_rows
 from jobs.services.audit import audit_trail_problems
 from jobs.services.cancel import job_cancel
 from jobs.services.creation import job_create
@@ -390,3 +391,20 @@ def test_orders_whose_shipments_a_restart_voided_are_taken_by_the_next_job(
     created = AuditEntry.objects.get(job=again, action="job_created")
     assert created.data["voided_tracking_keys"] == voided
     assert "because ShipOps voided that shipment" in created.message
+
+
+def test_a_cancel_leaves_the_excluded_rows_skipped(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    rows = order_rows(4)
+    rows[2][5] = rows[3][5] = "3030"  # not a ZIP code: rows 2 and 3 are excluded
+    job = previewed_job(orders_csv(0, rows=rows), approver)
+    assert job_exclude_rows(job=job, actor=approver) == 2
+
+    job_cancel(job=job, actor=approver)
+
+    assert statuses(job) == ["cancelled", "skipped", "skipped", "cancelled"]
+    job.refresh_from_db()
+    assert (job.status, job.skipped_count) == ("cancelled", 2)
+    cancelled = AuditEntry.objects.get(job=job, action="job_cancelled")
+    assert cancelled.message.startswith("Cancelled: 2 rows will not ship;")

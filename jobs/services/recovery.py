@@ -91,6 +91,9 @@ def _mark_one(job: Job, actor: Actor, *, code: str = "", message: str = "") -> N
             },
         )
         return
+    # Where it stopped, for the recovery banner: still true once that row is settled.
+    in_flight = JobRow.objects.filter(job=job, status=RowStatus.IN_FLIGHT).order_by("row_number")
+    where = {"last_error_row": row} if (row := in_flight.first()) else {}
     rows_transition_bulk(
         rows=JobRow.objects.filter(job=job, status=RowStatus.IN_FLIGHT),
         to_status=RowStatus.UNKNOWN,
@@ -106,6 +109,7 @@ def _mark_one(job: Job, actor: Actor, *, code: str = "", message: str = "") -> N
         message=f"Interrupted: {message or f'{owner} stopped renewing its lease.'}",
         changes={
             **release,
+            **where,
             "last_error_code": code or job.last_error_code or "worker_lost",
             "last_error_message": message
             or job.last_error_message
@@ -149,7 +153,11 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
         .first()
         or rows.filter(status=RowStatus.PENDING).order_by("row_number").first()
     )
-    at = stopped.row_number if stopped else (last.row_number if last else 0)
+    # The row it stopped at, as recorded then; a row settled since does not move it.
+    recorded = job.last_error_row_id and (
+        rows.filter(pk=job.last_error_row_id).values_list("row_number", flat=True).first()
+    )
+    at = recorded or (stopped.row_number if stopped else (last.row_number if last else 0))
     remaining = rows.filter(
         status__in=[RowStatus.PENDING, RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT]
     ).count()
@@ -166,7 +174,8 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
         last_error = f"{what} at row {at} due to: {job.last_error_message.rstrip('.')}."
         resumable = job.last_error_code != SOURCE_CHANGED  # it would stop there again
         if stopped is not None and stopped.status != RowStatus.UNKNOWN and resumable:
-            last_error += f" Resume will retry row {stopped.row_number}."
+            again = "retry" if stopped.row_number == at else "go on from"
+            last_error += f" Resume will {again} row {stopped.row_number}."
     unknown = rows.filter(status=RowStatus.UNKNOWN).count()
     if unknown:
         one = unknown == 1

@@ -129,6 +129,24 @@ def test_crash_before_the_ship_request_left(
     resume_and_check(job, approver, ups_sandbox, six_orders, source_root)
 
 
+def test_the_banner_keeps_the_row_it_crashed_at_once_that_row_is_settled(
+    ups_sandbox: SandboxController,
+    six_orders: DataSource,
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = crashed_job(six_orders, approver, monkeypatch, at_call=3, before=True)
+    row = JobRow.objects.get(job=job, row_number=3)
+    row_decide_unknown(row=row, actor=approver, tracking_number="1Z999AA10123456784")
+
+    summary = job_recovery_summary(Job.objects.get(pk=job.pk))
+
+    # Row 4 was never tried: resume goes on from it, it does not "retry" it.
+    assert summary.headline.startswith(f"{job} was interrupted at row 3 of 6. Last: row 3 (")
+    assert summary.last_error.startswith("Crashed at row 3 due to: ")
+    assert summary.last_error.endswith(" Resume will go on from row 4.")
+
+
 def test_crash_after_ship_before_phase_b_is_reconciled_by_reference(
     ups_sandbox: SandboxController,
     six_orders: DataSource,

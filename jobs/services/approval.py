@@ -36,6 +36,10 @@ from shipops.errors import DomainError
 MODE_LOCKING_STATUSES = [JobStatus.APPROVED, JobStatus.RUNNING]
 
 
+# Rows are left out of a batch before it is approved, and not while its preview runs.
+EXCLUDABLE = frozenset({JobStatus.DRAFT, JobStatus.PREVIEWED})
+
+
 def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None) -> int:
     """Skip the given pending rows (by default every row with errors); return how many.
 
@@ -45,8 +49,17 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
     rows = JobRow.objects.filter(job=job, status=RowStatus.PENDING)
     rows = rows.filter(pk__in=row_ids) if row_ids is not None else rows.filter(is_valid=False)
     with transaction.atomic():
-        refuse_while_restarting(Job.objects.select_for_update().get(pk=job.pk))
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        refuse_while_restarting(locked)
+        if locked.status not in EXCLUDABLE:
+            raise DomainError(
+                "not_excludable",
+                f"{locked} is {locked.get_status_display().lower()}: rows are left out before "
+                "approval only, of a draft or previewed job.",
+            )
         invalid = rows.filter(is_valid=False).count()
+        if row_ids is None and not invalid:
+            raise DomainError("nothing_to_exclude", f"{locked} has no rows with errors to exclude.")
         moved = rows_transition_bulk(
             rows=rows,
             to_status=RowStatus.SKIPPED,

@@ -353,3 +353,24 @@ def test_a_preview_stopped_by_ctrl_c_goes_back_to_draft_at_once(
     )
     job.refresh_from_db()
     assert job.status == "previewed"
+
+
+def test_rows_are_excluded_only_from_a_job_not_yet_approved_that_has_errors(
+    orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    clean = job_create(source=orders_csv(2), actor=approver)
+    with pytest.raises(DomainError) as nothing:
+        job_exclude_rows(job=clean, actor=approver)
+    assert (nothing.value.code, nothing.value.message) == (
+        "nothing_to_exclude",
+        f"{clean} has no rows with errors to exclude.",
+    )
+    Job.objects.filter(pk=clean.pk).update(status="completed")
+    with pytest.raises(DomainError) as late:
+        job_exclude_rows(job=clean, actor=approver)
+    assert late.value.code == "not_excludable"
+    assert late.value.message == (
+        f"{clean} is completed: rows are left out before approval only, of a draft or "
+        "previewed job."
+    )
+    assert not AuditEntry.objects.filter(job=clean, action="rows_excluded").exists()

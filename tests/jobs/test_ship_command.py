@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import CommandError
+from django.core.management import CommandError, call_command
 
 from datasources.models import DataSource, SourceKind
 from jobs.management.commands import ship as ship_command
@@ -244,3 +244,37 @@ def test_at_a_terminal_ship_previews_then_asks(
     job = Job.objects.get()
     assert "Total rows: 2" in out
     assert (job.status, job.shipped_count, len(ups_sandbox.ledger())) == (status, shipped, shipped)
+
+
+def test_rows_with_errors_are_listed_and_their_job_cancelled_when_ship_stops(
+    ups_sandbox: SandboxController, write_source: Callable[[str, bytes], Path], approver: User
+) -> None:
+    lines = order_rows(3)
+    lines[2][5] = "3030"  # not a ZIP code
+    write_source("today.csv", csv_bytes(lines))
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("ship", "today.csv", "--auto", "--user", "dana", stdout=out)
+
+    job = Job.objects.get()
+    assert str(refused.value) == (
+        "1 row has errors: fix them in the source and run ship again, or pass "
+        f"--exclude-invalid to ship the others. {job} was cancelled; nothing was shipped."
+    )
+    assert '  row 2 (key 2): Column "zip": "3030" is not a US ZIP code' in out.getvalue()
+    assert (job.status, len(ups_sandbox.ledger())) == ("cancelled", 0)
+
+
+def test_exclude_invalid_on_a_file_without_errors_ships_every_row(
+    ups_sandbox: SandboxController,
+    write_source: Callable[[str, bytes], Path],
+    approver: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_source("today.csv", csv_bytes(order_rows(2)))
+    monkeypatch.setattr("sys.stdin", TypedAnswers("y\n"))
+
+    run("ship", "today.csv", "--exclude-invalid", "--user", "dana")
+
+    assert (Job.objects.get().status, len(ups_sandbox.ledger())) == ("completed", 2)

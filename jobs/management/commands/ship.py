@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -16,16 +16,19 @@ from datasources.models import DataSource, SourceKind
 from datasources.signals import source_changed
 from jobs.admin.common import rows
 from jobs.management.base import JobCommand, stdin_is_a_terminal
+from jobs.models import Job
 from jobs.services.approval import job_approve, job_exclude_rows
+from jobs.services.cancel import job_cancel
 from jobs.services.creation import job_create
 from jobs.services.preview import job_preview_start
-from jobs.states import JobMode
+from jobs.states import JobMode, RowStatus
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 # The names this command gives the sources it creates: "orders.csv (ship command)",
 # "book.xlsx, sheet B (ship command)", "... (ship command 2)" when the name is taken.
 OWN_NAME_RE = re.compile(r" \(ship command(?: \d+)?\)$")
 MAX_NAME = DataSource._meta.get_field("name").max_length or 120
+ERRORS_SHOWN = 10  # rows with errors listed when the command stops for them
 # What a data source this command creates is made of.
 NEW_SOURCE_FIELDS = ("name", "kind", "file_path", "sheet_name", "key_column")
 NO_TERMINAL = (
@@ -64,20 +67,17 @@ class Command(JobCommand):
         self.stdout.write(f"{job}: {job.row_count} rows from {source.location}.")
         if job.invalid_count:
             if not options["exclude_invalid"]:
-                raise CommandError(
-                    f"{rows(job.invalid_count)} {'has' if job.invalid_count == 1 else 'have'} "
-                    f"errors (see the admin or preview_job "
-                    f"{job.pk} --show-only); fix them or pass --exclude-invalid."
-                )
+                has = "has" if job.invalid_count == 1 else "have"
+                self._stop_for_errors(job, user, f"{rows(job.invalid_count)} {has} errors")
             job_exclude_rows(job=job, actor=user)
         if mode == JobMode.CONFIRM:
             self.run_preview(job, job_preview_start(job=job, actor=user, in_background=False))
             self.print_preview(job)
-            if job.invalid_count and not options["exclude_invalid"]:
-                raise CommandError(
-                    f"UPS refused to rate {rows(job.invalid_count)}; nothing was shipped."
-                )
-            job_exclude_rows(job=job, actor=user)
+            if job.invalid_count:
+                if not options["exclude_invalid"]:
+                    refused = f"UPS refused to rate {rows(job.invalid_count)}"
+                    self._stop_for_errors(job, user, refused)
+                job_exclude_rows(job=job, actor=user)
             if not self._confirmed(job.pk):
                 self.stdout.write(
                     f"Not shipped. {job} stays previewed; approve it later if you wish."
@@ -208,6 +208,19 @@ class Command(JobCommand):
             if not DataSource.objects.filter(name=name).exists():
                 return name
         raise CommandError(f"Too many data sources are named like {label} (ship command).")
+
+    def _stop_for_errors(self, job: Job, user: User, what: str) -> NoReturn:
+        """List the rows with errors, cancel ``job`` (a new run makes a new one), and stop."""
+        for row in job.rows.filter(status=RowStatus.PENDING, is_valid=False)[:ERRORS_SHOWN]:
+            problems = "; ".join(error.get("message", "") for error in row.errors)
+            self.stdout.write(f"  row {row.row_number} (key {row.source_key}): {problems}")
+        if job.invalid_count > ERRORS_SHOWN:
+            self.stdout.write(f"  ... and {job.invalid_count - ERRORS_SHOWN} more.")
+        job_cancel(job=job, actor=user, reason=f"The ship command stopped: {what}.")
+        raise CommandError(
+            f"{what}: fix them in the source and run ship again, or pass --exclude-invalid to "
+            f"ship the others. {job} was cancelled; nothing was shipped."
+        )
 
     def _confirmed(self, job_id: int) -> bool:
         # handle() refused to start without a terminal to ask on.

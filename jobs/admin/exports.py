@@ -56,8 +56,12 @@ def result_rows(job: Job) -> Iterator[list[Any]]:
         ]
 
 
+CENT = Decimal("0.01")
+
+
 def _money(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(cents) / 100
+    """Cents as an amount with its two decimals: 20.30, never 20.3."""
+    return None if cents is None else (Decimal(cents) / 100).quantize(CENT)
 
 
 class _Echo:
@@ -108,6 +112,10 @@ def export_xlsx_view(
 
 
 def _cell(sheet: Any, value: Any) -> Any:
+    if isinstance(value, Decimal):
+        amount = WriteOnlyCell(sheet, value=value)
+        amount.number_format = "0.00"  # shown as 20.30, as in the CSV
+        return amount
     if not isinstance(value, str):
         return value
     cell = WriteOnlyCell(sheet, value=value)

@@ -119,6 +119,7 @@ def test_zpl_labels_come_as_one_bundle(approver_client: Client) -> None:
 
 
 def test_results_export_as_csv(shipped: Job, approver_client: Client) -> None:
+    JobRow.objects.filter(job=shipped, row_number=2).update(actual_cost_cents=2030)
     response = approver_client.get(reverse("admin:jobs_job_export_csv", args=[shipped.pk]))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     content = body(response)
@@ -140,6 +141,7 @@ def test_results_export_as_csv(shipped: Job, approver_client: Client) -> None:
     assert datetime.fromisoformat(shipped_at) == first.shipped_at.replace(microsecond=0)
     assert shipped_at.endswith("+00:00")
     assert error == ""
+    assert lines[2][5] == "20.30"  # two decimals, as money is written
     assert len(lines) == 4
 
 
@@ -168,4 +170,5 @@ def test_results_export_as_xlsx(shipped: Job, approver_client: Client) -> None:
     first = JobRow.objects.get(job=shipped, row_number=1)
     assert rows[1][4] == first.tracking_number
     assert rows[1][5] == pytest.approx((first.actual_cost_cents or 0) / 100)
+    assert sheet.cell(row=2, column=6).number_format == "0.00"
     assert len(rows) == 4

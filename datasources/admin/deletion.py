@@ -74,6 +74,8 @@ def jobs_keep_sources(sources: Sequence[DataSource] | QuerySet[DataSource]) -> K
         f"Leave {it} in place for {its} jobs: a data source ships nothing by itself, only the "
         "jobs created from it do. (ShipOps has no way to archive or deactivate a data source.)"
     )
-    if len(kept) < len(selected):
-        instead += " To delete the others, select only those."
+    kept_ids = {pk for pk, _name, _count in kept}
+    if others := [source.name for source in sources if source.pk not in kept_ids]:
+        named = ", ".join(f"“{name}”" for name in others)
+        instead += f" To delete {named}, select only {'it' if len(others) == 1 else 'those'}."
     return KeptForJobs(lines, why=why, instead=instead)

@@ -27,7 +27,7 @@ from jobs.services.recovery import job_interrupt_on_error
 from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition
 from jobs.shipping import ship_from_for, ship_from_record, shipment_request
-from jobs.states import JobStatus, RowStatus
+from jobs.states import JOB_TRANSITIONS, JobStatus, RowStatus
 from jobs.summaries import batch_totals
 from shipops.errors import DomainError
 from shipops.money import format_cents
@@ -51,6 +51,11 @@ class RowPreview:
     error: dict[str, str] | None = None
 
 
+PREVIEWABLE = frozenset(
+    status for status, targets in JOB_TRANSITIONS.items() if JobStatus.PREVIEWING in targets
+)
+
+
 def job_preview_start(*, job: Job, actor: Actor, in_background: bool = True) -> int:
     """Start (or restart) the preview of ``job``; return the token its runner must present.
 
@@ -60,6 +65,13 @@ def job_preview_start(*, job: Job, actor: Actor, in_background: bool = True) -> 
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         refuse_while_restarting(locked)
+        if locked.status not in PREVIEWABLE:
+            raise DomainError(
+                "illegal_transition",
+                f"{locked} is {locked.get_status_display().lower()}: only a draft or previewed "
+                "job can be previewed.",
+                details={"from": locked.status, "to": JobStatus.PREVIEWING},
+            )
         job_transition(
             job=locked,
             to_status=JobStatus.PREVIEWING,

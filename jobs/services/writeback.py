@@ -160,9 +160,12 @@ def job_retry_writeback(*, job: Job, actor: Actor) -> Job:
         )
     updates = unwritten_rows(job)
     if not updates:
-        raise DomainError(
-            "nothing_to_write", f"Every tracking number of {job} is already in the source."
+        said = (
+            f"Every tracking number of {job} is already in the source."
+            if job.shipped_count
+            else f"{job} has shipped nothing: it has no tracking number to write back."
         )
+        raise DomainError("nothing_to_write", said)
     _write_back_job(job=job, updates=updates, actor=actor)
     job.refresh_from_db()
     return job

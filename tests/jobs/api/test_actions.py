@@ -49,7 +49,10 @@ def test_an_action_the_job_cannot_take_is_a_conflict_with_the_reason(
 
     body = response.json()
     assert (response.status_code, body["code"]) == (409, "illegal_transition")
-    assert body["message"].startswith(f"Job {job.pk} is running and cannot become previewing.")
+    assert (
+        body["message"]
+        == f"Job {job.pk} is running: only a draft or previewed job can be previewed."
+    )
     assert body["details"] == {"from": "running", "to": "previewing"}
 
 
@@ -176,6 +179,12 @@ def test_retry_writeback_writes_the_tracking_numbers_into_the_file(
     )
     refused = api.post(f"/api/jobs/{job.pk}/retry-writeback")
     assert (refused.status_code, refused.json()["code"]) == (409, "nothing_to_write")
+    assert refused.json()["message"] == f"Every tracking number of {job} is already in the source."
+    previewed = make_job(source, "previewed")
+    unshipped = api.post(f"/api/jobs/{previewed.pk}/retry-writeback").json()
+    assert unshipped["message"] == (
+        f"{previewed} has shipped nothing: it has no tracking number to write back."
+    )
 
 
 def test_a_person_settles_an_unknown_row(

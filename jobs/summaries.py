@@ -38,9 +38,9 @@ class PreviewSummary:
     rows_with_errors: int
 
 
-def batch_totals(job_id: int) -> dict[str, int]:
+def batch_totals(job_id: int, *, batch: Q = IN_BATCH) -> dict[str, int]:
     """Count the batch's rows; sum their estimated cost; count those with warnings, errors."""
-    return JobRow.objects.filter(IN_BATCH, job_id=job_id).aggregate(
+    return JobRow.objects.filter(batch, job_id=job_id).aggregate(
         count=Count("pk"),
         cost=Sum("estimated_cost_cents", default=0),
         warned=Count("pk", filter=~Q(warnings=[])),
@@ -49,9 +49,14 @@ def batch_totals(job_id: int) -> dict[str, int]:
 
 
 def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
-    """Return the first ``limit`` rows of the batch and the totals over all of it (3 queries)."""
-    totals = batch_totals(job.pk)
-    rows = JobRow.objects.filter(job=job).filter(IN_BATCH)
+    """Return the first ``limit`` rows of the batch and the totals over all of it (2 queries).
+
+    A cancelled job's preview is shown as it was: its cancelled rows were in
+    the batch then, and its estimate still counts them.
+    """
+    batch = ~Q(status=RowStatus.SKIPPED) if job.status == JobStatus.CANCELLED else IN_BATCH
+    totals = batch_totals(job.pk, batch=batch)
+    rows = JobRow.objects.filter(job=job).filter(batch)
     first = rows.order_by("row_number").only(
         "row_number", "shipment", "recipient_as_read", "estimated_cost_cents", "warnings", "errors"
     )[:limit]

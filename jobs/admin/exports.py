@@ -17,6 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from datasources.injection import spreadsheet_text
 from jobs.admin.views import get_job
 from jobs.models import Job, JobRow
+from jobs.states import RowStatus
 
 if TYPE_CHECKING:
     from jobs.admin.job_admin import JobAdmin
@@ -47,7 +48,7 @@ def result_rows(job: Job) -> Iterator[list[Any]]:
             row.recipient,
             row.status,
             row.tracking_number,
-            _money(row.actual_cost_cents),
+            None if row.status == RowStatus.VOIDED else _money(row.actual_cost_cents),
             _money(row.estimated_cost_cents),
             timezone.localtime(row.shipped_at).isoformat(timespec="seconds")
             if row.shipped_at

@@ -50,8 +50,12 @@ NOT_TO_BE_BOUGHT = frozenset({RowStatus.SKIPPED, RowStatus.CANCELLED})
 def row_cost(row: JobRow, currency: str = "USD") -> str:
     """The rows table's Cost: what UPS charged, else "est." and the estimate, "—" for neither.
 
-    Skipped and cancelled rows show "—": they will not be bought.
+    Skipped and cancelled rows show "—": they will not be bought. A voided
+    row shows "voided": UPS does not charge a voided shipment (the job's
+    actual cost left it), although its row keeps the first charge.
     """
+    if row.status == RowStatus.VOIDED:
+        return "voided"
     if row.actual_cost_cents is not None:
         return cents(row.actual_cost_cents, currency)
     if row.status in NOT_TO_BE_BOUGHT or row.estimated_cost_cents is None:

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve, job_exclude_rows
+from jobs.services.cancel import job_cancel
 from jobs.services.creation import job_create
 from jobs.services.execution import job_execute
 from jobs.services.restart import job_restart
@@ -257,3 +258,20 @@ def test_a_restart_of_a_restarted_job_takes_the_first_preview_again(
     assert row_estimates(third) == costs
     assert copied.data["rows"] == 6
     assert copied.message.startswith(f"Took the preview of {second} for 6 unchanged rows")
+
+
+def test_a_cancelled_jobs_preview_shows_the_batch_its_estimate_was_for(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    job = previewed_job(varied_source, approver)
+    JobRow.objects.filter(job=job, row_number=6).update(is_valid=False)
+    job_exclude_rows(job=job, actor=approver)  # row 6 leaves the batch and its estimate
+    job.refresh_from_db()
+    estimate = job.estimated_cost_cents
+
+    job_cancel(job=job, actor=approver)
+    job.refresh_from_db()
+
+    summary = preview_summary(job)
+    assert (summary.total_rows, summary.total_cost_cents) == (5, estimate)
+    assert job.estimated_cost_cents == estimate

@@ -120,6 +120,7 @@ def test_zpl_labels_come_as_one_bundle(approver_client: Client) -> None:
 
 def test_results_export_as_csv(shipped: Job, approver_client: Client) -> None:
     JobRow.objects.filter(job=shipped, row_number=2).update(actual_cost_cents=2030)
+    JobRow.objects.filter(job=shipped, row_number=3).update(status=RowStatus.VOIDED)
     response = approver_client.get(reverse("admin:jobs_job_export_csv", args=[shipped.pk]))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     content = body(response)
@@ -142,6 +143,7 @@ def test_results_export_as_csv(shipped: Job, approver_client: Client) -> None:
     assert shipped_at.endswith("+00:00")
     assert error == ""
     assert lines[2][5] == "20.30"  # two decimals, as money is written
+    assert (lines[3][3], lines[3][5]) == ("voided", "")  # UPS does not charge a void
     assert len(lines) == 4
 
 

@@ -74,9 +74,7 @@ def test_delete_selected_names_the_sources_with_jobs_and_deletes_nothing(
         "The 2 selected data sources cannot be deleted: jobs were created from 1 of them, "
         "and ShipOps keeps every job"
     )
-    assert text_of(page.text, "delete-instead").endswith(
-        "To delete “Test upload”, select only it."
-    )
+    assert text_of(page.text, "delete-instead").endswith("To delete “Test upload”, select only it.")
     kept_list = page.text[page.text.index('data-testid="kept-for-jobs"') :].split("</ul>")[0]
     assert f'“Warehouse orders”: <a href="{jobs_url(kept)}">1 job</a>' in kept_list
     assert "Test upload" not in kept_list

@@ -154,9 +154,8 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
         or rows.filter(status=RowStatus.PENDING).order_by("row_number").first()
     )
     # The row it stopped at, as recorded then; a row settled since does not move it.
-    recorded = job.last_error_row_id and (
-        rows.filter(pk=job.last_error_row_id).values_list("row_number", flat=True).first()
-    )
+    # (The API reads the job with that row joined: no query then.)
+    recorded = job.last_error_row.row_number if job.last_error_row is not None else None
     at = recorded or (stopped.row_number if stopped else (last.row_number if last else 0))
     remaining = rows.filter(
         status__in=[RowStatus.PENDING, RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT]

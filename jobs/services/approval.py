@@ -28,7 +28,7 @@ from jobs.services.overlap import (
     skip_rows_shipped_elsewhere,
 )
 from jobs.services.restart_holds import refuse_while_restarting
-from jobs.services.transitions import job_transition, rows_transition_bulk
+from jobs.services.transitions import job_transition, rows_transition_bulk, status_refusal
 from jobs.states import JOB_TRANSITIONS, JobMode, JobStatus, RowStatus
 from shipops.errors import DomainError
 
@@ -36,6 +36,9 @@ from shipops.errors import DomainError
 MODE_LOCKING_STATUSES = [JobStatus.APPROVED, JobStatus.RUNNING]
 
 
+APPROVABLE = frozenset(
+    status for status, targets in JOB_TRANSITIONS.items() if JobStatus.APPROVED in targets
+)
 # Rows are left out of a batch before it is approved, and not while its preview runs.
 EXCLUDABLE = frozenset({JobStatus.DRAFT, JobStatus.PREVIEWED})
 
@@ -51,12 +54,9 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         refuse_while_restarting(locked)
-        if locked.status not in EXCLUDABLE:
-            raise DomainError(
-                "not_excludable",
-                f"{locked} is {locked.get_status_display().lower()}: rows are left out before "
-                "approval only, of a draft or previewed job.",
-            )
+        only = "rows are left out before approval only, of a draft or previewed job."
+        if refusal := status_refusal(locked, EXCLUDABLE, code="not_excludable", only=only):
+            raise refusal
         invalid = rows.filter(is_valid=False).count()
         if row_ids is None and not invalid:
             raise DomainError("nothing_to_exclude", f"{locked} has no rows with errors to exclude.")
@@ -134,13 +134,11 @@ def _status_refusal(
         refuse_while_restarting(job, hold=hold)
     except DomainError as error:
         return error
-    if JobStatus.APPROVED not in JOB_TRANSITIONS[job.status]:
-        return DomainError(
-            "illegal_transition",
-            f"{job} is {job.get_status_display().lower()}: only previewed jobs (and drafts "
-            "in auto mode) can be approved.",
-            details={"from": job.status, "to": JobStatus.APPROVED},
-        )
+    only = "only previewed jobs (and drafts in auto mode) can be approved."
+    if refusal := status_refusal(
+        job, APPROVABLE, code="illegal_transition", only=only, to=JobStatus.APPROVED
+    ):
+        return refusal
     if job.status == JobStatus.DRAFT and job.mode != JobMode.AUTO and not previewed_as:
         return DomainError(
             "preview_first", f"{job} has not been previewed: preview it before approving."

@@ -25,7 +25,7 @@ from jobs.services.lease import (
 )
 from jobs.services.recovery import job_interrupt_on_error
 from jobs.services.restart_holds import refuse_while_restarting
-from jobs.services.transitions import job_transition
+from jobs.services.transitions import job_transition, status_refusal
 from jobs.shipping import ship_from_for, ship_from_record, shipment_request
 from jobs.states import JOB_TRANSITIONS, JobStatus, RowStatus
 from jobs.summaries import batch_totals
@@ -65,13 +65,11 @@ def job_preview_start(*, job: Job, actor: Actor, in_background: bool = True) -> 
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         refuse_while_restarting(locked)
-        if locked.status not in PREVIEWABLE:
-            raise DomainError(
-                "illegal_transition",
-                f"{locked} is {locked.get_status_display().lower()}: only a draft or previewed "
-                "job can be previewed.",
-                details={"from": locked.status, "to": JobStatus.PREVIEWING},
-            )
+        only = "only a draft or previewed job can be previewed."
+        if refusal := status_refusal(
+            locked, PREVIEWABLE, code="illegal_transition", only=only, to=JobStatus.PREVIEWING
+        ):
+            raise refusal
         job_transition(
             job=locked,
             to_status=JobStatus.PREVIEWING,

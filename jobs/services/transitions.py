@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db import transaction
@@ -13,6 +13,22 @@ from jobs.actors import Actor, actor_label, actor_user
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.audit import audit_record
 from jobs.states import check_job_transition, check_row_transition, check_writeback_transition
+from shipops.errors import DomainError
+
+
+def status_refusal(
+    job: Job, allowed: Collection[str], *, code: str, only: str, to: str = ""
+) -> DomainError | None:
+    """None when ``job``'s status is one of ``allowed``; else "Job 7 is completed: ``only``".
+
+    ``to``: the status the refused action would have moved it to, for the details.
+    """
+    if job.status in allowed:
+        return None
+    details = {"from": job.status, "to": to} if to else {}
+    return DomainError(
+        code, f"{job} is {job.get_status_display().lower()}: {only}", details=details
+    )
 
 
 def job_transition(

@@ -41,7 +41,16 @@ class JobRowAdmin(ReadOnlyAdmin):
     ]
     # No "job" filter: it would list every job ever made; the job page links here filtered.
     list_filter = ["status", "writeback_status"]
-    search_fields = ["=tracking_number", "=reference", "source_key"]
+    search_fields = [
+        "=tracking_number",
+        "=reference",
+        "source_key",
+        "shipment__recipient_name",
+        "recipient_as_read",
+    ]
+    search_help_text = (
+        "A tracking number or reference (whole), or part of an order key or a recipient's name."
+    )
     list_per_page = 100
     # "Show all" would render every row of a 10,000-row job in one page: never offer it.
     list_max_show_all = 100

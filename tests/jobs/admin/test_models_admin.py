@@ -71,6 +71,19 @@ def test_audit_entries_are_read_only_in_the_admin(staff_client: Client) -> None:
     assert staff_client.post(delete_url, {"post": "yes"}).status_code == 403
 
 
+def test_rows_are_found_by_part_of_the_recipients_name(staff_client: Client) -> None:
+    job = JobFactory.create(row_count=3)
+    anna = JobRowFactory.create(job=job, row_number=1, shipment={"recipient_name": "Anna Berg"})
+    gina = JobRowFactory.create(job=job, row_number=2, shipment={}, recipient_as_read="Gina Ortiz")
+    JobRowFactory.create(job=job, row_number=3, shipment={"recipient_name": "Carl Dahl"})
+    url = reverse("admin:jobs_jobrow_changelist")
+
+    for term, expected in (("anna", [anna.pk]), ("ORTIZ", [gina.pk])):
+        page = staff_client.get(url, {"q": term})
+        assert [row.pk for row in page.context["cl"].result_list] == expected
+    assert "part of an order key or a recipient" in page.text
+
+
 def test_rows_are_paginated_and_show_all_is_never_offered(staff_client: Client) -> None:
     job = JobFactory.create(row_count=150)
     JobRow.objects.bulk_create(

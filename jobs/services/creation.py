@@ -46,9 +46,13 @@ def job_create(
     include_already_shipped: bool = False,
     session_key: str | None = None,
     only_keys: set[str] | None = None,
+    only_keys_are: str = "",
     held_for: Actor | None = None,
 ) -> Job:
     """Read ``source`` into a new draft job; rows that fail validation carry their errors.
+
+    ``only_keys``: the orders to take, whatever the filter; ``only_keys_are``
+    says which they are in the job's history ("the orders of Job 7").
 
     Refused (SourceError) if tracking numbers could not be written back to the
     source: nothing may ship that the source would not record as shipped.
@@ -74,12 +78,13 @@ def job_create(
         if only_keys is not None:
             source_rows = (row for row in source_rows if row.key in only_keys)
         counts = _store_rows(job, adapter, source_rows, row_filter, include_already_shipped)
+        taken = only_keys_are or row_filter.describe()
         if counts["rows"] == 0:
             raise DomainError(
                 "no_rows",
                 f"No rows to ship in {source}: {counts['already_shipped']} already shipped (a "
                 "tracking number in the source, or shipped by an earlier job) and the filter "
-                f"({row_filter.describe()}) left no others.",
+                f"({taken}) left no others.",
             )
         job.row_count = counts["rows"]
         job.invalid_count = counts["invalid"]
@@ -95,7 +100,7 @@ def job_create(
             action="job_created",
             job=job,
             message=(
-                f"Created from {source} ({row_filter.describe()}): {job.row_count} rows, "
+                f"Created from {source} ({taken}): {job.row_count} rows, "
                 f"{job.invalid_count} with errors, {job.already_shipped_count} already shipped "
                 f"and left out.{_voided_note(counts['voided_tracking_keys'])}"
                 + "".join(f" {notice}" for notice in notices)

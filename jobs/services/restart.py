@@ -137,6 +137,7 @@ def _restarted(
         mode=job.mode,
         include_already_shipped=True,
         only_keys=keys,
+        only_keys_are=f"the orders of {job}, which it restarts",
         held_for=acting_user,  # nobody approves, previews or cancels it but this restart
     )
     new_hold = Lease(job_id=new_job.pk, token=new_job.fencing_token, owner=new_job.lease_owner)

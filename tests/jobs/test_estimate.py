@@ -196,6 +196,10 @@ def test_a_restart_keeps_the_estimates_through_a_save_that_changes_no_rate(
 
     assert row_estimates(new_job) == row_estimates(job)
     assert copied.data["rows"] == 6
+    created = AuditEntry.objects.get(job=new_job, action="job_created")
+    assert created.message.startswith(
+        f"Created from {varied_source} (the orders of {job}, which it restarts): 6 rows, "
+    )
 
 
 def test_a_restart_after_a_setting_read_into_the_rows_changed_has_no_estimate(

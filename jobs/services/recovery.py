@@ -132,8 +132,8 @@ def _place(rows: QuerySet[JobRow], at: int, total: int) -> str:
     """Where row number ``at`` stands among a job's ``total`` rows: "row 3 of 5".
 
     Row numbers are the source's (data rows from 1), so that the operator
-    finds the row in the file; a job's skip the rows left out as shipped or
-    filtered. Then the row's place in the job is named as well: "row 9, the
+    finds the row in the file; a job's numbers skip the rows left out as
+    shipped or filtered. Then the row's place in the job is named as well: "row 9, the
     3rd of its 5 rows".
     """
     position = rows.filter(row_number__lte=at).count()

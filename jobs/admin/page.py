@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from jobs import selectors
 from jobs.admin.buttons import RECOVERABLE, job_buttons
 from jobs.models import Job, JobRow
+from jobs.services.approval import PendingRows, job_approve_refusal
 from jobs.services.reconcile import duration_text, rows_awaiting_ups
 from jobs.services.recovery import job_recovery_summary
 from jobs.services.restart import job_restart_refusal
@@ -155,19 +156,34 @@ def label_formats(job: Job) -> dict[str, int]:
     return {group["label_format"].upper(): group["n"] for group in groups}
 
 
+# The statuses whose page may offer Approve (a draft in auto mode, a previewed job).
+APPROVAL_STATUSES = frozenset({JobStatus.DRAFT, JobStatus.PREVIEWED})
+
+
+def _refusals(job: Job, counts: RowCounts) -> dict[str, str]:
+    """Why the job cannot take an action its buttons offer, whoever asks: the services' words."""
+    refusals = {}
+    if job.status in RECOVERABLE and (restart := job_restart_refusal(job)):
+        refusals["restart_job"] = restart.message
+    if job.status in APPROVAL_STATUSES:
+        pending = PendingRows(counts.by_status.get(RowStatus.PENDING, 0), counts.invalid_pending)
+        if approve := job_approve_refusal(job, pending=pending):
+            refusals["approve_jobs"] = refusals["approve_jobs_switch_to_auto"] = approve.message
+    return refusals
+
+
 def job_page_context(
     request: HttpRequest, job: Job, *, allowed: set[str], can_decide: bool
 ) -> dict[str, Any]:
     """Return everything the job page template draws; ``allowed`` names the user's actions."""
     counts = row_counts(job)
-    restart_refusal = job_restart_refusal(job) if job.status in RECOVERABLE else None
     bar, banner = job_buttons(
         status=job.status,
         mode=job.mode,
         invalid_pending=bool(counts.invalid_pending),
         writeback_failed=bool(counts.writeback_failed),
         allowed=allowed,
-        refusals={"restart_job": restart_refusal.message} if restart_refusal else None,
+        refusals=_refusals(job, counts),
     )
     unknown: list[JobRow] = []
     if counts.by_status.get(RowStatus.UNKNOWN):

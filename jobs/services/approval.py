@@ -154,7 +154,8 @@ def _rows_refusal(job: Job, pending: PendingRows) -> DomainError | None:
     if count := pending.invalid:
         return DomainError(
             "invalid_rows",
-            f"{job} has {count} rows with errors: exclude or fix them before approving.",
+            f"{job} has {count} row{'' if count == 1 else 's'} with errors: exclude or fix "
+            f"{'it' if count == 1 else 'them'} before approving.",
             details={"rows": count},
         )
     if not pending.count:

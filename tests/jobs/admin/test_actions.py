@@ -319,8 +319,15 @@ def test_exclude_rows_with_errors_makes_the_job_approvable(
     page = approver_client.get(job_url(job)).text
     assert count_of(page, "action-exclude-invalid") == 1
     assert count_of(page, "preview-rows-with-errors") == 1
+    # Approve is shown, but greyed with the reason, as the service would refuse it.
+    assert 'data-testid="action-approve"\n  disabled' in page
+    assert text_of(page, "action-approve-refusal") == (
+        f"Approve is not available: {job} has 1 row with errors: exclude or fix it before "
+        "approving."
+    )
     page_action(approver_client, job, "exclude_invalid_rows")
     assert JobRow.objects.get(job=job, row_number=2).status == RowStatus.SKIPPED
+    assert count_of(approver_client.get(job_url(job)).text, "action-approve-refusal") == 0
     page_action(approver_client, job, "approve_jobs")
     job.refresh_from_db()
     assert job.status == JobStatus.APPROVED

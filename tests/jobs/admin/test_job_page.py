@@ -60,6 +60,15 @@ def test_warnings_are_a_count_that_expands_to_their_messages(approver_client: Cl
     assert "Residential address." in table
 
 
+def test_a_row_with_errors_and_no_warning_counts_its_errors_only(approver_client: Client) -> None:
+    job = job_with_rows(2, status=JobStatus.PREVIEWED)
+    errors = [{"column": "zip", "field": "postal_code", "message": "Bad zip."}]
+    JobRow.objects.filter(job=job, row_number=1).update(is_valid=False, errors=errors)
+    table = table_of(approver_client.get(job_url(job)).text, "preview-table")
+    summary = table.split('data-testid="warning-count">')[1].split("</summary>")[0]
+    assert summary == ' <span class="error-text">1 error</span>'  # not "0 + 1 error"
+
+
 def test_a_draft_job_says_it_is_not_rated_yet(approver_client: Client) -> None:
     job = job_with_rows(3, status=JobStatus.DRAFT)
     page = approver_client.get(job_url(job)).text

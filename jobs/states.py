@@ -91,6 +91,11 @@ JOB_ACTIVE_STATUSES = frozenset({J.PREVIEWING, J.RUNNING})
 JOB_FINAL_STATUSES = frozenset(status for status, targets in JOB_TRANSITIONS.items() if not targets)
 
 
+def job_statuses_leading_to(target: str) -> frozenset[str]:
+    """The statuses a job may move to ``target`` from: the life cycle's own answer."""
+    return frozenset(status for status, targets in JOB_TRANSITIONS.items() if target in targets)
+
+
 def _check(
     table: dict[str, frozenset[str]],
     labels: type[models.TextChoices],

@@ -29,16 +29,14 @@ from jobs.services.overlap import (
 )
 from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, rows_transition_bulk, status_refusal
-from jobs.states import JOB_TRANSITIONS, JobMode, JobStatus, RowStatus
+from jobs.states import JobMode, JobStatus, RowStatus, job_statuses_leading_to
 from shipops.errors import DomainError
 
 # While a job started in a session is in one of these, that session's mode is locked.
 MODE_LOCKING_STATUSES = [JobStatus.APPROVED, JobStatus.RUNNING]
 
 
-APPROVABLE = frozenset(
-    status for status, targets in JOB_TRANSITIONS.items() if JobStatus.APPROVED in targets
-)
+APPROVABLE = job_statuses_leading_to(JobStatus.APPROVED)
 # Rows are left out of a batch before it is approved, and not while its preview runs.
 EXCLUDABLE = frozenset({JobStatus.DRAFT, JobStatus.PREVIEWED})
 
@@ -54,7 +52,7 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=job.pk)
         refuse_while_restarting(locked)
-        only = "rows are left out before approval only, of a draft or previewed job."
+        only = "rows can be excluded only from a draft or previewed job, before approval."
         if refusal := status_refusal(locked, EXCLUDABLE, code="not_excludable", only=only):
             raise refusal
         invalid = rows.filter(is_valid=False).count()

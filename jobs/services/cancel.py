@@ -13,15 +13,13 @@ from jobs.services.lease import Lease
 from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, row_transition, rows_transition_bulk
 from jobs.services.writeback import job_write_back_stopped
-from jobs.states import JOB_TRANSITIONS, JobStatus, RowStatus
+from jobs.states import JobStatus, RowStatus, job_statuses_leading_to
 from shipops.errors import DomainError
 from ups.client import get_client
 from ups.errors import UpsError
 
 # The statuses a job may be cancelled from (jobs.states owns the life cycle).
-CANCELLABLE = frozenset(
-    status for status, targets in JOB_TRANSITIONS.items() if JobStatus.CANCELLED in targets
-)
+CANCELLABLE = job_statuses_leading_to(JobStatus.CANCELLED)
 
 
 def job_cancel_refusal(job: Job, *, hold: Lease | None = None) -> DomainError | None:

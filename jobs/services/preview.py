@@ -27,7 +27,7 @@ from jobs.services.recovery import job_interrupt_on_error
 from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, status_refusal
 from jobs.shipping import ship_from_for, ship_from_record, shipment_request
-from jobs.states import JOB_TRANSITIONS, JobStatus, RowStatus
+from jobs.states import JobStatus, RowStatus, job_statuses_leading_to
 from jobs.summaries import batch_totals
 from shipops.errors import DomainError
 from shipops.money import format_cents
@@ -51,9 +51,7 @@ class RowPreview:
     error: dict[str, str] | None = None
 
 
-PREVIEWABLE = frozenset(
-    status for status, targets in JOB_TRANSITIONS.items() if JobStatus.PREVIEWING in targets
-)
+PREVIEWABLE = job_statuses_leading_to(JobStatus.PREVIEWING)
 
 
 def job_preview_start(*, job: Job, actor: Actor, in_background: bool = True) -> int:

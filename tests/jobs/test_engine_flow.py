@@ -370,7 +370,7 @@ def test_rows_are_excluded_only_from_a_job_not_yet_approved_that_has_errors(
         job_exclude_rows(job=clean, actor=approver)
     assert late.value.code == "not_excludable"
     assert late.value.message == (
-        f"{clean} is completed: rows are left out before approval only, of a draft or "
-        "previewed job."
+        f"{clean} is completed: rows can be excluded only from a draft or previewed job, "
+        "before approval."
     )
     assert not AuditEntry.objects.filter(job=clean, action="rows_excluded").exists()

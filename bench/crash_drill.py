@@ -246,6 +246,10 @@ class Drill:
                 1 for row in rows if in_file.get(row.source_key) != row.tracking_number
             ),
             "shipped_rows_without_audit": sum(1 for row in rows if row.pk not in audited),
+            # A row whose ship answer was lost gets its label from UPS's Label Recovery.
+            "shipped_rows_without_label": sum(
+                1 for row in rows if row.status == "shipped" and not row.label
+            ),
         }
         checks["ok"] = (
             job.status == "completed"

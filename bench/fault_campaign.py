@@ -62,6 +62,7 @@ FAULTS: list[tuple[str, str, dict[str, Any]]] = [
     ("malformed", "ship", {"variant": "truncated"}),
     ("http_503", "track", {}),
     ("expired_token", "track", {}),
+    ("http_503", "label", {}),
 ]
 RESUME_ATTEMPTS = 6
 
@@ -87,6 +88,7 @@ class FaultRun(Drill):
                 "faults_fired": Counter(),
                 "decided_shipped": 0,
                 "reconcile_retries": 0,
+                "labels_fetched_by_a_person": 0,
             }
         )
 
@@ -207,8 +209,13 @@ class FaultRun(Drill):
 
     def _verify(self, job: Any) -> dict[str, Any]:
         from jobs.services.audit import audit_trail_problems
+        from jobs.services.label_recovery import job_fetch_labels, rows_without_label
 
         self._note_fired()
+        if rows_without_label(job).exists():  # a label fault hit a fetch: the person asks again
+            requests.delete(f"{self.sandbox_url}/__sandbox/faults", timeout=5)
+            fetched = job_fetch_labels(job=job, actor=self.operator, limit=None).fetched
+            self.figures["labels_fetched_by_a_person"] += len(fetched)
         checks = super()._verify(job)
         problems = audit_trail_problems(job)
         checks["audit_trail_problems"] = problems[:10]
@@ -282,6 +289,8 @@ def campaign(args: argparse.Namespace) -> int:
                 "tracking_not_in_database",
                 "tracking_not_in_source",
                 "shipped_rows_without_audit",
+                "shipped_rows_without_label",
+                "labels_fetched_by_a_person",
             )
         },
         "audit_trail_problems": sum(len(f.get("audit_trail_problems", [])) for f in results),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Buy labels: approve, restart, create in auto mode, settle a row whose outcome is unknown.
 APPROVE_PERMISSION = "jobs.approve_job"
-# Work a job: preview, resume, cancel, exclude rows, retry the write-back.
+# Work a job: preview, resume, cancel, exclude rows, retry the write-back, fetch labels.
 OPERATE_PERMISSION = "jobs.change_job"
 # Read a data source into a new (confirm-mode) job.
 CREATE_PERMISSION = "jobs.add_job"

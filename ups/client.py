@@ -18,18 +18,20 @@ from ups.config import UpsConfig
 from ups.errors import UpsAuthError, UpsDefinitiveError, UpsError
 from ups.parsers import (
     NOT_FOUND_CODES,
+    parse_label_recovery,
     parse_rates,
     parse_ship,
     parse_track,
     parse_void,
     parse_xav,
 )
-from ups.payloads import LABEL_FORMATS, rate_body, ship_body, xav_body
+from ups.payloads import LABEL_FORMATS, label_recovery_body, rate_body, ship_body, xav_body
 from ups.transport import Attempt, HttpCall, Transport
 from ups.types import (
     Address,
     AddressValidation,
     RateQuote,
+    RecoveredLabel,
     ShipmentRequest,
     ShipResult,
     TrackedPackage,
@@ -39,6 +41,7 @@ from ups.types import (
 T = TypeVar("T")
 RATING_VERSION = "v2409"
 SHIPPING_VERSION = "v2409"
+LABEL_RECOVERY_VERSION = "v1"
 XAV_VERSION = "v2"
 XAV_VALIDATE_AND_CLASSIFY = "3"
 XAV_MAX_CANDIDATES = "3"
@@ -52,6 +55,13 @@ class PreparedShip:
     label_format: str
     call: HttpCall | None = None  # None: built when sent (it could not be built ahead)
     first: Attempt | None = None  # None: no token in memory when it was prepared
+
+
+def _checked_label_format(label_format: str) -> str:
+    label_format = label_format.upper()
+    if label_format not in LABEL_FORMATS:
+        raise ValueError(f"Label format {label_format!r} is not one of {LABEL_FORMATS}.")
+    return label_format
 
 
 def _segment(value: str) -> str:
@@ -101,9 +111,7 @@ class UpsClient:
         UPS for one, and never raises a UpsError: what cannot be built now is
         built, and fails, when it is sent.
         """
-        label_format = label_format.upper()
-        if label_format not in LABEL_FORMATS:
-            raise ValueError(f"Label format {label_format!r} is not one of {LABEL_FORMATS}.")
+        label_format = _checked_label_format(label_format)
         try:
             call = self._ship_call(request, label_format)
             token = self.tokens.in_memory()
@@ -140,6 +148,18 @@ class UpsClient:
             params = {"trackingnumber": "[" + ",".join(f'"{n}"' for n in tracking_numbers) + "]"}
         call = HttpCall("void request", "DELETE", url, params=params)
         return self._api(call, lambda body: parse_void(body, shipment_id))
+
+    def recover_label(self, tracking_number: str, *, label_format: str = "GIF") -> RecoveredLabel:
+        """Fetch the label of an existing shipment again (UPS's Label Recovery).
+
+        No side effect at UPS: retried like a rate call. A number UPS has no
+        label for raises UpsDefinitiveError.
+        """
+        label_format = _checked_label_format(label_format)
+        url = f"{self.config.api_url}/labels/{LABEL_RECOVERY_VERSION}/recovery"
+        body = label_recovery_body(tracking_number, label_format=label_format)
+        call = HttpCall("label recovery", "POST", url, json_body=body)
+        return self._api(call, lambda answer: parse_label_recovery(answer, tracking_number))
 
     def validate_address(self, address: Address) -> AddressValidation:
         """Validate and classify a US or PR address at street level."""

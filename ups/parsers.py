@@ -13,6 +13,7 @@ from ups.types import (
     AddressIndicator,
     AddressValidation,
     RateQuote,
+    RecoveredLabel,
     ShipResult,
     TrackedPackage,
     VoidResult,
@@ -51,11 +52,11 @@ def parse_rates(body: Any) -> list[RateQuote]:
     return quotes
 
 
-def _label_bytes(package: Any) -> bytes:
+def _decoded(data: Any, *path: str) -> bytes:
     try:
-        return base64.b64decode(text(package, "ShippingLabel", "GraphicImage"), validate=True)
+        return base64.b64decode(text(data, *path), validate=True)
     except (binascii.Error, ValueError):
-        raise MalformedAnswer("ShippingLabel.GraphicImage is not base64") from None
+        raise MalformedAnswer(f"{'.'.join(path)} is not base64") from None
 
 
 def parse_ship(body: Any) -> ShipResult:
@@ -64,7 +65,7 @@ def parse_ship(body: Any) -> ShipResult:
     package = dig(results, "PackageResults", 0)
     total, currency = cents(results, "ShipmentCharges", "TotalCharges")
     tracking_number = text(package, "TrackingNumber")
-    label = _label_bytes(package)
+    label = _decoded(package, "ShippingLabel", "GraphicImage")
     if not tracking_number or not label:
         raise MalformedAnswer("the tracking number or the label is empty")
     return ShipResult(
@@ -75,6 +76,27 @@ def parse_ship(body: Any) -> ShipResult:
         label_format=text(package, "ShippingLabel", "ImageFormat", "Code").upper(),
         label_bytes=label,
         negotiated_cents=_negotiated(results, "NegotiatedRateCharges", "TotalCharge"),
+    )
+
+
+def parse_label_recovery(body: Any, tracking_number: str) -> RecoveredLabel:
+    """Read the label of ``tracking_number`` from a Label Recovery answer.
+
+    ``LabelResults`` is one object for a one-package shipment (an array in the
+    spec: ``ups.spec_defects``); the result for the number asked is taken.
+    """
+    results = as_list(dig(body, "LabelRecoveryResponse", "LabelResults"))
+    matching = [item for item in results if optional(item, "TrackingNumber") == tracking_number]
+    if not matching:
+        raise MalformedAnswer(f"LabelRecoveryResponse.LabelResults has no {tracking_number}")
+    image = dig(matching[0], "LabelImage")
+    label = _decoded(image, "GraphicImage")
+    if not label:
+        raise MalformedAnswer("LabelImage.GraphicImage is empty")
+    return RecoveredLabel(
+        tracking_number=tracking_number,
+        label_format=text(image, "LabelImageFormat", "Code").upper(),
+        label_bytes=label,
     )
 
 

@@ -126,11 +126,6 @@ def ship_body(
     dimensions = _dimensions(request.package)
     if dimensions:
         package["Dimensions"] = dimensions
-    label: dict[str, Any] = {"LabelImageFormat": {"Code": label_format}}
-    if label_format == "GIF":
-        label["HTTPUserAgent"] = "Mozilla/4.5"
-    else:
-        label["LabelStockSize"] = THERMAL_LABEL_STOCK
     code = request.service_code
     shipment: dict[str, Any] = {
         "Description": f"Shipment {request.reference}",
@@ -150,7 +145,27 @@ def ship_body(
                 "TransactionReference": {"CustomerContext": request.reference},
             },
             "Shipment": shipment,
-            "LabelSpecification": label,
+            "LabelSpecification": _label_specification(label_format),
+        }
+    }
+
+
+def _label_specification(label_format: str) -> dict[str, Any]:
+    label: dict[str, Any] = {"LabelImageFormat": {"Code": label_format}}
+    if label_format == "GIF":
+        label["HTTPUserAgent"] = "Mozilla/4.5"
+    else:
+        label["LabelStockSize"] = THERMAL_LABEL_STOCK
+    return label
+
+
+def label_recovery_body(tracking_number: str, *, label_format: str) -> dict[str, Any]:
+    """Return a Label Recovery request for one small-package tracking number."""
+    return {
+        "LabelRecoveryRequest": {
+            "Request": {"TransactionReference": {"CustomerContext": tracking_number}},
+            "LabelSpecification": _label_specification(label_format),
+            "TrackingNumber": tracking_number,
         }
     }
 

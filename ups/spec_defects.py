@@ -74,6 +74,25 @@ def _label_stock_size_optional_for_gif(spec: Spec) -> None:
     label["anyOf"] = [{"required": ["LabelStockSize"]}, gif]
 
 
+def _roadie_fields_optional(spec: Spec) -> None:
+    request = _schema(spec, "LabelRecoveryRequest")
+    roadie = ("TrackingNumbers", "ReferenceValues")
+    if not set(roadie) <= set(request.get("required", ())):
+        raise SpecDefectNotFound("LabelRecoveryRequest no longer requires its Roadie fields.")
+    request["required"] = [name for name in request["required"] if name not in roadie]
+
+
+def _three_letter_label_codes(*schema_names: str) -> Callable[[Spec], None]:
+    def patch(spec: Spec) -> None:
+        for name in schema_names:
+            code = _schema(spec, name)["properties"]["Code"]
+            if code.get("minLength") != 4:
+                raise SpecDefectNotFound(f"{name}.Code no longer has minLength 4.")
+            code["minLength"] = 3
+
+    return patch
+
+
 @dataclass(frozen=True)
 class SpecDefect:
     """One defect of one spec, as CONTRACT.md states it, and the patch that tolerates it."""
@@ -118,6 +137,26 @@ KNOWN_DEFECTS: tuple[SpecDefect, ...] = (
         "shipping",
         "Ship LabelStockSize is marked required but absent from the GIF example.",
         _label_stock_size_optional_for_gif,
+    ),
+    # Label Recovery (docs/ups.md; not in CONTRACT.md, which predates its use here).
+    SpecDefect(
+        "shipping",
+        "LabelRecoveryRequest requires TrackingNumbers and ReferenceValues, which its own "
+        "descriptions say are for Roadie (1R) shipments only; its standard example has neither.",
+        _roadie_fields_optional,
+    ),
+    SpecDefect(
+        "shipping",
+        "Label Recovery's LabelImageFormat.Code has minLength 4, which rejects GIF and ZPL, "
+        "the codes its own examples and descriptions use.",
+        _three_letter_label_codes(
+            "LabelRecovery_LabelSpecification_LabelImageFormat", "LabelImage_LabelImageFormat"
+        ),
+    ),
+    SpecDefect(
+        "shipping",
+        "LabelResults is an array in the schema, one object in UPS's answer for one package.",
+        _array_or_object("LabelRecoveryResponse", "LabelResults"),
     ),
 )
 

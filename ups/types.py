@@ -99,6 +99,21 @@ class ShipResult:
 
 
 @dataclass(frozen=True)
+class RecoveredLabel:
+    """The label of an existing shipment, fetched again from UPS (Label Recovery)."""
+
+    tracking_number: str
+    label_format: str
+    label_bytes: bytes
+
+    def __repr__(self) -> str:
+        return (
+            f"RecoveredLabel(tracking_number={self.tracking_number!r}, "
+            f"label_format={self.label_format!r}, label_bytes=<{len(self.label_bytes)} bytes>)"
+        )
+
+
+@dataclass(frozen=True)
 class VoidResult:
     """UPS's answer to a void: ``voided`` is True when voided now or before."""
 

@@ -176,6 +176,7 @@ class JobAdmin(JobDisplay, admin.ModelAdmin):
                 "POST",
                 "unknown_row",
             ),
+            ("<int:object_id>/labels/fetch/", views.fetch_labels_view, "POST", "fetch_labels"),
             ("<int:object_id>/labels.pdf", labels.labels_pdf_view, "GET", "labels_pdf"),
             ("<int:object_id>/labels.zpl", labels.labels_zpl_view, "GET", "labels_zpl"),
             ("<int:object_id>/results.csv", exports.export_csv_view, "GET", "export_csv"),

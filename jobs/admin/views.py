@@ -1,4 +1,4 @@
-"""The job admin's own views: create a job, live progress, the session's mode, unknown rows."""
+"""The job admin's own views: create a job, progress, the session's mode, unknown rows, labels."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from jobs.models import Job, JobRow
 from jobs.selectors import creation_notices
 from jobs.services.approval import job_approve
 from jobs.services.creation import job_create
+from jobs.services.label_recovery import job_fetch_labels
 from jobs.services.reconcile import row_decide_unknown
 from jobs.session_mode import session_mode, session_mode_lock, switch_session_mode
 from jobs.states import JobMode
@@ -149,3 +150,20 @@ def unknown_row_view(
     else:
         messages.success(request, decision.sentence)
     return HttpResponseRedirect(job_url(job) + "#unknown-rows")
+
+
+def fetch_labels_view(modeladmin: JobAdmin, request: HttpRequest, object_id: int) -> HttpResponse:
+    """Fetch from UPS the labels of the job's shipped rows that have none."""
+    job = get_job(modeladmin, request, object_id)
+    if not modeladmin.has_operate_permission(request):
+        raise PermissionDenied
+    try:
+        outcome = job_fetch_labels(job=job, actor=staff_user(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if outcome.fetched:
+            messages.success(request, outcome.fetched_sentence())
+        for problem in outcome.problems():
+            messages.warning(request, problem)
+    return HttpResponseRedirect(job_url(job) + "#rows")

@@ -6,6 +6,7 @@ from typing import Any
 
 from jobs.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
 from jobs.api.schemas import ref
+from jobs.services.label_recovery import FETCH_AT_ONCE
 from jobs.states import JobStatus, RowStatus
 
 ERROR_RESPONSES = {
@@ -228,6 +229,16 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/jobs/{job_id}/retry-writeback": {
         "post": action("retryWriteback", "Write tracking numbers back to the source again")
+    },
+    "/api/jobs/{job_id}/fetch-labels": {
+        "post": action(
+            "fetchLabels",
+            "Fetch from UPS the labels of shipped rows that have none",
+            schema="LabelsFetched",
+            description="Rows shipped without a label in ShipOps (UPS's answer was lost) get "
+            f"it from UPS's Label Recovery, {FETCH_AT_ONCE} rows per call. 409 "
+            "nothing_to_fetch when every shipped row has its label.",
+        )
     },
     "/api/jobs/{job_id}/rows/{row_id}/decide": {
         "post": action(

@@ -197,6 +197,28 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Excluded": closed({"excluded": COUNT, "job": ref("Job")}),
+    "LabelsFetched": closed(
+        {
+            "fetched": {
+                "type": "array",
+                "items": INTEGER,
+                "description": "The row numbers whose label was fetched and stored.",
+            },
+            "not_fetched": {
+                "type": "array",
+                "items": closed(
+                    {"row_number": INTEGER, "tracking_number": STRING, "reason": STRING}
+                ),
+                "description": "Rows UPS gave no label for, or that were not asked because "
+                "UPS could not be asked, with the reason.",
+            },
+            "left": {
+                **COUNT,
+                "description": "Rows without a label not asked this time: post again for them.",
+            },
+            "job": ref("Job"),
+        }
+    ),
     "JobCreate": closed(
         {
             "source": {"type": "integer", "description": "The data source's id."},

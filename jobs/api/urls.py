@@ -30,6 +30,11 @@ urlpatterns = [
         name="job-retry-writeback",
     ),
     path(
+        "jobs/<int:job_id>/fetch-labels",
+        views_actions.FetchLabelsView.as_view(),
+        name="job-fetch-labels",
+    ),
+    path(
         "jobs/<int:job_id>/rows/<int:row_id>/decide",
         views_actions.RowDecideView.as_view(),
         name="row-decide",

@@ -1,4 +1,4 @@
-"""Act on a job: approve, resume, restart, cancel, exclude rows, retry the write-back."""
+"""Act on a job: approve, resume, restart, cancel, exclude rows, retry the write-back, labels."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from jobs.models import Job
 from jobs.permissions import APPROVE_PERMISSION, OPERATE_PERMISSION
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.cancel import job_cancel
+from jobs.services.label_recovery import job_fetch_labels
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.restart import job_restart
 from jobs.services.resume import job_resume
@@ -134,6 +135,21 @@ class RetryWritebackView(JobActionView):
     ) -> JsonResponse:
         job_retry_writeback(job=job, actor=user)
         return job_response(job.pk)
+
+
+class FetchLabelsView(JobActionView):
+    """Fetch from UPS the labels of the job's shipped rows that have none."""
+
+    def act(
+        self, request: HttpRequest, *, job: Job, user: User, data: dict[str, Any]
+    ) -> JsonResponse:
+        outcome = job_fetch_labels(job=job, actor=user)
+        not_fetched = [
+            {"row_number": number, "tracking_number": tracking, "reason": reason}
+            for number, tracking, reason in outcome.not_fetched
+        ]
+        answer = {"fetched": outcome.fetched, "not_fetched": not_fetched, "left": outcome.left}
+        return JsonResponse({**answer, "job": job_dict(get_job(job.pk))})
 
 
 class RowDecideView(ApiView):

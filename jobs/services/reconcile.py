@@ -18,6 +18,7 @@ from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import require_approve_permission
 from jobs.services.audit import audit_record
 from jobs.services.in_flight import SHIP_STARTED
+from jobs.services.label_recovery import row_fetch_label_quietly
 from jobs.services.transitions import row_transition
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JobStatus, RowStatus, check_row_transition
@@ -43,6 +44,7 @@ def job_reconcile_unknown(*, job: Job, actor: Actor) -> list[JobRow]:
             undecided.append(row)
         else:
             _record_found(row, package, actor)
+            row_fetch_label_quietly(row=row, actor=actor)
     return undecided
 
 
@@ -59,6 +61,7 @@ def _live_shipment(client: UpsClient, row: JobRow) -> TrackedPackage | None:
 
 
 def _record_found(row: JobRow, package: TrackedPackage, actor: Actor) -> None:
+    """Record the shipment UPS holds under the row's reference (its label is fetched next)."""
     with transaction.atomic():
         row_transition(
             row=row,
@@ -115,6 +118,7 @@ def row_decide_unknown(*, row: JobRow, actor: Actor, tracking_number: str = "") 
     if package is not None:
         _record_found(row, package, actor)
         job_write_back_stopped(job=row.job, actor=actor)
+        row_fetch_label_quietly(row=row, actor=actor)
         row.refresh_from_db()
         return RowDecision(
             row,
@@ -196,6 +200,7 @@ def _decide_shipped(row: JobRow, actor: Actor, tracking_number: str) -> RowDecis
         Job.objects.filter(pk=row.job_id).update(shipped_count=F("shipped_count") + 1)
     # Resume would write it back at the batch's end; a cancelled job never gets there.
     job_write_back_stopped(job=row.job, actor=actor)
+    row_fetch_label_quietly(row=row, actor=actor)
     return RowDecision(row, f"Row {row.row_number} marked shipped ({tracking_number}).")
 
 

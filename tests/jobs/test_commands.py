@@ -294,3 +294,26 @@ def test_recover_jobs_lists_a_cancelled_jobs_rows_of_unknown_outcome(
     with pytest.raises(CommandError, match="Say who is acting with --user USERNAME"):
         run("recover_jobs", "--decide-row", str(row.pk), "--tracking", "1Z999AA10123456784")
     assert JobRow.objects.get(pk=row.pk).status == "unknown"
+
+
+def test_recover_jobs_fetches_the_labels_of_shipped_rows_without_one(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    source = orders_csv(2)
+    run("ship", source.file_path, "--auto", "--user", "dana")
+    job = Job.objects.get()
+    first, second = JobRow.objects.filter(job=job).order_by("row_number")
+    for row in (first, second):  # as if UPS's answers had been lost: no label kept
+        row.label.delete(save=True)
+    JobRow.objects.filter(pk=second.pk).update(tracking_number="1Z999AA10123456784")
+
+    out = run("recover_jobs", "--fetch-labels", str(job.pk), "--user", "dana")
+
+    assert out == (
+        "1 label fetched from UPS (row 1).\n"
+        "Row 2 (1Z999AA10123456784): no label: No label was found for the tracking number.\n"
+    )
+    assert JobRow.objects.get(pk=first.pk).label.read().startswith(b"GIF8")
+    JobRow.objects.filter(pk=second.pk).update(label="labels/found-elsewhere.gif")
+    with pytest.raises(CommandError, match=f"Every shipped row of {job} has its label."):
+        run("recover_jobs", "--fetch-labels", str(job.pk))

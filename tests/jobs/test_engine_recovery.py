@@ -162,6 +162,10 @@ def test_crash_after_ship_before_phase_b_is_reconciled_by_reference(
 
     resume_and_check(job, approver, ups_sandbox, six_orders, source_root)
     assert AuditEntry.objects.filter(row=row, action="row_reconciled").exists()
+    # Its label, lost with UPS's answer, is fetched from UPS: the parcel can be labelled.
+    row.refresh_from_db()
+    assert (row.label_format, row.label.read()[:4]) == ("GIF", b"GIF8")
+    assert AuditEntry.objects.filter(row=row, action="label_fetched").count() == 1
 
 
 def test_restart_is_refused_while_a_row_may_exist_at_ups_unrecorded(

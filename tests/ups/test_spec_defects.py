@@ -10,7 +10,7 @@ import yaml
 
 from tests.ups.conftest import shipment
 from ups import schemas, spec_defects
-from ups.payloads import rate_body, ship_body
+from ups.payloads import label_recovery_body, rate_body, ship_body
 
 RATE = schemas.operation("rating", "POST", "/rating/{version}/{requestoption}")
 SHIP = schemas.operation("shipping", "POST", "/shipments/{version}/ship")
@@ -51,15 +51,28 @@ def test_only_trailing_blanks_are_stripped(name: str) -> None:
     assert stripped == [line.rstrip(" \t") for line in lines]
 
 
-def test_the_defects_are_exactly_those_of_the_contract() -> None:
+def test_the_defects_are_those_of_the_contract_and_of_label_recovery() -> None:
     summaries = {defect.summary for defect in spec_defects.KNOWN_DEFECTS}
 
     assert {defect.api for defect in spec_defects.KNOWN_DEFECTS} == {"rating", "shipping"}
-    assert len(spec_defects.KNOWN_DEFECTS) == 7  # 4 defects, two of them in both specs
+    # CONTRACT.md's 4 defects (two of them in both specs), and Label Recovery's 3 (docs/ups.md).
+    assert len(spec_defects.KNOWN_DEFECTS) == 10
     assert any("RequestOption" in summary for summary in summaries)
     assert any("minLength 3" in summary for summary in summaries)
     assert any("LabelStockSize" in summary for summary in summaries)
-    assert sum("array in the schema" in summary for summary in summaries) == 2
+    assert sum("array in the schema" in summary for summary in summaries) == 3
+    assert any("Roadie" in summary for summary in summaries)
+    assert any("rejects GIF and ZPL" in summary for summary in summaries)
+
+
+def test_a_two_letter_label_code_is_still_refused_in_label_recovery() -> None:
+    body = label_recovery_body("1Z999AA10123456784", label_format="GIF")
+    body["LabelRecoveryRequest"]["LabelSpecification"]["LabelImageFormat"]["Code"] = "GI"
+    operation = schemas.operation("shipping", "POST", "/labels/{version}/recovery")
+
+    assert operation.check(path_params={"version": "v1"}, body=body) == [
+        "LabelRecoveryRequest.LabelSpecification.LabelImageFormat.Code: 'GI' is too short"
+    ]
 
 
 def test_rate_request_option_may_be_left_out() -> None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-ENDPOINTS = ("token", "rate", "ship", "void", "xav", "track")
+ENDPOINTS = ("token", "rate", "ship", "void", "xav", "track", "label")
 KINDS = (
     "latency",
     "http_429",

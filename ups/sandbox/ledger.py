@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ups.sandbox.labels import LabelContent
+
 
 @dataclass(frozen=True)
 class LedgerEntry:
@@ -26,6 +28,9 @@ class LedgerEntry:
     trans_id: str = ""
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     voided_at: datetime | None = None
+    # What its label shows, to draw it again for Label Recovery (not kept as an image:
+    # a 10,000-row batch would hold 200 MB of labels).
+    label: LabelContent | None = field(default=None, compare=False, repr=False)
 
     @property
     def voided(self) -> bool:
@@ -35,6 +40,7 @@ class LedgerEntry:
     def as_dict(self) -> dict[str, Any]:
         """Return the entry as JSON data, times in ISO 8601 with offset."""
         data = asdict(self)
+        del data["label"]
         data["created_at"] = self.created_at.isoformat()
         data["voided_at"] = self.voided_at.isoformat() if self.voided_at else None
         data["voided"] = self.voided

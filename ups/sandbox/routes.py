@@ -17,6 +17,7 @@ from ups import schemas
 from ups.sandbox import exchange
 from ups.sandbox.addresses import handle_xav
 from ups.sandbox.exchange import ApiCall, Reply, SandboxRequest, ups_error, ups_errors
+from ups.sandbox.label_recovery import handle_label_recovery
 from ups.sandbox.oauth import check_basic, check_bearer, handle_token
 from ups.sandbox.rating import handle_rate
 from ups.sandbox.shipping import handle_ship, handle_void
@@ -64,6 +65,7 @@ ROUTES = (
         "shipping",
         handle_void,
     ),
+    Route("label", "POST", "/api/labels/{version}/recovery", "shipping", handle_label_recovery),
     Route("xav", "POST", "/api/addressvalidation/{version}/{requestoption}", "xav", handle_xav),
     Route("track", "GET", "/api/track/v1/details/{inquiryNumber}", "tracking", handle_track),
     Route(

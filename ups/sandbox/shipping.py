@@ -27,7 +27,8 @@ LABEL_FORMATS = ("GIF", "ZPL")
 THERMAL_HEIGHTS = ("6", "8")
 
 
-def _label_problem(label: dict[str, Any]) -> bool:
+def label_problem(label: dict[str, Any]) -> bool:
+    """Whether a LabelSpecification asks for a format or stock the sandbox cannot draw."""
     code = str(label.get("LabelImageFormat", {}).get("Code", "")).upper()
     if code not in LABEL_FORMATS:
         return True
@@ -75,7 +76,7 @@ def handle_ship(state: SandboxState, call: ApiCall) -> Reply:
     service = str(shipment["Service"]["Code"])
     if service not in services_for(*lane(shipment)):
         return ups_error(400, exchange.SERVICE_UNAVAILABLE_ON_LANE)
-    if _label_problem(label_spec):
+    if label_problem(label_spec):
         return ups_error(400, exchange.BAD_LABEL)
     label_format = str(label_spec["LabelImageFormat"]["Code"]).upper()
     package = as_list(shipment["Package"])[0]
@@ -84,17 +85,15 @@ def handle_ship(state: SandboxState, call: ApiCall) -> Reply:
     charges = quote(shipment, service)
     weight = f"{package_pounds(package):.1f}"
     reference = _reference(package)
-    label = render_label(
-        label_format,
-        LabelContent(
-            tracking_number=tracking_number,
-            service_name=service_name(service),
-            ship_from=_printable(shipment.get("ShipFrom") or shipment["Shipper"]),
-            ship_to=_printable(shipment["ShipTo"]),
-            weight=weight,
-            reference=reference,
-        ),
+    content = LabelContent(
+        tracking_number=tracking_number,
+        service_name=service_name(service),
+        ship_from=_printable(shipment.get("ShipFrom") or shipment["Shipper"]),
+        ship_to=_printable(shipment["ShipTo"]),
+        weight=weight,
+        reference=reference,
     )
+    label = render_label(label_format, content)
     ship_to = address_of(shipment["ShipTo"])
     state.ledger.add(
         LedgerEntry(
@@ -109,6 +108,7 @@ def handle_ship(state: SandboxState, call: ApiCall) -> Reply:
             currency="USD",
             label_format=label_format,
             trans_id=call.request.header("transId") or "",
+            label=content,
         )
     )
     results = {

@@ -11,6 +11,7 @@ from jobs.management.base import JobCommand, stdin_is_a_terminal
 from jobs.models import Job, JobRow
 from jobs.selectors import job_rows
 from jobs.services.cancel import job_cancel
+from jobs.services.label_recovery import job_fetch_labels
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
 from jobs.services.restart import job_restart, job_restart_refusal, job_restart_warning
@@ -32,6 +33,12 @@ class Command(JobCommand):
         action.add_argument("--resume", type=int, metavar="JOB")
         action.add_argument("--restart", type=int, metavar="JOB")
         action.add_argument("--cancel", type=int, metavar="JOB")
+        action.add_argument(
+            "--fetch-labels",
+            type=int,
+            metavar="JOB",
+            help="fetch from UPS the labels of the job's shipped rows that have none",
+        )
         action.add_argument(
             "--decide-row",
             type=int,
@@ -78,6 +85,8 @@ class Command(JobCommand):
             )
         if options["decide_row"]:
             self._decide(options)
+        elif options["fetch_labels"]:
+            self._fetch_labels(self.get_job(options["fetch_labels"]), options)
         elif options["resume"]:
             self._resume(self.get_job(options["resume"]), options)
         elif options["restart"]:
@@ -190,6 +199,13 @@ class Command(JobCommand):
             f"Cancelled {job} and created {new_job} with its rows "
             f"({new_job.get_status_display().lower()})."
         )
+
+    def _fetch_labels(self, job: Job, options: dict[str, Any]) -> None:
+        outcome = job_fetch_labels(job=job, actor=self.get_actor(options["user"]), limit=None)
+        if outcome.fetched:
+            self.stdout.write(outcome.fetched_sentence())
+        for problem in outcome.problems():
+            self.stdout.write(self.style.WARNING(problem))
 
     def _decide(self, options: dict[str, Any]) -> None:
         if options["tracking"] != "" and not options["tracking"].strip():

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -19,7 +19,7 @@ from jobs.services import restart as restart_module
 from jobs.services.reconcile import row_decide_unknown
 from jobs.states import JobStatus, RowStatus
 from tests.fixtures.ups_sandbox import SandboxController
-from tests.jobs.admin.conftest import job_url, messages_of, page_action
+from tests.jobs.admin.conftest import job_url, make_operator, messages_of, page_action
 from tests.jobs.admin.html import count_of, hidden_fields, text_of
 from tests.jobs.conftest import as_if_ups_can_no_longer_answer, previewed_job, ship_all
 from tests.jobs.test_engine_recovery import crash_then_lapse, crash_when
@@ -168,15 +168,89 @@ def test_restart_is_refused_while_a_row_has_an_unknown_outcome(
     assert Job.objects.count() == 1
 
 
-def test_a_row_settled_without_a_label_is_named_under_the_rows(
+def test_a_row_settled_from_upss_record_gets_its_label_from_ups(
     settled: Job, approver_client: Client
 ) -> None:
     row = JobRow.objects.get(job=settled, row_number=3)
-    assert (row.status, row.label.name) == (RowStatus.SHIPPED, "")
+
+    assert (row.status, row.label_format) == (RowStatus.SHIPPED, "GIF")
+    assert str(row.label.name).endswith(f"{row.reference}.gif")
+    assert row.label.read().startswith(b"GIF8")
+    [entry] = AuditEntry.objects.filter(row=row, action="label_fetched")
+    assert entry.message == f"Label of tracking {row.tracking_number} fetched from UPS."
     page = approver_client.get(job_url(settled)).text
+    assert count_of(page, "unlabelled") == 0
+    assert count_of(page, "label-link") == 3
+
+
+def settle_without_label(
+    job: Job, ups_sandbox: SandboxController, user: User, settings: Any
+) -> JobRow:
+    """Settle row 3 as shipped while UPS's Label Recovery fails; return the row."""
+    settings.UPS_MAX_RETRIES = 0
+    ups_sandbox.set_fault("http_503", endpoint="label")
+    row = JobRow.objects.get(job=job, row_number=3)
+    (shipment,) = ups_sandbox.ledger(reference=row.reference)
+    row_decide_unknown(row=row, actor=user, tracking_number=shipment["tracking_number"])
+    row.refresh_from_db()
+    assert (row.status, row.label.name) == (RowStatus.SHIPPED, "")
+    return row
+
+
+def test_a_label_ups_did_not_give_is_named_and_fetched_again_from_the_page(
+    interrupted: Job,
+    ups_sandbox: SandboxController,
+    approver_user: User,
+    approver_client: Client,
+    settings: Any,
+) -> None:
+    row = settle_without_label(interrupted, ups_sandbox, approver_user, settings)
+    page = approver_client.get(job_url(interrupted)).text
     assert text_of(page, "unlabelled").startswith(
-        f"row 3 ({row.tracking_number}): shipped, but ShipOps has no label"
+        f"row 3 ({row.tracking_number}): shipped, but ShipOps has no label."
     )
+    fetch = reverse("admin:jobs_job_fetch_labels", args=[interrupted.pk])
+    assert f'action="{fetch}"' in page
+
+    still_failing = approver_client.post(fetch)
+    [why] = messages_of(approver_client.get(job_url(interrupted)))
+    ups_sandbox.clear_faults()
+    fetched = approver_client.post(fetch)
+
+    assert still_failing["Location"] == job_url(interrupted) + "#rows"
+    assert why.startswith(f"Row 3 ({row.tracking_number}): no label: UPS could not be asked")
+    assert fetched.status_code == 302
+    row.refresh_from_db()
+    assert (row.label_format, row.label.read()[:4]) == ("GIF", b"GIF8")
+    shown = messages_of(approver_client.get(job_url(interrupted)))
+    assert shown == ["1 label fetched from UPS (row 3)."]
+    assert count_of(approver_client.get(job_url(interrupted)).text, "unlabelled") == 0
+    again = approver_client.post(fetch)
+    assert again.status_code == 302
+    assert messages_of(approver_client.get(job_url(interrupted))) == [
+        f"Every shipped row of {interrupted} has its label."
+    ]
+
+
+def test_fetching_labels_needs_the_change_permission(
+    interrupted: Job,
+    ups_sandbox: SandboxController,
+    approver_user: User,
+    settings: Any,
+) -> None:
+    settle_without_label(interrupted, ups_sandbox, approver_user, settings)
+    viewer = make_operator("vera")
+    viewer.user_permissions.remove(Permission.objects.get(codename="change_job"))
+    client = Client()
+    client.force_login(viewer)
+
+    page = client.get(job_url(interrupted)).text
+    refused = client.post(reverse("admin:jobs_job_fetch_labels", args=[interrupted.pk]))
+
+    assert count_of(page, "fetch-labels") == 0
+    assert "someone with the “change job” permission can" in text_of(page, "unlabelled")
+    assert refused.status_code == 403
+    assert JobRow.objects.get(job=interrupted, row_number=3).label.name == ""
 
 
 def test_restart_warns_about_duplicates_and_needs_a_choice(

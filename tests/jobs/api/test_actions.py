@@ -15,6 +15,8 @@ from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.api.conftest import make_job
 from tests.jobs.api.contract import ApiClient
 from tests.jobs.conftest import read_csv
+from tests.ups.conftest import shipment
+from ups.client import UpsClient
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +187,34 @@ def test_retry_writeback_writes_the_tracking_numbers_into_the_file(
     assert unshipped["message"] == (
         f"{previewed} has shipped nothing: it has no tracking number to write back."
     )
+
+
+def test_fetch_labels_gets_the_labels_ups_has_and_says_which_it_has_not(
+    api: ApiClient, source: DataSource, ups_sandbox: SandboxController
+) -> None:
+    job = make_job(source, "completed", rows=("shipped",) * 2)
+    first, second = JobRow.objects.filter(job=job).order_by("row_number")
+    shipped = UpsClient().ship(shipment(first.reference))
+    JobRow.objects.filter(pk=first.pk).update(tracking_number=shipped.tracking_number)
+
+    answer = api.post(f"/api/jobs/{job.pk}/fetch-labels")
+
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["fetched"], body["left"], body["job"]["id"]) == ([1], 0, job.pk)
+    assert body["not_fetched"] == [
+        {
+            "row_number": 2,
+            "tracking_number": second.tracking_number,
+            "reason": "No label was found for the tracking number.",
+        }
+    ]
+    assert JobRow.objects.get(pk=first.pk).label.read().startswith(b"GIF8")
+    again = api.post(f"/api/jobs/{job.pk}/fetch-labels").json()
+    assert again["fetched"] == []
+    done = make_job(source, "completed", rows=())
+    refused = api.post(f"/api/jobs/{done.pk}/fetch-labels")
+    assert (refused.status_code, refused.json()["code"]) == (409, "nothing_to_fetch")
 
 
 def test_a_person_settles_an_unknown_row(

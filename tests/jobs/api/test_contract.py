@@ -161,6 +161,10 @@ SCENARIOS: dict[str, Callable[[DataSource], Request]] = {
     "retryWriteback": lambda source: (
         "post", f"/api/jobs/{unwritten(source)}/retry-writeback", None, 200
     ),
+    "fetchLabels": lambda source: (
+        "post", f"/api/jobs/{make_job(source, 'completed', rows=('shipped',)).pk}/fetch-labels",
+        None, 200,
+    ),
     "decideUnknownRow": lambda source: ("post", unknown_row(source), {"shipped": False}, 200),
 }  # fmt: skip
 

@@ -110,6 +110,7 @@ WRITES = sorted(
         "/api/jobs/{job_id}/cancel": "jobs.change_job",
         "/api/jobs/{job_id}/exclude-invalid": "jobs.change_job",
         "/api/jobs/{job_id}/retry-writeback": "jobs.change_job",
+        "/api/jobs/{job_id}/fetch-labels": "jobs.change_job",
         "/api/jobs/{job_id}/approve": "jobs.approve_job",
         "/api/jobs/{job_id}/restart": "jobs.approve_job",
         "/api/jobs/{job_id}/rows/{row_id}/decide": "jobs.approve_job",

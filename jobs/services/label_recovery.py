@@ -66,9 +66,10 @@ def row_fetch_label(*, row: JobRow, actor: Actor, client: UpsClient | None = Non
                 row=row,
                 data={"tracking_number": row.tracking_number, "format": recovered.label_format},
             )
-    if not kept:  # another fetch stored one first, or the row was voided: keep that state
+    if kept:
+        row.label_format = recovered.label_format
+    else:  # another fetch stored one first, or the row was voided: keep that state
         row.label.delete(save=False)
-    row.label_format = recovered.label_format if kept else row.label_format
     return bool(kept)
 
 
@@ -109,7 +110,8 @@ class LabelsFetched:
             for number, tracking, why in self.not_fetched
         ]
         if self.left:
-            said.append(f"{self.left} more rows have no label: fetch again to ask UPS for them.")
+            rows = "1 more row has" if self.left == 1 else f"{self.left} more rows have"
+            said.append(f"{rows} no label: fetch again to ask UPS for them.")
         return said
 
 

@@ -73,7 +73,7 @@ def test_a_page_asks_for_at_most_the_limit_and_says_how_many_are_left(
     outcome = job_fetch_labels(job=job, actor=approver, limit=2)
 
     assert (outcome.fetched, outcome.left) == ([1, 2], 1)
-    assert outcome.problems() == ["1 more rows have no label: fetch again to ask UPS for them."]
+    assert outcome.problems() == ["1 more row has no label: fetch again to ask UPS for them."]
     assert ups_sandbox.calls("label") == 2
     assert job_fetch_labels(job=job, actor=approver, limit=2).fetched == [3]
 

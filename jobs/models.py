@@ -62,6 +62,9 @@ class Job(models.Model):
 
     last_error_code = models.CharField(max_length=64, blank=True)
     last_error_message = models.TextField(blank=True)
+    # What a person can do about it ("Check the UPS credentials, then resume."): kept
+    # apart from the error, since it holds only while the job can still be resumed.
+    last_error_advice = models.TextField(blank=True)
     last_error_row = models.ForeignKey(
         "jobs.JobRow", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

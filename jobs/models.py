@@ -124,8 +124,12 @@ class JobRow(models.Model):
     source_checksum = models.CharField(max_length=64)
     shipment = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
-    # Only for a row with errors (no shipment): its recipient as the source has it.
+    # Only for a row with errors (no shipment): what tells people which order it is, as
+    # far as the source could be read (datasources.mapping.FieldsAsRead).
     recipient_as_read = models.CharField(max_length=100, blank=True)
+    city_as_read = models.CharField(max_length=100, blank=True)
+    state_as_read = models.CharField(max_length=5, blank=True)
+    service_code_as_read = models.CharField(max_length=3, blank=True)
     # False while ``errors`` is not empty: such a row cannot ship until excluded.
     is_valid = models.BooleanField(default=True)
     warnings = models.JSONField(default=list, blank=True)
@@ -192,6 +196,22 @@ class JobRow(models.Model):
         if self.shipment:
             return str(self.shipment.get("recipient_name", ""))
         return self.recipient_as_read
+
+    @property
+    def city_state(self) -> str:
+        """The shipment's "City, ST"; for a row with errors, as far as the source could be read."""
+        if self.shipment:
+            parts = (self.shipment.get("city"), self.shipment.get("state"))
+        else:
+            parts = (self.city_as_read, self.state_as_read)
+        return ", ".join(str(part) for part in parts if part)
+
+    @property
+    def service_code(self) -> str:
+        """The shipment's UPS service; for a row with errors, the one it asked for, if known."""
+        if self.shipment:
+            return str(self.shipment.get("service_code", ""))
+        return self.service_code_as_read
 
     @property
     def label_usable(self) -> bool:

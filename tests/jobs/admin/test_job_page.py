@@ -17,9 +17,11 @@ from pytest_django import DjangoAssertNumQueries
 
 from datasources.models import DataSource
 from jobs.models import JobRow
+from jobs.services.creation import job_create
 from jobs.states import JobStatus, RowStatus
 from shipops.money import format_cents
 from tests.factories import AuditEntryFactory
+from tests.fixtures.sources import order_rows
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.admin.conftest import cancelled_with_a_row_out, job_url, job_with_rows
 from tests.jobs.admin.html import count_of, table_of, text_of
@@ -67,6 +69,33 @@ def test_a_row_with_errors_and_no_warning_counts_its_errors_only(approver_client
     table = table_of(approver_client.get(job_url(job)).text, "preview-table")
     summary = table.split('data-testid="warning-count">')[1].split("</summary>")[0]
     assert summary == ' <span class="error-text">1 error</span>'  # not "0 + 1 error"
+
+
+def preview_cells(page: str, number: int) -> list[str]:
+    """Return the texts of the preview table's cells on row ``number``, as a person reads them."""
+    table = table_of(page, "preview-table")
+    start = table.index(f'data-testid="preview-row" data-row="{number}"')
+    line = table[start : table.index("</tr>", start)]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", line, flags=re.DOTALL)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+
+
+def test_a_row_with_errors_shows_the_place_and_service_its_source_gives(
+    orders_csv: Callable[..., DataSource], approver_user: User, approver_client: Client
+) -> None:
+    rows = order_rows(3)
+    rows[2][3:6] = ["  Savannah ", "ga", "3140"]  # row 2: not a ZIP code
+    rows[2][8] = "2nd Day Air"
+    rows[3][4:6] = ["Georgia", "3140"]  # row 3: not a ZIP code, nor a UPS service
+    rows[3][8] = "Teleport"
+    job = job_create(source=orders_csv(3, rows=rows), actor=approver_user)
+
+    page = approver_client.get(job_url(job)).text
+
+    assert preview_cells(page, 1)[:4] == ["1", "Customer 1", "Atlanta, GA", "UPS Ground"]
+    assert preview_cells(page, 2)[:4] == ["2", "Customer 2", "Savannah, GA", "UPS 2nd Day Air"]
+    assert preview_cells(page, 3)[:4] == ["3", "Customer 3", "Atlanta, GA", "—"]
+    assert "Teleport" in preview_cells(page, 3)[5]  # the error says what the row asked for
 
 
 def test_a_draft_job_says_it_is_not_rated_yet(approver_client: Client) -> None:

@@ -198,6 +198,16 @@ class JobRow(models.Model):
         return self.recipient_as_read
 
     @property
+    def has_errors(self) -> bool:
+        """Whether the row waits with errors it cannot ship with: pending until excluded."""
+        return self.status == RowStatus.PENDING and not self.is_valid
+
+    @property
+    def status_label(self) -> str:
+        """The row's status as people read it: "Has errors" for a row that cannot ship as it is."""
+        return "Has errors" if self.has_errors else str(self.get_status_display())
+
+    @property
     def city_state(self) -> str:
         """The shipment's "City, ST"; for a row with errors, as far as the source could be read."""
         if self.shipment:

@@ -18,6 +18,18 @@ def table_of(html: str, testid: str) -> str:
     return html[start : html.index("</table>", start)]
 
 
+def table_rows(html: str, marker: str) -> list[list[str]]:
+    """Return the body rows of the table whose opening tag holds ``marker``, as cell texts."""
+    start = html.index(marker)
+    table = html[start : html.index("</table>", start)]
+    body = table.split("<tbody>", 1)[-1].split("</tbody>", 1)[0]
+    return [
+        [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.DOTALL)
+        if (cells := re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.DOTALL))
+    ]
+
+
 def count_of(html: str, testid: str) -> int:
     """Return how many elements carry ``data-testid=testid``."""
     return html.count(f'data-testid="{testid}"')

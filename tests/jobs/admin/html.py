@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 
 def text_of(html: str, testid: str) -> str:
@@ -24,7 +25,7 @@ def table_rows(html: str, marker: str) -> list[list[str]]:
     table = html[start : html.index("</table>", start)]
     body = table.split("<tbody>", 1)[-1].split("</tbody>", 1)[0]
     return [
-        [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]
+        [unescape(" ".join(re.sub(r"<[^>]+>", " ", cell).split())) for cell in cells]
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.DOTALL)
         if (cells := re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.DOTALL))
     ]

@@ -33,7 +33,28 @@ from datasources.validation import (
 T = TypeVar("T")
 POSTAL_REQUIRED = {"US", "PR", "CA"}
 DIMENSIONS = (h.LENGTH, h.WIDTH, h.HEIGHT)
-RECIPIENT_SHOWN = 100  # characters of an invalid row's recipient kept to tell the row apart
+TEXT_SHOWN = 100  # characters of a row's recipient or city kept to tell the row apart
+
+
+@dataclass(frozen=True)
+class FieldsAsRead:
+    """What tells people which order a row is, as far as its cells could be read.
+
+    A valid row's fields are its shipment's. A row with errors has no
+    shipment, yet each field is read as the shipment would have it wherever
+    its own cell is valid: the recipient and city as written (spaces
+    collapsed, cut to TEXT_SHOWN, even when too long for UPS), the state's
+    code, the service's code (the source's default when the row names none),
+    the weight in pounds (the default weight when the row gives none). A
+    state, service or weight that is itself wrong, and any cell holding an
+    error value (#N/A), is left empty: the row's errors name it.
+    """
+
+    recipient: str = ""
+    city: str = ""
+    state: str = ""
+    service_code: str = ""
+    weight_lbs: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -44,9 +65,8 @@ class MappedRow:
     shipment: Shipment | None
     errors: list[RowError]
     already_shipped_tracking: str
-    # A row with errors has no shipment: its recipient cell as read (spaces
-    # collapsed, cut to RECIPIENT_SHOWN), so that a person can tell which order it is.
-    recipient_as_read: str = ""
+    # So that a person can tell which order a row is, with or without a shipment.
+    as_read: FieldsAsRead = FieldsAsRead()
 
     @property
     def is_valid(self) -> bool:
@@ -86,6 +106,14 @@ class _RowMapper:
         """Return the cell that feeds ``field``, or "" when no column does."""
         column = self.columns.column(field)
         return self.row.values.get(column, "") if column else ""
+
+    def as_written(self, field: str) -> str:
+        """Return the text of ``field``'s cell, spaces collapsed and cut to TEXT_SHOWN."""
+        return "" if field in self.unusable else " ".join(self.raw(field).split())[:TEXT_SHOWN]
+
+    def failed(self, field: str) -> bool:
+        """Return whether ``field``'s cell has an error recorded."""
+        return any(error.field == field for error in self.errors)
 
     def clean(self, field: str, cleaner: Callable[[str], T], *, required: str = "") -> T | None:
         """Return ``cleaner(value)``; record an error for a bad value or a missing required one."""
@@ -199,9 +227,15 @@ def build_shipment(
     tracking = existing_tracking(row.values, source.tracking_column)
     if tracking_column and not m.holds_data(tracking_column, "tracking_number"):
         tracking = ""
+    as_read = FieldsAsRead(
+        recipient=m.as_written(h.RECIPIENT),
+        city=m.as_written(h.CITY),
+        state=state or "",
+        service_code="" if m.failed(h.SERVICE) else service,
+        weight_lbs=weight,
+    )
     if m.errors or weight is None:
-        as_read = "" if h.RECIPIENT in m.unusable else " ".join(m.raw(h.RECIPIENT).split())
-        return MappedRow(row, None, m.errors, tracking, as_read[:RECIPIENT_SHOWN])
+        return MappedRow(row, None, m.errors, tracking, as_read)
     shipment = Shipment(
         recipient_name=recipient,
         company=company,
@@ -220,7 +254,7 @@ def build_shipment(
         packaging_code=packaging,
         reference=reference,
     )
-    return MappedRow(row, shipment, [], tracking)
+    return MappedRow(row, shipment, [], tracking, as_read)
 
 
 def read_shipments(source: DataSource) -> Iterator[MappedRow]:

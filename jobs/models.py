@@ -62,6 +62,9 @@ class Job(models.Model):
 
     last_error_code = models.CharField(max_length=64, blank=True)
     last_error_message = models.TextField(blank=True)
+    # What a person can do about it ("Check the UPS credentials, then resume."): kept
+    # apart from the error, since it holds only while the job can still be resumed.
+    last_error_advice = models.TextField(blank=True)
     last_error_row = models.ForeignKey(
         "jobs.JobRow", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -121,8 +124,12 @@ class JobRow(models.Model):
     source_checksum = models.CharField(max_length=64)
     shipment = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
-    # Only for a row with errors (no shipment): its recipient as the source has it.
+    # Only for a row with errors (no shipment): what tells people which order it is, as
+    # far as the source could be read (datasources.mapping.FieldsAsRead).
     recipient_as_read = models.CharField(max_length=100, blank=True)
+    city_as_read = models.CharField(max_length=100, blank=True)
+    state_as_read = models.CharField(max_length=5, blank=True)
+    service_code_as_read = models.CharField(max_length=3, blank=True)
     # False while ``errors`` is not empty: such a row cannot ship until excluded.
     is_valid = models.BooleanField(default=True)
     warnings = models.JSONField(default=list, blank=True)
@@ -189,6 +196,32 @@ class JobRow(models.Model):
         if self.shipment:
             return str(self.shipment.get("recipient_name", ""))
         return self.recipient_as_read
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether the row waits with errors it cannot ship with: pending until excluded."""
+        return self.status == RowStatus.PENDING and not self.is_valid
+
+    @property
+    def status_label(self) -> str:
+        """The row's status as people read it: "Has errors" for a row that cannot ship as it is."""
+        return "Has errors" if self.has_errors else str(self.get_status_display())
+
+    @property
+    def city_state(self) -> str:
+        """The shipment's "City, ST"; for a row with errors, as far as the source could be read."""
+        if self.shipment:
+            parts = (self.shipment.get("city"), self.shipment.get("state"))
+        else:
+            parts = (self.city_as_read, self.state_as_read)
+        return ", ".join(str(part) for part in parts if part)
+
+    @property
+    def service_code(self) -> str:
+        """The shipment's UPS service; for a row with errors, the one it asked for, if known."""
+        if self.shipment:
+            return str(self.shipment.get("service_code", ""))
+        return self.service_code_as_read
 
     @property
     def label_usable(self) -> bool:

@@ -96,6 +96,11 @@ def job_statuses_leading_to(target: str) -> frozenset[str]:
     return frozenset(status for status, targets in JOB_TRANSITIONS.items() if target in targets)
 
 
+# The statuses a stopped job may be resumed from: those it may run again from, but
+# approved (a job's first start is not a resume). Advice to resume holds only there.
+JOB_RESUMABLE_STATUSES = job_statuses_leading_to(J.RUNNING) - {J.APPROVED}
+
+
 def _check(
     table: dict[str, frozenset[str]],
     labels: type[models.TextChoices],

@@ -14,6 +14,11 @@ from ups.service_codes import service_name
 PREVIEW_LINES = 20
 # Rows that are part of the batch (not excluded or cancelled).
 IN_BATCH = ~Q(status__in=[RowStatus.SKIPPED, RowStatus.CANCELLED])
+# A preview line's fields: a row with errors has no shipment, but what could be read of it.
+PREVIEW_FIELDS = (
+    "row_number", "shipment", "recipient_as_read", "city_as_read", "state_as_read",
+    "service_code_as_read", "estimated_cost_cents", "warnings", "errors",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,17 +62,13 @@ def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
     batch = ~Q(status=RowStatus.SKIPPED) if job.status == JobStatus.CANCELLED else IN_BATCH
     totals = batch_totals(job.pk, batch=batch)
     rows = JobRow.objects.filter(job=job).filter(batch)
-    first = rows.order_by("row_number").only(
-        "row_number", "shipment", "recipient_as_read", "estimated_cost_cents", "warnings", "errors"
-    )[:limit]
+    first = rows.order_by("row_number").only(*PREVIEW_FIELDS)[:limit]
     lines = [
         PreviewLine(
             number=row.row_number,
             recipient=row.recipient,
-            city_state=", ".join(
-                part for part in (row.shipment.get("city"), row.shipment.get("state")) if part
-            ),
-            service=service_name(str(row.shipment.get("service_code", ""))) if row.shipment else "",
+            city_state=row.city_state,
+            service=service_name(row.service_code) if row.service_code else "",
             estimated_cost_cents=row.estimated_cost_cents,
             warnings=row.warnings,
             errors=row.errors,

@@ -7,17 +7,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from datasources.adapters import SourceAdapter, SourceRow, get_adapter
-from datasources.columns import ColumnMap, resolve_columns
+from datasources.columns import resolve_columns
 from datasources.errors import SourceError
-from datasources.headers import (
-    CITY,
-    FIELD_LABELS,
-    RECIPIENT,
-    SERVICE,
-    STATE,
-    WEIGHT,
-    find_column,
-)
+from datasources.headers import FIELD_LABELS, find_column
 from datasources.mapping import MappedRow, build_shipment
 from datasources.models import DataSource
 from ups.service_codes import service_name
@@ -108,7 +100,7 @@ def inspect_source(source: DataSource) -> Inspection:
                 inspection.invalid += not mapped.is_valid
             errors.update(FIELD_LABELS.get(error.field, error.field) for error in mapped.errors)
             if len(inspection.sample) < SAMPLE_ROWS:
-                inspection.sample.append(_sample(row, mapped, columns))
+                inspection.sample.append(_sample(row, mapped))
         inspection.checked_all = next(rows, None) is None
         inspection.common_errors = errors.most_common(COMMON_ERRORS)
         inspection.notices = adapter.notices()
@@ -126,21 +118,18 @@ def _writeback_problem(adapter: SourceAdapter) -> str:
     return ""
 
 
-def _sample(row: SourceRow, mapped: MappedRow, columns: ColumnMap) -> SampleRow:
-    shipment = mapped.shipment
-
-    def cell(name: str) -> str:
-        # An invalid row has no shipment: show what its source cells say.
-        return row.values.get(columns.column(name), "").strip()
-
-    city_state = (shipment.city, shipment.state) if shipment else (cell(CITY), cell(STATE))
+def _sample(row: SourceRow, mapped: MappedRow) -> SampleRow:
+    # Valid or not, a row's fields are read and written alike (a row with errors has no
+    # shipment, but what could be read of it); a field that is itself wrong is left
+    # empty, and the row's errors quote its cell.
+    read = mapped.as_read
     return SampleRow(
         number=row.number,
         key=row.key,
-        recipient=shipment.recipient_name if shipment else cell(RECIPIENT),
-        city_state=", ".join(filter(None, city_state)),
-        service=service_name(shipment.service_code) if shipment else cell(SERVICE),
-        weight=f"{shipment.weight_lbs} lb" if shipment else cell(WEIGHT),
+        recipient=read.recipient,
+        city_state=", ".join(filter(None, (read.city, read.state))),
+        service=service_name(read.service_code) if read.service_code else "",
+        weight="" if read.weight_lbs is None else f"{read.weight_lbs} lb",
         errors=[error.message for error in mapped.errors],
         tracking=mapped.already_shipped_tracking,
     )

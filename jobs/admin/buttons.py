@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jobs.services.cancel import CANCELLABLE
-from jobs.states import JobMode, JobStatus
+from jobs.states import JOB_RESUMABLE_STATUSES, JobMode, JobStatus
 
 J = JobStatus
 # An interrupted or failed job shows its three choices in the recovery banner, not the bar.
-RECOVERABLE = frozenset({J.INTERRUPTED, J.FAILED})
+RECOVERABLE = JOB_RESUMABLE_STATUSES
 RECOVERY_ACTIONS = frozenset({"resume_jobs", "restart_job", "cancel_jobs"})
 
 

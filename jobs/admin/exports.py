@@ -22,7 +22,8 @@ from jobs.states import RowStatus
 if TYPE_CHECKING:
     from jobs.admin.job_admin import JobAdmin
 
-# "cost" is what UPS charged (shipped rows only); the preview's estimate has its own column.
+# "status" is the row's status code, "has_errors" for a pending row that cannot ship as it
+# is; "cost" is what UPS charged (shipped rows only); the preview's estimate has its own column.
 HEADER = [
     "row_number", "key", "recipient", "status", "tracking_number", "cost", "estimated_cost",
     "shipped_at", "error",
@@ -30,7 +31,7 @@ HEADER = [
 CHUNK = 500
 FIELDS = (
     "row_number", "source_key", "shipment", "status", "tracking_number", "actual_cost_cents",
-    "estimated_cost_cents", "shipped_at", "error_message", "errors", "writeback_error",
+    "estimated_cost_cents", "shipped_at", "error_message", "errors", "is_valid", "writeback_error",
     "recipient_as_read",
 )  # fmt: skip
 
@@ -46,7 +47,7 @@ def result_rows(job: Job) -> Iterator[list[Any]]:
             row.row_number,
             row.source_key,
             row.recipient,
-            row.status,
+            "has_errors" if row.has_errors else row.status,
             row.tracking_number,
             None if row.status == RowStatus.VOIDED else _money(row.actual_cost_cents),
             _money(row.estimated_cost_cents),

@@ -30,7 +30,7 @@ UNLABELLED_SHOWN = 10
 ROW_FIELDS = (
     "pk", "job_id", "row_number", "source_key", "shipment", "status", "tracking_number",
     "estimated_cost_cents", "actual_cost_cents", "label", "label_format", "error_message",
-    "writeback_status", "writeback_error", "reference", "errors", "recipient_as_read",
+    "writeback_status", "writeback_error", "reference", "errors", "is_valid", "recipient_as_read",
 )  # fmt: skip
 
 

@@ -32,7 +32,7 @@ class JobRowAdmin(ReadOnlyAdmin):
         "row_number",
         "job",
         "recipient",
-        "status",
+        "status_label",
         "estimated_cost",
         "tracking",
         "label_file",
@@ -76,6 +76,10 @@ class JobRowAdmin(ReadOnlyAdmin):
     @admin.display(description="Recipient")
     def recipient(self, row: JobRow) -> str:
         return row.recipient
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, row: JobRow) -> str:
+        return row.status_label
 
     @admin.display(description="Est. cost", ordering="estimated_cost_cents")
     def estimated_cost(self, row: JobRow) -> str:

@@ -16,6 +16,7 @@ from jobs.admin.common import rows
 from jobs.models import Job, JobRow
 from jobs.services.execution import job_execute
 from jobs.services.preview import job_preview_run
+from jobs.services.recovery import job_recovery_summary
 from jobs.states import JobStatus, RowStatus
 from jobs.summaries import job_progress, preview_summary
 from jobs.terminal import preview_table, progress_bar, terminal_width
@@ -137,6 +138,7 @@ class JobCommand(BaseCommand):
             f"{job} is {job.get_status_display().lower()}: {', '.join(parts)}, actual cost {cost}."
         )
         if job.last_error_message:
-            self.stderr.write(job.last_error_message)
+            # Where it stopped and, while the job can be resumed, what resume will do.
+            self.stderr.write(job_recovery_summary(job).last_error)
         if job.status not in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS):
             raise SystemExit(1)

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from datasources.adapters import SourceAdapter, SourceRow, get_adapter
 from datasources.headers import find_column
-from datasources.mapping import build_shipment
+from datasources.mapping import FieldsAsRead, build_shipment
 from datasources.models import DataSource
 from jobs.actors import Actor, actor_user
 from jobs.filters import RowFilter
@@ -193,6 +193,8 @@ def _store_rows(
             if was_voided and len(voided_taken) < REPORTED_KEYS:
                 voided_taken.append(source_row.key)
             errors = [dataclasses.asdict(error) for error in mapped.errors]
+            # A valid row has its shipment; one with errors, what could be read of it.
+            as_read = FieldsAsRead() if mapped.shipment else mapped.as_read
             batch.append(
                 JobRow(
                     job=job,
@@ -200,7 +202,10 @@ def _store_rows(
                     source_key=source_row.key,
                     source_checksum=source_row.checksum,
                     shipment=mapped.shipment.to_json() if mapped.shipment else {},
-                    recipient_as_read=mapped.recipient_as_read,
+                    recipient_as_read=as_read.recipient,
+                    city_as_read=as_read.city,
+                    state_as_read=as_read.state,
+                    service_code_as_read=as_read.service_code,
                     errors=errors,
                     is_valid=not errors,
                     reference=row_reference(job.pk, source_row.number),

@@ -68,6 +68,7 @@ class NextRow:
     ship: PreparedShip | None  # None: the batch stops before this row
     problem: str = ""
     code: str = ""
+    advice: str = ""
 
 
 def job_execute(
@@ -109,6 +110,11 @@ def job_execute(
 DEFINITIVE_ADVICE = (
     "Resume sends the row again as it is. To change it, fix it in the source, then cancel this "
     "job and create a new one from the source: rows already shipped are left out."
+)
+# A row that changed in the source would stop a resume again at the same place.
+SOURCE_CHANGED_ADVICE = (
+    "Cancel this job and create a new one from the source: rows already shipped are left out "
+    "automatically."
 )
 
 
@@ -159,7 +165,13 @@ class Executor:
             if upcoming.ship is None:
                 if unrecorded is not None:
                     self._settle(unrecorded)
-                self._stop(upcoming.row, RowStatus.PENDING, upcoming.code, upcoming.problem)
+                self._stop(
+                    upcoming.row,
+                    RowStatus.PENDING,
+                    upcoming.code,
+                    upcoming.problem,
+                    advice=upcoming.advice,
+                )
                 return
             outcome = self._ship_one(upcoming.row, upcoming.ship, unrecorded)
             if outcome is None:
@@ -202,7 +214,7 @@ class Executor:
             return None
         try:
             if (problem := self._source_problem(row)) is not None:
-                return NextRow(row, None, problem, SOURCE_CHANGED)
+                return NextRow(row, None, problem, SOURCE_CHANGED, SOURCE_CHANGED_ADVICE)
             request = shipment_request(row=row, ship_from=self.ship_from)
             return NextRow(row, self.client.prepare_ship(request))
         except (DomainError, OSError) as error:
@@ -210,9 +222,11 @@ class Executor:
             reason = getattr(error, "message", None) or str(error)
             problem = (
                 f"Row {row.row_number} (key {row.source_key}) could not be checked against the "
-                f"source, so it was not shipped: {reason} Resume once the source can be read."
+                f"source, so it was not shipped: {reason}"
             )
-            return NextRow(row, None, problem, "source_unreadable")
+            return NextRow(
+                row, None, problem, "source_unreadable", "Resume once the source can be read."
+            )
 
     def _ship_one(
         self, row: JobRow, ship: PreparedShip, unrecorded: Shipped | None
@@ -325,30 +339,33 @@ class Executor:
         change = "is no longer in" if current is None else "changed in"
         return (
             f"Row {row.row_number} (key {row.source_key}) {change} the source after the job "
-            f"was created, so it was not shipped. Cancel this job and create a new one from "
-            f"the source: rows already shipped are left out automatically."
+            f"was created, so it was not shipped."
         )
 
     def _stop_on_ups_error(self, row: JobRow, error: UpsError) -> None:
+        # What resume does next (retry this row, look an unknown one up at UPS first)
+        # the recovery summary says from the rows as they are then; the advice here is
+        # what only this error tells.
+        message, advice = f"Row {row.row_number}: {error.message}", ""
         if isinstance(error, UpsOutcomeUnknownError):
-            status, advice = (
-                RowStatus.UNKNOWN,
-                (
-                    "UPS may or may not have created the shipment. Resume will look it up by its "
-                    f"reference {row.reference} before shipping anything else."
-                ),
-            )
+            status = RowStatus.UNKNOWN
+            message += " UPS may or may not have created the shipment."
         elif isinstance(error, UpsDefinitiveError):
             status, advice = RowStatus.FAILED, DEFINITIVE_ADVICE
         elif isinstance(error, UpsAuthError):
             status, advice = RowStatus.PENDING, "Check the UPS credentials, then resume."
         else:  # UpsTransientError: the request never reached UPS.
-            status, advice = RowStatus.PENDING, f"Resume will retry row {row.row_number}."
-        message = f"Row {row.row_number}: {error.message} {advice}"
-        self._stop(row, status, error.code, message)
+            status = RowStatus.PENDING
+        self._stop(row, status, error.code, message, advice=advice)
 
-    def _stop(self, row: JobRow, row_status: str, code: str, message: str) -> None:
-        """Fail fast: record the row's outcome and fail the job; earlier rows stay shipped."""
+    def _stop(
+        self, row: JobRow, row_status: str, code: str, message: str, *, advice: str = ""
+    ) -> None:
+        """Fail fast: record the row's outcome and fail the job; earlier rows stay shipped.
+
+        ``advice`` (what to do about it) is kept apart from ``message`` (the error):
+        it is shown only while the job can still be resumed.
+        """
         self.recorder.buffer.flush()
         with transaction.atomic():
             lease_renew(self.lease)
@@ -368,10 +385,11 @@ class Executor:
                 to_status=JobStatus.FAILED,
                 actor=self.actor,
                 action="job_failed",
-                message=f"Stopped at row {row.row_number}: {message}",
+                message=f"Stopped at row {row.row_number}: {message} {advice}".strip(),
                 changes={
                     "last_error_code": code,
                     "last_error_message": message,
+                    "last_error_advice": advice,
                     "last_error_row": row,
                     "lease_owner": "",
                     "lease_expires_at": None,

@@ -14,7 +14,7 @@ from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.services.lease import Lease
 from jobs.services.transitions import job_transition, rows_transition_bulk
-from jobs.states import JobStatus, RowStatus
+from jobs.states import JOB_RESUMABLE_STATUSES, JobStatus, RowStatus
 from shipops.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,10 @@ def _place(rows: QuerySet[JobRow], at: int, total: int) -> str:
 
 
 def job_recovery_summary(job: Job) -> RecoverySummary:
-    """Describe where an interrupted or failed job stopped, in DESIGN.md's words."""
+    """Describe where an interrupted or failed job stopped, in DESIGN.md's words.
+
+    A job that can no longer be resumed (cancelled) is described without advice to resume.
+    """
     rows = JobRow.objects.filter(job=job)
     total = job.row_count
     last = rows.filter(status=RowStatus.SHIPPED).order_by("-row_number").first()
@@ -167,23 +170,34 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
             f" Last: row {last.row_number} ({last.recipient}, tracking {last.tracking_number})."
         )
     headline += f" {remaining} remaining."
+    # Advice to resume holds only while the job can be resumed: a cancelled job's error is
+    # said as it was, without it.
+    resumable = job.status in JOB_RESUMABLE_STATUSES
     last_error = ""
     if job.last_error_message:
         what = "Crashed" if job.status == JobStatus.INTERRUPTED else "Stopped"
         last_error = f"{what} at row {at} due to: {job.last_error_message.rstrip('.')}."
-        resumable = job.last_error_code != SOURCE_CHANGED  # it would stop there again
-        if stopped is not None and stopped.status != RowStatus.UNKNOWN and resumable:
+        if resumable and job.last_error_advice:
+            last_error += f" {job.last_error_advice}"
+        goes_on = resumable and job.last_error_code != SOURCE_CHANGED  # it would stop again
+        if stopped is not None and stopped.status != RowStatus.UNKNOWN and goes_on:
             again = "retry" if stopped.row_number == at else "go on from"
             last_error += f" Resume will {again} row {stopped.row_number}."
     unknown = rows.filter(status=RowStatus.UNKNOWN).count()
     if unknown:
         one = unknown == 1
-        last_error += (
-            f" {unknown} row{'' if one else 's'} {'has' if one else 'have'} an unknown outcome: "
-            f"resume looks {'it' if one else 'them'} up at UPS by reference first; where UPS "
-            "has no shipment, a person decides whether the parcel shipped, on the job page or "
-            "with recover_jobs --decide-row (resume is refused until then)."
+        outcome = f"{unknown} row{'' if one else 's'} {'has' if one else 'have'} an unknown outcome"
+        decide = (
+            "a person decides whether the parcel shipped, on the job page or with "
+            "recover_jobs --decide-row"
         )
+        if resumable:
+            last_error += (
+                f" {outcome}: resume looks {'it' if one else 'them'} up at UPS by reference "
+                f"first; where UPS has no shipment, {decide} (resume is refused until then)."
+            )
+        else:
+            last_error += f" {outcome}: {decide}."
     return RecoverySummary(
         headline=headline,
         last_error=last_error.strip(),

@@ -11,11 +11,11 @@ from jobs.services.lease import lease_hand_over
 from jobs.services.reconcile import job_reconcile_unknown
 from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, rows_transition_bulk
-from jobs.states import JobStatus, RowStatus
+from jobs.states import JOB_RESUMABLE_STATUSES, JobStatus, RowStatus
 from shipops.errors import DomainError
 from ups.errors import UpsError
 
-RESUMABLE = {JobStatus.INTERRUPTED, JobStatus.FAILED}
+RESUMABLE = JOB_RESUMABLE_STATUSES
 
 
 def job_resume(*, job: Job, actor: Actor, in_background: bool = True) -> int:
@@ -64,6 +64,7 @@ def job_resume(*, job: Job, actor: Actor, in_background: bool = True) -> int:
                 "failed_count": max(0, locked.failed_count - retried),
                 "last_error_code": "",
                 "last_error_message": "",
+                "last_error_advice": "",
                 "last_error_row": None,
             },
         )

@@ -14,6 +14,7 @@ from django.urls import reverse
 from datasources.models import DataSource
 from tests.factories import UserFactory
 from tests.fixtures.sources import csv_bytes, order_rows, xlsx_bytes
+from tests.jobs.admin.html import table_rows
 
 pytestmark = pytest.mark.django_db
 ADD = reverse("admin:datasources_datasource_add")
@@ -244,6 +245,34 @@ def test_the_page_shows_sample_rows_mapping_and_validation_summary(
     assert "Column &quot;address1&quot; is empty" in page
     assert 'data-column="zip" data-field="postal_code"' in page
     assert 'data-testid="mapping-writeback" data-column="tracking_number"' in page
+
+
+def test_sample_rows_with_and_without_errors_read_alike(
+    staff_client: Client, write_source: Callable[[str, bytes], Path]
+) -> None:
+    rows = order_rows(3)
+    for cells in rows[1:]:
+        cells[3:9] = [" atlanta ", "ga", "30303", "US", "1.2 kg", "2nd day air"]
+    rows[2][2] = ""  # row 2 has no address
+    rows[3][5] = "3030"  # row 3's ZIP code is too short
+    rows[3][7:9] = ["heavy", "Teleport"]  # ... and so are its weight and service wrong
+    write_source("orders.csv", csv_bytes(rows))
+    source = DataSource.objects.create(
+        name="Orders", kind="csv", file_path="orders.csv", key_column="order_id"
+    )
+
+    sample = table_rows(staff_client.get(change_url(source)).text, 'data-testid="sample-table"')
+
+    read = [row[:6] for row in sample]
+    assert read == [
+        ["1", "SO-00001", "Customer 1", "atlanta, GA", "UPS 2nd Day Air", "2.7 lb"],
+        ["2", "SO-00002", "Customer 2", "atlanta, GA", "UPS 2nd Day Air", "2.7 lb"],
+        ["3", "SO-00003", "Customer 3", "atlanta, GA", "—", "—"],
+    ]
+    assert sample[0][6] == ""
+    assert 'Column "address1" is empty' in sample[1][6]
+    assert '"heavy"' in sample[2][6]
+    assert '"Teleport" is not a UPS service' in sample[2][6]
 
 
 def test_an_unreadable_source_says_why_on_its_page(staff_client: Client) -> None:

@@ -11,7 +11,7 @@ from datasources.adapters import SourceRow
 from datasources.columns import resolve_columns
 from datasources.errors import SourceError
 from datasources.headers import recognise
-from datasources.mapping import build_shipment
+from datasources.mapping import FieldsAsRead, build_shipment
 from tests.factories import DataSourceFactory
 from tests.fixtures.sources import full_shipment
 
@@ -171,6 +171,47 @@ def test_a_row_already_shipped_is_reported_with_its_tracking_number() -> None:
     assert mapped.is_valid
     assert not mapped.is_shippable
     assert mapped.already_shipped_tracking == "1Z999AA10123456784"
+
+
+@pytest.mark.parametrize(
+    ("cells", "as_read"),
+    [
+        # A wrong ZIP code only: every other field reads as a shipment would have it.
+        (
+            {"city": " Savannah  Port ", "state": "georgia", "service": "2nd day air"},
+            FieldsAsRead("Jane Doe", "Savannah Port", "GA", "02", Decimal("2.5")),
+        ),
+        # No service and no weight: the source's defaults, as for a valid row.
+        (
+            {"service": "", "weight": ""},
+            FieldsAsRead("Jane Doe", "Atlanta", "GA", "03", Decimal(1)),
+        ),
+        # A state, service or weight that is itself wrong, or an error value: left empty.
+        (
+            {"state": "XX", "service": "Teleport", "weight": "heavy", "recipient": "#N/A"},
+            FieldsAsRead("", "Atlanta", "", "", None),
+        ),
+    ],
+    ids=["wrong-zip-only", "defaults", "wrong-fields"],
+)
+def test_a_row_with_errors_reads_what_it_can_field_by_field(
+    cells: dict[str, str], as_read: FieldsAsRead
+) -> None:
+    values = {
+        "recipient": "Jane  Doe",
+        "address1": "1 Main St",
+        "city": "Atlanta",
+        "state": "GA",
+        "zip": "3030",  # not a ZIP code: the row has errors
+        "weight": "2.5",
+        "service": "Ground",
+    }
+    source = DataSourceFactory.build(default_weight_lbs=Decimal(1), default_service_code="03")
+
+    mapped = build_shipment(_row({**values, **cells}), source)
+
+    assert mapped.shipment is None
+    assert mapped.as_read == as_read
 
 
 def test_problems_found_while_reading_become_row_errors() -> None:

@@ -73,7 +73,7 @@ def assert_row_6_left_pending_then_shipped_on_resume(
     """The batch failed before row 6 left; once UPS is well, resume ships every row once."""
     assert job.status == "failed"
     assert statuses(job) == ["shipped"] * 5 + ["pending"] * 5
-    assert "Resume will retry row 6" in job.last_error_message
+    assert job_recovery_summary(job).last_error.endswith(" Resume will retry row 6.")
     sandbox.clear_faults()
     resume_and_check(job, user, sandbox, source, root)
 

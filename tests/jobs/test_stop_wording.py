@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -10,13 +11,16 @@ from django.contrib.auth.models import User
 from datasources.models import DataSource
 from jobs.models import JobRow
 from jobs.services.approval import job_approve, job_exclude_rows
+from jobs.services.cancel import job_cancel
+from jobs.services.execution import DEFINITIVE_ADVICE
 from jobs.services.recovery import SOURCE_CHANGED, job_recovery_summary
 from jobs.states import JobStatus, RowStatus
 from jobs.summaries import job_progress
 from shipops.errors import DomainError
 from tests.factories import JobFactory, JobRowFactory, ShippedJobRowFactory
+from tests.fixtures.sources import order_rows
 from tests.fixtures.ups_sandbox import SandboxController
-from tests.jobs.conftest import previewed_job
+from tests.jobs.conftest import previewed_job, ship_all
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +90,38 @@ def test_a_finished_preview_counts_only_the_rows_it_rates() -> None:
     progress = job_progress(job)
 
     assert (progress.done, progress.total, progress.percent) == (3, 3, 100)
+
+
+# How UPS stops a batch of 6 at row 4, and the advice the stop gives besides "Resume will retry".
+STOPS: dict[str, tuple[dict[str, Any], str, str]] = {
+    "refused": ({"postal_codes": ["30305"]}, "reject_address", f" {DEFINITIVE_ADVICE}"),
+    "never-reached-ups": ({"after": 3, "retry_after": 1}, "http_429", ""),
+}
+
+
+@pytest.mark.parametrize("stop", STOPS)
+def test_a_stopped_jobs_advice_is_given_once_and_only_while_it_can_be_resumed(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    stop: str,
+) -> None:
+    options, fault, advice = STOPS[stop]
+    rows = order_rows(6)
+    rows[4][5] = "30305"
+    ups_sandbox.set_fault(fault, endpoint="ship", **options)
+    job = ship_all(previewed_job(orders_csv(6, rows=rows), approver), approver)
+    assert job.status == JobStatus.FAILED
+    error = job.last_error_message
+    assert error.startswith("Row 4: ")
+    assert "resume" not in error.lower()  # the error alone: its advice is kept apart
+
+    assert job_recovery_summary(job).last_error == (
+        f"Stopped at row 4 due to: {error.rstrip('.')}.{advice} Resume will retry row 4."
+    )
+
+    job_cancel(job=job, actor=approver)
+
+    # Cancelled, it can no longer be resumed: the error is said as it was, without advice.
+    assert job_recovery_summary(job).last_error == f"Stopped at row 4 due to: {error.rstrip('.')}."
+    assert JobRow.objects.get(job=job, row_number=4).error_message in ("", error)

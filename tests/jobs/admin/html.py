@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 
 def text_of(html: str, testid: str) -> str:
@@ -16,6 +17,18 @@ def table_of(html: str, testid: str) -> str:
     """Return the HTML of the table with ``data-testid=testid``."""
     start = html.index(f'data-testid="{testid}"')
     return html[start : html.index("</table>", start)]
+
+
+def table_rows(html: str, marker: str) -> list[list[str]]:
+    """Return the body rows of the table whose opening tag holds ``marker``, as cell texts."""
+    start = html.index(marker)
+    table = html[start : html.index("</table>", start)]
+    body = table.split("<tbody>", 1)[-1].split("</tbody>", 1)[0]
+    return [
+        [unescape(" ".join(re.sub(r"<[^>]+>", " ", cell).split())) for cell in cells]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.DOTALL)
+        if (cells := re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.DOTALL))
+    ]
 
 
 def count_of(html: str, testid: str) -> int:

@@ -17,12 +17,14 @@ from pytest_django import DjangoAssertNumQueries
 
 from datasources.models import DataSource
 from jobs.models import JobRow
+from jobs.services.creation import job_create
 from jobs.states import JobStatus, RowStatus
 from shipops.money import format_cents
 from tests.factories import AuditEntryFactory
+from tests.fixtures.sources import order_rows
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.admin.conftest import cancelled_with_a_row_out, job_url, job_with_rows
-from tests.jobs.admin.html import count_of, table_of, text_of
+from tests.jobs.admin.html import count_of, table_of, table_rows, text_of
 from tests.jobs.conftest import as_if_ups_can_no_longer_answer, previewed_job
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +69,43 @@ def test_a_row_with_errors_and_no_warning_counts_its_errors_only(approver_client
     table = table_of(approver_client.get(job_url(job)).text, "preview-table")
     summary = table.split('data-testid="warning-count">')[1].split("</summary>")[0]
     assert summary == ' <span class="error-text">1 error</span>'  # not "0 + 1 error"
+
+
+def test_a_row_with_errors_shows_the_place_and_service_its_source_gives(
+    orders_csv: Callable[..., DataSource], approver_user: User, approver_client: Client
+) -> None:
+    rows = order_rows(3)
+    rows[2][3:6] = ["  Savannah ", "ga", "3140"]  # row 2: not a ZIP code
+    rows[2][8] = "2nd Day Air"
+    rows[3][4:6] = ["Georgia", "3140"]  # row 3: not a ZIP code, nor a UPS service
+    rows[3][8] = "Teleport"
+    job = job_create(source=orders_csv(3, rows=rows), actor=approver_user)
+
+    lines = table_rows(approver_client.get(job_url(job)).text, 'data-testid="preview-table"')
+
+    assert [line[:4] for line in lines] == [
+        ["1", "Customer 1", "Atlanta, GA", "UPS Ground"],
+        ["2", "Customer 2", "Savannah, GA", "UPS 2nd Day Air"],
+        ["3", "Customer 3", "Atlanta, GA", "—"],
+    ]
+    assert "Teleport" in lines[2][5]  # the error says what the row asked for
+
+
+def test_a_row_with_errors_is_listed_as_having_errors_not_as_pending(
+    approver_client: Client,
+) -> None:
+    job = job_with_rows(3, status=JobStatus.PREVIEWED)
+    errors = [{"column": "zip", "field": "postal_code", "message": "Bad zip."}]
+    JobRow.objects.filter(job=job, row_number=2).update(is_valid=False, errors=errors)
+
+    rows = table_rows(approver_client.get(job_url(job)).text, 'data-testid="rows-table"')
+
+    assert [(row[0], row[3]) for row in rows] == [
+        ("1", "Pending"),
+        ("2", "Has errors"),
+        ("3", "Pending"),
+    ]
+    assert JobRow.objects.get(job=job, row_number=2).status == RowStatus.PENDING  # as stored
 
 
 def test_a_draft_job_says_it_is_not_rated_yet(approver_client: Client) -> None:

@@ -147,6 +147,22 @@ def test_results_export_as_csv(shipped: Job, approver_client: Client) -> None:
     assert len(lines) == 4
 
 
+def test_the_export_says_a_row_with_errors_has_errors(approver_client: Client) -> None:
+    job = job_with_rows(2, status=JobStatus.PREVIEWED)
+    errors = [{"column": "zip", "field": "postal_code", "message": "Bad zip."}]
+    JobRow.objects.filter(job=job, row_number=2).update(
+        shipment={}, is_valid=False, errors=errors, estimated_cost_cents=None
+    )
+
+    content = body(approver_client.get(reverse("admin:jobs_job_export_csv", args=[job.pk])))
+
+    lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert [(line[0], line[3], line[8]) for line in lines[1:]] == [
+        ("1", "pending", ""),
+        ("2", "has_errors", "Bad zip."),
+    ]
+
+
 def test_exports_never_write_formulas(approver_client: Client) -> None:
     job = job_with_rows(1, status=JobStatus.FAILED)
     JobRow.objects.filter(job=job).update(

@@ -16,6 +16,7 @@ from tests.factories import (
     ShippedJobRowFactory,
     UserFactory,
 )
+from tests.jobs.admin.html import table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +83,17 @@ def test_rows_are_found_by_part_of_the_recipients_name(staff_client: Client) -> 
         page = staff_client.get(url, {"q": term})
         assert [row.pk for row in page.context["cl"].result_list] == expected
     assert "part of an order key or a recipient" in page.text
+
+
+def test_the_rows_list_says_a_row_with_errors_has_errors(staff_client: Client) -> None:
+    job = JobFactory.create(row_count=2)
+    JobRowFactory.create(job=job, row_number=1)
+    JobRowFactory.create(job=job, row_number=2, shipment={}, is_valid=False)
+    url = reverse("admin:jobs_jobrow_changelist") + f"?job__id__exact={job.pk}"
+
+    rows = table_rows(staff_client.get(url).text, 'id="result_list"')
+
+    assert [(row[0], row[3]) for row in rows] == [("1", "Pending"), ("2", "Has errors")]
 
 
 def test_rows_are_paginated_and_show_all_is_never_offered(staff_client: Client) -> None:

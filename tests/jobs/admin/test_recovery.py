@@ -16,11 +16,13 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 from datasources.models import DataSource
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services import restart as restart_module
+from jobs.services.cancel import job_cancel
 from jobs.services.reconcile import row_decide_unknown
 from jobs.states import JobStatus, RowStatus
+from tests.fixtures.sources import order_rows
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.admin.conftest import job_url, make_operator, messages_of, page_action
-from tests.jobs.admin.html import count_of, hidden_fields, text_of
+from tests.jobs.admin.html import count_of, hidden_fields, table_of, text_of
 from tests.jobs.conftest import as_if_ups_can_no_longer_answer, previewed_job, ship_all
 from tests.jobs.test_engine_recovery import crash_then_lapse, crash_when
 from ups.client import UpsClient
@@ -251,6 +253,31 @@ def test_fetching_labels_needs_the_change_permission(
     assert "someone with the “change job” permission can" in text_of(page, "unlabelled")
     assert refused.status_code == 403
     assert JobRow.objects.get(job=interrupted, row_number=3).label.name == ""
+
+
+def test_a_cancelled_job_shows_its_last_error_without_advice_to_resume(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver_user: User,
+    approver_client: Client,
+) -> None:
+    rows = order_rows(4)
+    rows[3][5] = "30305"  # UPS refuses row 3's address
+    ups_sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30305"])
+    job = ship_all(previewed_job(orders_csv(4, rows=rows), approver_user), approver_user)
+    failed = approver_client.get(job_url(job)).text
+    assert "Resume sends the row again as it is." in text_of(failed, "recovery-last-error")
+
+    job_cancel(job=job, actor=approver_user)
+    page = approver_client.get(job_url(job)).text
+
+    assert count_of(page, "recovery-banner") == 0
+    start = page.index('data-testid="last-error"')
+    last_error = page[start : page.index("</div>", start)]
+    assert f"</strong> {job.last_error_message}" in last_error
+    assert job.last_error_message.startswith("Row 3: ")
+    assert "esume" not in last_error
+    assert "esume" not in table_of(page, "rows-table")  # row 3's problem: the error alone
 
 
 def test_restart_warns_about_duplicates_and_needs_a_choice(

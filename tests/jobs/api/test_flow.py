@@ -116,6 +116,29 @@ def test_a_failed_batch_is_restarted_after_voiding_its_shipments(
     assert response.json()["counts"]["rows"] == 6
 
 
+def test_the_recovery_of_a_cancelled_batch_gives_no_advice_to_resume(
+    api: ApiClient,
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    rows = order_rows(4)
+    rows[2][5] = "30305"  # row 2: UPS rejects this postal code when shipping
+    ups_sandbox.set_fault("reject_address", endpoint="ship", postal_codes=["30305"])
+    job_id = drive(api, orders_csv(4, rows=rows), django_capture_on_commit_callbacks)
+    error = api.get(f"/api/jobs/{job_id}").json()["last_error"]["message"]
+    assert error.startswith("Row 2: ")
+    failed = api.get(f"/api/jobs/{job_id}/recovery").json()["last_error"]
+    assert failed.endswith(" Resume will retry row 2.")
+
+    assert api.post(f"/api/jobs/{job_id}/cancel").status_code == 200
+
+    recovery = api.get(f"/api/jobs/{job_id}/recovery").json()
+    assert recovery["last_error"] == f"Stopped at row 2 due to: {error.rstrip('.')}."
+    assert "esume" not in recovery["last_error"]
+    assert api.get(f"/api/jobs/{job_id}").json()["last_error"]["message"] == error
+
+
 def test_resume_asks_a_person_about_a_row_ups_does_not_know(
     api: ApiClient,
     ups_sandbox: SandboxController,

@@ -163,13 +163,16 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
     remaining = rows.filter(
         status__in=[RowStatus.PENDING, RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT]
     ).count()
-    verb = "was interrupted" if job.status == JobStatus.INTERRUPTED else "stopped"
-    headline = f"{job} {verb} at {_place(rows, at, total)}."
+    verbs = {JobStatus.INTERRUPTED: "was interrupted", JobStatus.CANCELLED: "was cancelled"}
+    headline = f"{job} {verbs.get(job.status, 'stopped')} at {_place(rows, at, total)}."
     if last is not None:
         headline += (
             f" Last: row {last.row_number} ({last.recipient}, tracking {last.tracking_number})."
         )
-    headline += f" {remaining} remaining."
+    if job.status == JobStatus.CANCELLED:  # nothing remains to ship: say what will not
+        headline += f" {rows.filter(status=RowStatus.CANCELLED).count()} not shipped (cancelled)."
+    else:
+        headline += f" {remaining} remaining."
     # Advice to resume holds only while the job can be resumed: a cancelled job's error is
     # said as it was, without it.
     resumable = job.status in JOB_RESUMABLE_STATUSES

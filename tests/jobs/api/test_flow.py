@@ -137,6 +137,9 @@ def test_the_recovery_of_a_cancelled_batch_gives_no_advice_to_resume(
     assert recovery["last_error"] == f"Stopped at row 2 due to: {error.rstrip('.')}."
     assert "esume" not in recovery["last_error"]
     assert api.get(f"/api/jobs/{job_id}").json()["last_error"]["message"] == error
+    # Nothing remains to ship: the headline says what will not, not "0 remaining".
+    assert recovery["headline"].startswith(f"Job {job_id} was cancelled at row 2 of 4. Last: ")
+    assert recovery["headline"].endswith(" 3 not shipped (cancelled).")
 
 
 def test_resume_asks_a_person_about_a_row_ups_does_not_know(

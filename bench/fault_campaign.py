@@ -208,13 +208,15 @@ class FaultRun(Drill):
         self.figures["decided_shipped" if found else "decided_not_shipped"] += 1
 
     def _verify(self, job: Any) -> dict[str, Any]:
+        from jobs.selectors import rows_without_label
         from jobs.services.audit import audit_trail_problems
-        from jobs.services.label_recovery import job_fetch_labels, rows_without_label
+        from jobs.services.label_recovery import job_fetch_labels
 
         self._note_fired()
-        if rows_without_label(job).exists():  # a label fault hit a fetch: the person asks again
+        # A label fault hit a fetch: the person asks again, as with the job page's button.
+        if rows_without_label(job_id=job.pk).exists():
             requests.delete(f"{self.sandbox_url}/__sandbox/faults", timeout=5)
-            fetched = job_fetch_labels(job=job, actor=self.operator, limit=None).fetched
+            fetched = job_fetch_labels(job=job, actor=self.operator, budget_seconds=None).fetched
             self.figures["labels_fetched_by_a_person"] += len(fetched)
         checks = super()._verify(job)
         problems = audit_trail_problems(job)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from jobs.models import AuditEntry, Job, JobRow
+from jobs.states import RowStatus
 
 
 def job_list() -> QuerySet[Job]:
@@ -18,6 +19,13 @@ def job_rows(*, job_id: int | None = None) -> QuerySet[JobRow]:
     if job_id is not None:
         rows = rows.filter(job_id=job_id)
     return rows
+
+
+def rows_without_label(*, job_id: int) -> QuerySet[JobRow]:
+    """A job's shipped rows that have no label, in row order."""
+    return JobRow.objects.filter(job_id=job_id, status=RowStatus.SHIPPED, label="").order_by(
+        "row_number"
+    )
 
 
 def audit_trail(*, job_id: int | None = None) -> QuerySet[AuditEntry]:

@@ -1,7 +1,8 @@
 """The known defects of UPS's official specs, tolerated here and nowhere else.
 
-``shared/ups/CONTRACT.md`` lists them; UPS's own examples fail strict validation
-because of them, and UPS accepts requests that hit them. Each defect is one
+``shared/ups/CONTRACT.md`` lists those of the APIs it covers; Label Recovery,
+which it does not cover, adds two (docs/ups.md). UPS's own examples fail strict
+validation because of them, and UPS accepts requests that hit them. Each defect is one
 entry in ``KNOWN_DEFECTS`` that patches the loaded spec (never the file). A
 patch first checks that the defect is still there, so a corrected spec shows
 up as a loud error instead of a silent drift. Nothing else is relaxed.
@@ -152,11 +153,6 @@ KNOWN_DEFECTS: tuple[SpecDefect, ...] = (
         _three_letter_label_codes(
             "LabelRecovery_LabelSpecification_LabelImageFormat", "LabelImage_LabelImageFormat"
         ),
-    ),
-    SpecDefect(
-        "shipping",
-        "LabelResults is an array in the schema, one object in UPS's answer for one package.",
-        _array_or_object("LabelRecoveryResponse", "LabelResults"),
     ),
 )
 

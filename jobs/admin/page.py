@@ -216,9 +216,9 @@ def job_page_context(
         "rows": rows_table(request, job, counts),
         "labels": label_formats(job),
         "unlabelled": list(
-            JobRow.objects.filter(job=job, status=RowStatus.SHIPPED, label="")
-            .order_by("row_number")
-            .values_list("row_number", "tracking_number")[:UNLABELLED_SHOWN]
+            selectors.rows_without_label(job_id=job.pk).values_list(
+                "row_number", "tracking_number"
+            )[:UNLABELLED_SHOWN]
         ),
         "unlabelled_shown": UNLABELLED_SHOWN,
         "audit_entries": list(selectors.audit_trail(job_id=job.pk)[:AUDIT_SHOWN]),

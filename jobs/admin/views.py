@@ -162,8 +162,9 @@ def fetch_labels_view(modeladmin: JobAdmin, request: HttpRequest, object_id: int
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        if outcome.fetched:
-            messages.success(request, outcome.fetched_sentence())
-        for problem in outcome.problems():
+        done, problems = outcome.sentences()
+        if done:
+            messages.success(request, done)
+        for problem in problems:
             messages.warning(request, problem)
     return HttpResponseRedirect(job_url(job) + "#rows")

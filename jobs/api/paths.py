@@ -6,7 +6,7 @@ from typing import Any
 
 from jobs.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
 from jobs.api.schemas import ref
-from jobs.services.label_recovery import FETCH_AT_ONCE
+from jobs.services.label_recovery import FETCH_BUDGET_SECONDS
 from jobs.states import JobStatus, RowStatus
 
 ERROR_RESPONSES = {
@@ -236,8 +236,9 @@ PATHS: dict[str, dict[str, Any]] = {
             "Fetch from UPS the labels of shipped rows that have none",
             schema="LabelsFetched",
             description="Rows shipped without a label in ShipOps (UPS's answer was lost) get "
-            f"it from UPS's Label Recovery, {FETCH_AT_ONCE} rows per call. 409 "
-            "nothing_to_fetch when every shipped row has its label.",
+            "it from UPS's Label Recovery, each number checked at UPS first, for "
+            f"{FETCH_BUDGET_SECONDS:g} s at most per call. 409 nothing_to_fetch when every "
+            "shipped row has its label. Needs jobs.change_job.",
         )
     },
     "/api/jobs/{job_id}/rows/{row_id}/decide": {

@@ -204,18 +204,21 @@ SCHEMAS: dict[str, Schema] = {
                 "items": INTEGER,
                 "description": "The row numbers whose label was fetched and stored.",
             },
-            "not_fetched": {
+            "not_found": {
                 "type": "array",
                 "items": closed(
                     {"row_number": INTEGER, "tracking_number": STRING, "reason": STRING}
                 ),
-                "description": "Rows UPS gave no label for, or that were not asked because "
-                "UPS could not be asked, with the reason.",
+                "description": "Rows UPS gave no label for: a number it does not know, or "
+                "knows under another reference (another parcel's label), or a voided shipment.",
             },
-            "left": {
-                **COUNT,
-                "description": "Rows without a label not asked this time: post again for them.",
+            "not_fetched": {
+                "type": "array",
+                "items": INTEGER,
+                "description": "Rows not fetched this time (UPS could not be asked, the time "
+                "was up): post again.",
             },
+            "not_fetched_reason": {**nullable(STRING), "description": "Why, if any were not."},
             "job": ref("Job"),
         }
     ),

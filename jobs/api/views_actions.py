@@ -144,11 +144,16 @@ class FetchLabelsView(JobActionView):
         self, request: HttpRequest, *, job: Job, user: User, data: dict[str, Any]
     ) -> JsonResponse:
         outcome = job_fetch_labels(job=job, actor=user)
-        not_fetched = [
+        not_found = [
             {"row_number": number, "tracking_number": tracking, "reason": reason}
-            for number, tracking, reason in outcome.not_fetched
+            for number, tracking, reason in outcome.not_found
         ]
-        answer = {"fetched": outcome.fetched, "not_fetched": not_fetched, "left": outcome.left}
+        answer = {
+            "fetched": outcome.fetched,
+            "not_found": not_found,
+            "not_fetched": outcome.unasked,
+            "not_fetched_reason": outcome.why_unasked or None,
+        }
         return JsonResponse({**answer, "job": job_dict(get_job(job.pk))})
 
 

@@ -18,7 +18,7 @@ from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import require_approve_permission
 from jobs.services.audit import audit_record
 from jobs.services.in_flight import SHIP_STARTED
-from jobs.services.label_recovery import row_fetch_label_quietly
+from jobs.services.label_recovery import rows_fetch_labels_quietly
 from jobs.services.transitions import row_transition
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JobStatus, RowStatus, check_row_transition
@@ -37,14 +37,16 @@ PICKUP_WINDOW_DAYS = 3
 def job_reconcile_unknown(*, job: Job, actor: Actor) -> list[JobRow]:
     """Look up each unknown row at UPS by its reference; return the rows still undecided."""
     client = get_client()
-    undecided = []
+    undecided, found = [], []
     for row in JobRow.objects.filter(job=job, status=RowStatus.UNKNOWN).order_by("row_number"):
         package = _live_shipment(client, row)
         if package is None:
             undecided.append(row)
         else:
             _record_found(row, package, actor)
-            row_fetch_label_quietly(row=row, actor=actor)
+            found.append(row)
+    # Their labels were lost with UPS's answers; every row is settled before any is asked for.
+    rows_fetch_labels_quietly(rows=found, actor=actor)
     return undecided
 
 
@@ -118,7 +120,7 @@ def row_decide_unknown(*, row: JobRow, actor: Actor, tracking_number: str = "") 
     if package is not None:
         _record_found(row, package, actor)
         job_write_back_stopped(job=row.job, actor=actor)
-        row_fetch_label_quietly(row=row, actor=actor)
+        rows_fetch_labels_quietly(rows=[row], actor=actor)
         row.refresh_from_db()
         return RowDecision(
             row,
@@ -169,7 +171,7 @@ def _decide_shipped(row: JobRow, actor: Actor, tracking_number: str) -> RowDecis
             f"{holder.source_key}): one parcel has one tracking number. Check the number "
             f"for row {row.row_number}.",
         )
-    checked = ""
+    checked, package = "", None
     try:
         package = _live_shipment(get_client(), row)
     except UpsError as error:
@@ -200,7 +202,8 @@ def _decide_shipped(row: JobRow, actor: Actor, tracking_number: str) -> RowDecis
         Job.objects.filter(pk=row.job_id).update(shipped_count=F("shipped_count") + 1)
     # Resume would write it back at the batch's end; a cancelled job never gets there.
     job_write_back_stopped(job=row.job, actor=actor)
-    row_fetch_label_quietly(row=row, actor=actor)
+    if package is not None:  # UPS has this number under the row's reference: fetch its label
+        rows_fetch_labels_quietly(rows=[row], actor=actor)
     return RowDecision(row, f"Row {row.row_number} marked shipped ({tracking_number}).")
 
 

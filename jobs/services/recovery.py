@@ -163,7 +163,10 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
     remaining = rows.filter(
         status__in=[RowStatus.PENDING, RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT]
     ).count()
-    verbs = {JobStatus.INTERRUPTED: "was interrupted", JobStatus.CANCELLED: "was cancelled"}
+    verbs: dict[str, str] = {
+        JobStatus.INTERRUPTED: "was interrupted",
+        JobStatus.CANCELLED: "was cancelled",
+    }
     headline = f"{job} {verbs.get(job.status, 'stopped')} at {_place(rows, at, total)}."
     if last is not None:
         headline += (

@@ -307,11 +307,15 @@ def test_recover_jobs_fetches_the_labels_of_shipped_rows_without_one(
         row.label.delete(save=True)
     JobRow.objects.filter(pk=second.pk).update(tracking_number="1Z999AA10123456784")
 
-    out = run("recover_jobs", "--fetch-labels", str(job.pk), "--user", "dana")
+    said = io.StringIO()
+    with pytest.raises(SystemExit) as ended:  # a label is still missing: status 1
+        call_command("recover_jobs", "--fetch-labels", str(job.pk), "--user", "dana", stdout=said)
 
-    assert out == (
+    assert ended.value.code == 1
+    assert said.getvalue() == (
         "1 label fetched from UPS (row 1).\n"
-        "Row 2 (1Z999AA10123456784): no label: No label was found for the tracking number.\n"
+        "Row 2 (1Z999AA10123456784): no label: UPS does not know the tracking number "
+        "1Z999AA10123456784.\n"
     )
     assert JobRow.objects.get(pk=first.pk).label.read().startswith(b"GIF8")
     JobRow.objects.filter(pk=second.pk).update(label="labels/found-elsewhere.gif")

@@ -55,12 +55,12 @@ def test_the_defects_are_those_of_the_contract_and_of_label_recovery() -> None:
     summaries = {defect.summary for defect in spec_defects.KNOWN_DEFECTS}
 
     assert {defect.api for defect in spec_defects.KNOWN_DEFECTS} == {"rating", "shipping"}
-    # CONTRACT.md's 4 defects (two of them in both specs), and Label Recovery's 3 (docs/ups.md).
-    assert len(spec_defects.KNOWN_DEFECTS) == 10
+    # CONTRACT.md's 4 defects (two of them in both specs), and Label Recovery's 2 (docs/ups.md).
+    assert len(spec_defects.KNOWN_DEFECTS) == 9
     assert any("RequestOption" in summary for summary in summaries)
     assert any("minLength 3" in summary for summary in summaries)
     assert any("LabelStockSize" in summary for summary in summaries)
-    assert sum("array in the schema" in summary for summary in summaries) == 3
+    assert sum("array in the schema" in summary for summary in summaries) == 2
     assert any("Roadie" in summary for summary in summaries)
     assert any("rejects GIF and ZPL" in summary for summary in summaries)
 

@@ -29,7 +29,7 @@ def handle_label_recovery(state: SandboxState, call: ApiCall) -> Reply:
     image = render_label(code.upper(), entry.label)
     results = {
         "TrackingNumber": tracking_number,
-        # As UPS answers: the code as the request wrote it, one object for one package.
+        # The code as the request wrote it, as UPS's examples show it.
         "LabelImage": {
             "LabelImageFormat": {"Code": code},
             "GraphicImage": base64.b64encode(image).decode(),
@@ -38,6 +38,6 @@ def handle_label_recovery(state: SandboxState, call: ApiCall) -> Reply:
     answer = {
         "Response": success(customer_context(body.get("Request", {}))),
         "ShipmentIdentificationNumber": entry.shipment_id,
-        "LabelResults": results,
+        "LabelResults": [results],  # an array, as the spec has it (the parser takes both)
     }
     return Reply.json(200, {"LabelRecoveryResponse": answer})

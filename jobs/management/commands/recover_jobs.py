@@ -201,11 +201,14 @@ class Command(JobCommand):
         )
 
     def _fetch_labels(self, job: Job, options: dict[str, Any]) -> None:
-        outcome = job_fetch_labels(job=job, actor=self.get_actor(options["user"]), limit=None)
-        if outcome.fetched:
-            self.stdout.write(outcome.fetched_sentence())
-        for problem in outcome.problems():
+        actor = self.get_actor(options["user"])
+        done, problems = job_fetch_labels(job=job, actor=actor, budget_seconds=None).sentences()
+        if done:
+            self.stdout.write(done)
+        for problem in problems:
             self.stdout.write(self.style.WARNING(problem))
+        if problems:  # for cron and scripts: some labels are still missing
+            raise SystemExit(1)
 
     def _decide(self, options: dict[str, Any]) -> None:
         if options["tracking"] != "" and not options["tracking"].strip():

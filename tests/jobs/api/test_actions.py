@@ -201,17 +201,18 @@ def test_fetch_labels_gets_the_labels_ups_has_and_says_which_it_has_not(
 
     assert answer.status_code == 200
     body = answer.json()
-    assert (body["fetched"], body["left"], body["job"]["id"]) == ([1], 0, job.pk)
-    assert body["not_fetched"] == [
+    assert (body["fetched"], body["job"]["id"]) == ([1], job.pk)
+    assert (body["not_fetched"], body["not_fetched_reason"]) == ([], None)
+    assert body["not_found"] == [
         {
             "row_number": 2,
             "tracking_number": second.tracking_number,
-            "reason": "No label was found for the tracking number.",
+            "reason": f"UPS does not know the tracking number {second.tracking_number}.",
         }
     ]
     assert JobRow.objects.get(pk=first.pk).label.read().startswith(b"GIF8")
     again = api.post(f"/api/jobs/{job.pk}/fetch-labels").json()
-    assert again["fetched"] == []
+    assert (again["fetched"], len(again["not_found"])) == ([], 1)
     done = make_job(source, "completed", rows=())
     refused = api.post(f"/api/jobs/{done.pk}/fetch-labels")
     assert (refused.status_code, refused.json()["code"]) == (409, "nothing_to_fetch")

@@ -86,7 +86,10 @@ def row_fetch_label(
 
 
 def _check_at_ups(row: JobRow, client: UpsClient) -> None:
-    packages = client.track(row.tracking_number)
+    try:
+        packages = client.track(row.tracking_number)
+    except UpsDefinitiveError as error:  # not a number UPS can track ("Invalid inquiry number")
+        raise LabelNotFound(error.message) from error
     if not packages:
         raise LabelNotFound(f"UPS does not know the tracking number {row.tracking_number}.")
     if not any(row.reference in package.reference_numbers for package in packages):

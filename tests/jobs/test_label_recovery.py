@@ -66,15 +66,18 @@ def test_every_row_without_a_label_is_asked_and_one_ups_does_not_know_is_said(
     job = JobFactory.create()
     first, second = unlabelled_rows(job, 2)
     typed = ShippedJobRowFactory.create(job=job, row_number=3, tracking_number=UNKNOWN_TO_UPS)
+    # Not a number UPS can track at all: said for its row, and the next row is still asked.
+    garbled = ShippedJobRowFactory.create(job=job, row_number=0, tracking_number="1Z-NOT-A-NUMBER")
 
     done, problems = job_fetch_labels(job=job, actor=approver).sentences()
 
     assert done == "2 labels fetched from UPS (rows 1, 2)."
-    assert problems == [
+    assert problems[1:] == [
         f"Row 3 ({UNKNOWN_TO_UPS}): no label: UPS does not know the tracking number "
         f"{UNKNOWN_TO_UPS}."
     ]
-    assert list(rows_without_label(job_id=job.pk)) == [typed]
+    assert problems[0].startswith("Row 0 (1Z-NOT-A-NUMBER): no label: ")
+    assert list(rows_without_label(job_id=job.pk)) == [garbled, typed]
     for row in (first, second):
         row.refresh_from_db()
         assert row.label.read().startswith(b"GIF8")

@@ -257,9 +257,45 @@ def test_an_interrupted_job_is_resumed_from_its_banner(
         job.refresh_from_db()
         assert job.resume_count == 1
         assert job.shipped_count == ROWS
-    # Row 5 was found at UPS by its reference, not shipped twice.
+    # Row 5 was found at UPS by its reference, not shipped twice, and its label fetched.
     assert len(ups_sandbox.ledger()) == ROWS
+    row_5 = page.locator("[data-testid=job-row][data-row='5']")
+    expect(row_5.get_by_test_id("label-link")).to_have_count(1)
+    expect(by_testid(page, "unlabelled")).to_have_count(0)
     screenshot(page, "resumed")
+
+
+def test_a_label_ups_could_not_give_at_resume_is_fetched_from_the_page(
+    page: Page,
+    demo_source: DataSource,
+    ups_sandbox: SandboxController,
+    cluster: Cluster,
+    serialized: threading.Lock,
+    staff: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with serialized, monkeypatch.context() as patch:
+        patch.setattr(UpsClient, "send_ship", crash_when(5, before=False))
+        job = crash_then_lapse(previewed_job(demo_source, staff), staff)
+    ups_sandbox.set_fault("http_503", endpoint="label")  # Label Recovery is down at resume
+
+    page.goto(f"/admin/jobs/job/{job.pk}/change/")
+    by_testid(page, "recovery-banner").get_by_test_id("action-resume").click()
+    expect(page.locator(".messagelist")).to_contain_text("resumed")
+    assert cluster.run_all() == 1
+    expect(by_testid(page, "job-status")).to_have_text("Completed")
+    row_5 = page.locator("[data-testid=job-row][data-row='5']")
+    expect(by_testid(page, "unlabelled")).to_contain_text("shipped, but ShipOps has no label")
+    expect(row_5.get_by_test_id("label-link")).to_have_count(0)
+
+    ups_sandbox.clear_faults()
+    by_testid(page, "fetch-labels").click()
+
+    expect(page.locator(".messagelist")).to_have_text("1 label fetched from UPS (row 5).")
+    expect(by_testid(page, "unlabelled")).to_have_count(0)
+    label = page.request.get(row_5.get_by_test_id("label-link").get_attribute("href") or "")
+    assert label.ok
+    assert label.body().startswith(b"GIF8")
 
 
 def test_a_cancelled_job_page_shows_the_late_answer_for_the_row_that_was_out(

@@ -27,6 +27,8 @@ ROWS_PER_PAGE = 25
 AUDIT_SHOWN = 10
 UNKNOWN_SHOWN = 20
 UNLABELLED_SHOWN = 10
+# The rows table's tab of pending rows with errors (a subset of Pending, not a status).
+HAS_ERRORS = "has_errors"
 ROW_FIELDS = (
     "pk", "job_id", "row_number", "source_key", "shipment", "status", "tracking_number",
     "estimated_cost_cents", "actual_cost_cents", "label", "label_format", "error_message",
@@ -116,22 +118,29 @@ def row_counts(job: Job) -> RowCounts:
 def rows_table(request: HttpRequest, job: Job, counts: RowCounts) -> dict[str, Any]:
     """Return one page of the job's rows, filtered by the status the page asked for."""
     wanted = request.GET.get("rows_status", "")
-    status = wanted if wanted in RowStatus.values else ""
+    status = wanted if wanted in (*RowStatus.values, HAS_ERRORS) else ""
     rows = JobRow.objects.filter(job=job).order_by("row_number").only(*ROW_FIELDS)
-    if status:
+    if status == HAS_ERRORS:  # the pending rows that cannot ship as they are
+        rows = rows.filter(status=RowStatus.PENDING, is_valid=False)
+    elif status:
         rows = rows.filter(status=status)
     page: Page[JobRow] = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("rows_page"))
     total = sum(counts.by_status.values())
     tabs = [StatusTab("", "All", total, "?#rows", not status)]
-    tabs += [
-        StatusTab(value, str(label), counts.by_status[value], _rows_query(value), value == status)
-        for value, label in RowStatus.choices
-        if counts.by_status.get(value)
-    ]
+    for value, label in RowStatus.choices:
+        if counts.by_status.get(value):
+            query = _rows_query(value)
+            tabs.append(
+                StatusTab(value, str(label), counts.by_status[value], query, value == status)
+            )
+        if value == RowStatus.PENDING and counts.invalid_pending:
+            current = status == HAS_ERRORS
+            query = _rows_query(HAS_ERRORS)
+            tabs.append(StatusTab(HAS_ERRORS, "Has errors", counts.invalid_pending, query, current))
     changelist = reverse("admin:jobs_jobrow_changelist")
     filters: dict[str, str | int] = {"job__id__exact": job.pk}
-    if status:
-        filters["status__exact"] = status
+    if status:  # the rows list has no filter for errors: it shows the pending rows
+        filters["status__exact"] = RowStatus.PENDING if status == HAS_ERRORS else status
     return {
         "page": page,
         "status": status,

@@ -108,6 +108,21 @@ def test_a_row_with_errors_is_listed_as_having_errors_not_as_pending(
     assert JobRow.objects.get(job=job, row_number=2).status == RowStatus.PENDING  # as stored
 
 
+def test_the_rows_with_errors_have_a_tab_of_their_own(approver_client: Client) -> None:
+    job = job_with_rows(3, status=JobStatus.PREVIEWED)
+    errors = [{"column": "zip", "field": "postal_code", "message": "Bad zip."}]
+    JobRow.objects.filter(job=job, row_number=2).update(is_valid=False, errors=errors)
+
+    page = approver_client.get(job_url(job)).text
+    tab = approver_client.get(job_url(job) + "?rows_status=has_errors").text
+
+    assert text_of(page, "row-tab-pending") == "Pending (3)"
+    assert text_of(page, "row-tab-has_errors") == "Has errors (1)"
+    assert [row[0] for row in table_rows(tab, 'data-testid="rows-table"')] == ["2"]
+    assert 'aria-current="true">Has errors (1)' in tab
+    assert f"job__id__exact={job.pk}&amp;status__exact=pending" in tab  # the rows list link
+
+
 def test_a_draft_job_says_it_is_not_rated_yet(approver_client: Client) -> None:
     job = job_with_rows(3, status=JobStatus.DRAFT)
     page = approver_client.get(job_url(job)).text

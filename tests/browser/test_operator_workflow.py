@@ -216,6 +216,15 @@ def test_a_refused_address_stops_the_batch_and_the_page_says_why(
     assert job.last_error_row.shipment["address_lines"] == [DEMO_REJECTED_LINE]
 
 
+def crashed_after_ups_shipped_row_5(
+    source: DataSource, staff: User, lock: threading.Lock, monkeypatch: pytest.MonkeyPatch
+) -> Job:
+    """A job whose worker died after UPS shipped row 5, before ShipOps stored it (unknown)."""
+    with lock, monkeypatch.context() as patch:
+        patch.setattr(UpsClient, "send_ship", crash_when(5, before=False))
+        return crash_then_lapse(previewed_job(source, staff), staff)
+
+
 def test_an_interrupted_job_is_resumed_from_its_banner(
     page: Page,
     demo_source: DataSource,
@@ -226,10 +235,7 @@ def test_an_interrupted_job_is_resumed_from_its_banner(
     monkeypatch: pytest.MonkeyPatch,
     screenshot: Screenshot,
 ) -> None:
-    # The worker dies after UPS shipped row 5, before ShipOps stored it: row 5 is unknown.
-    with serialized, monkeypatch.context() as patch:
-        patch.setattr(UpsClient, "send_ship", crash_when(5, before=False))
-        job = crash_then_lapse(previewed_job(demo_source, staff), staff)
+    job = crashed_after_ups_shipped_row_5(demo_source, staff, serialized, monkeypatch)
     assert job.status == JobStatus.INTERRUPTED
 
     page.goto(f"/admin/jobs/job/{job.pk}/change/")
@@ -274,9 +280,7 @@ def test_a_label_ups_could_not_give_at_resume_is_fetched_from_the_page(
     staff: User,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with serialized, monkeypatch.context() as patch:
-        patch.setattr(UpsClient, "send_ship", crash_when(5, before=False))
-        job = crash_then_lapse(previewed_job(demo_source, staff), staff)
+    job = crashed_after_ups_shipped_row_5(demo_source, staff, serialized, monkeypatch)
     ups_sandbox.set_fault("http_503", endpoint="label")  # Label Recovery is down at resume
 
     page.goto(f"/admin/jobs/job/{job.pk}/change/")

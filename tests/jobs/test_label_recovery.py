@@ -218,7 +218,10 @@ def test_a_label_that_cannot_be_stored_or_recorded_is_said_and_no_file_is_left(
 
 
 def test_a_fetch_after_a_decision_never_undoes_it(
-    ups_sandbox: SandboxController, approver: User, monkeypatch: pytest.MonkeyPatch
+    ups_sandbox: SandboxController,
+    approver: User,
+    settings: LazySettings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     job = JobFactory.create()
     [row] = unlabelled_rows(job, 1)
@@ -230,7 +233,10 @@ def test_a_fetch_after_a_decision_never_undoes_it(
 
     rows_fetch_labels_quietly(rows=[row], actor=approver)  # logs, raises nothing
 
+    assert ups_sandbox.calls("label") == 1  # the label came, and could not be kept
     assert JobRow.objects.get(pk=row.pk).status == RowStatus.SHIPPED
+    assert JobRow.objects.get(pk=row.pk).label.name == ""
+    assert labels_on_disk(settings) == []
 
 
 def test_a_resume_whose_label_fetch_fails_still_ships_the_rest(

@@ -21,6 +21,25 @@ def job_rows(*, job_id: int | None = None) -> QuerySet[JobRow]:
     return rows
 
 
+# How people read a pending row with errors (it cannot ship as it is): "Has errors".
+# Stored as pending; the rows table, the Job rows list and the export show it apart.
+HAS_ERRORS = "has_errors"
+SHOWN_ROW_STATUSES = (*RowStatus.values, HAS_ERRORS)
+
+
+def rows_shown_as(rows: QuerySet[JobRow], shown: str) -> QuerySet[JobRow]:
+    """Keep the ``rows`` a person sees with the status ``shown`` (one of SHOWN_ROW_STATUSES).
+
+    "Pending" and "Has errors" never share a row: a pending row with errors is
+    shown as having errors only.
+    """
+    if shown == HAS_ERRORS:
+        return rows.filter(status=RowStatus.PENDING, is_valid=False)
+    if shown == RowStatus.PENDING:
+        return rows.filter(status=RowStatus.PENDING, is_valid=True)
+    return rows.filter(status=shown)
+
+
 def rows_without_label(*, job_id: int) -> QuerySet[JobRow]:
     """A job's shipped rows that have no label, in row order."""
     return JobRow.objects.filter(job_id=job_id, status=RowStatus.SHIPPED, label="").order_by(

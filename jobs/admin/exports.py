@@ -17,6 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from datasources.injection import spreadsheet_text
 from jobs.admin.views import get_job
 from jobs.models import Job, JobRow
+from jobs.selectors import HAS_ERRORS
 from jobs.states import RowStatus
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def result_rows(job: Job) -> Iterator[list[Any]]:
             row.row_number,
             row.source_key,
             row.recipient,
-            "has_errors" if row.has_errors else row.status,
+            HAS_ERRORS if row.has_errors else row.status,
             row.tracking_number,
             None if row.status == RowStatus.VOIDED else _money(row.actual_cost_cents),
             _money(row.estimated_cost_cents),

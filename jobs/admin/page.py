@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from jobs import selectors
 from jobs.admin.buttons import RECOVERABLE, job_buttons
 from jobs.models import Job, JobRow
+from jobs.selectors import HAS_ERRORS, SHOWN_ROW_STATUSES
 from jobs.services.approval import PendingRows, job_approve_refusal
 from jobs.services.reconcile import duration_text, rows_awaiting_ups
 from jobs.services.recovery import job_recovery_summary
@@ -27,8 +28,6 @@ ROWS_PER_PAGE = 25
 AUDIT_SHOWN = 10
 UNKNOWN_SHOWN = 20
 UNLABELLED_SHOWN = 10
-# The rows table's tab of pending rows with errors (a subset of Pending, not a status).
-HAS_ERRORS = "has_errors"
 ROW_FIELDS = (
     "pk", "job_id", "row_number", "source_key", "shipment", "status", "tracking_number",
     "estimated_cost_cents", "actual_cost_cents", "label", "label_format", "error_message",
@@ -118,35 +117,40 @@ def row_counts(job: Job) -> RowCounts:
 def rows_table(request: HttpRequest, job: Job, counts: RowCounts) -> dict[str, Any]:
     """Return one page of the job's rows, filtered by the status the page asked for."""
     wanted = request.GET.get("rows_status", "")
-    status = wanted if wanted in (*RowStatus.values, HAS_ERRORS) else ""
+    status = wanted if wanted in SHOWN_ROW_STATUSES else ""
     rows = JobRow.objects.filter(job=job).order_by("row_number").only(*ROW_FIELDS)
-    if status == HAS_ERRORS:  # the pending rows that cannot ship as they are
-        rows = rows.filter(status=RowStatus.PENDING, is_valid=False)
-    elif status:
-        rows = rows.filter(status=status)
+    if status:
+        rows = selectors.rows_shown_as(rows, status)
     page: Page[JobRow] = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("rows_page"))
     total = sum(counts.by_status.values())
     tabs = [StatusTab("", "All", total, "?#rows", not status)]
-    for value, label in RowStatus.choices:
-        if counts.by_status.get(value):
-            query = _rows_query(value)
-            tabs.append(
-                StatusTab(value, str(label), counts.by_status[value], query, value == status)
-            )
-        if value == RowStatus.PENDING and counts.invalid_pending:
-            current = status == HAS_ERRORS
-            query = _rows_query(HAS_ERRORS)
-            tabs.append(StatusTab(HAS_ERRORS, "Has errors", counts.invalid_pending, query, current))
+    for value, label, count in _shown_counts(counts):
+        if count:
+            tabs.append(StatusTab(value, label, count, _rows_query(value), value == status))
     changelist = reverse("admin:jobs_jobrow_changelist")
     filters: dict[str, str | int] = {"job__id__exact": job.pk}
-    if status:  # the rows list has no filter for errors: it shows the pending rows
-        filters["status__exact"] = RowStatus.PENDING if status == HAS_ERRORS else status
+    if status:  # the same filter on the Job rows list (RowStatusFilter)
+        filters["status"] = status
     return {
         "page": page,
         "status": status,
         "tabs": tabs,
         "changelist_url": f"{changelist}?{urlencode(filters)}",
     }
+
+
+def _shown_counts(counts: RowCounts) -> list[tuple[str, str, int]]:
+    """Each status as people read it, with its label and count: "Has errors" after
+    "Pending", whose count leaves those rows out."""
+    shown = []
+    for value, label in RowStatus.choices:
+        count = counts.by_status.get(value, 0)
+        if value == RowStatus.PENDING:
+            shown.append((value, str(label), count - counts.invalid_pending))
+            shown.append((HAS_ERRORS, "Has errors", counts.invalid_pending))
+        else:
+            shown.append((value, str(label), count))
+    return shown
 
 
 def _rows_query(status: str) -> str:
@@ -204,7 +208,7 @@ def job_page_context(
     audit_url = reverse("admin:jobs_auditentry_changelist") + f"?job__id__exact={job.pk}"
     unknown_filter: dict[str, str | int] = {
         "job__id__exact": job.pk,
-        "status__exact": RowStatus.UNKNOWN,
+        "status": RowStatus.UNKNOWN,
     }
     return {
         "job": job,

@@ -13,6 +13,7 @@ from jobs import selectors
 from jobs.admin.common import ReadOnlyAdmin, admin_view
 from jobs.admin.labels import row_label_view
 from jobs.models import JobRow
+from jobs.states import RowStatus
 from shipops.money import format_cents
 
 
@@ -24,6 +25,29 @@ def label_link(row: JobRow) -> SafeString | str:
     return format_html(
         '<a href="{}" data-testid="label-link">{} label</a>', url, row.label_format or "Label"
     )
+
+
+class RowStatusFilter(admin.SimpleListFilter):
+    """The rows' status as the list shows it: a pending row with errors under "Has errors"."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[JobRow]
+    ) -> list[tuple[str, str]]:
+        shown = []
+        for value, label in RowStatus.choices:
+            shown.append((value, str(label)))
+            if value == RowStatus.PENDING:
+                shown.append((selectors.HAS_ERRORS, "Has errors"))
+        return shown
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[JobRow]) -> QuerySet[JobRow]:
+        wanted = self.value()
+        if wanted in selectors.SHOWN_ROW_STATUSES:
+            return selectors.rows_shown_as(queryset, wanted)
+        return queryset if wanted is None else queryset.none()
 
 
 @admin.register(JobRow)
@@ -40,7 +64,7 @@ class JobRowAdmin(ReadOnlyAdmin):
         "error_code",
     ]
     # No "job" filter: it would list every job ever made; the job page links here filtered.
-    list_filter = ["status", "writeback_status"]
+    list_filter = [RowStatusFilter, "writeback_status"]
     search_fields = [
         "=tracking_number",
         "=reference",

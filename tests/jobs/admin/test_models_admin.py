@@ -96,6 +96,28 @@ def test_the_rows_list_says_a_row_with_errors_has_errors(staff_client: Client) -
     assert [(row[0], row[3]) for row in rows] == [("1", "Pending"), ("2", "Has errors")]
 
 
+def test_the_rows_lists_status_filter_keeps_rows_with_errors_apart_from_pending(
+    staff_client: Client,
+) -> None:
+    job = JobFactory.create(row_count=3)
+    JobRowFactory.create(job=job, row_number=1)
+    JobRowFactory.create(job=job, row_number=2, shipment={}, is_valid=False)
+    shipped = {"status": "shipped", "tracking_number": "1Z0000000000000003"}
+    JobRowFactory.create(job=job, row_number=3, **shipped)
+    url = reverse("admin:jobs_jobrow_changelist") + f"?job__id__exact={job.pk}"
+
+    def shown(status: str) -> list[int]:
+        page = staff_client.get(url + f"&status={status}")
+        assert page.status_code == 200
+        return [row.row_number for row in page.context["cl"].result_list]
+
+    assert (shown("pending"), shown("has_errors"), shown("shipped")) == ([1], [2], [3])
+    assert shown("nonsense") == []
+    filters = staff_client.get(url).text
+    assert f"?job__id__exact={job.pk}&amp;status=has_errors" in filters
+    assert ">Has errors</a>" in filters
+
+
 def test_rows_are_paginated_and_show_all_is_never_offered(staff_client: Client) -> None:
     job = JobFactory.create(row_count=150)
     JobRow.objects.bulk_create(

@@ -104,8 +104,12 @@ def json_object(data: dict[str, Any], field: str, *, absent: str) -> dict[str, A
 
 
 def query_choices(request: HttpRequest, field: str, choices: Collection[str]) -> list[str]:
-    """Return the values of a repeatable query parameter, each one of ``choices``."""
-    values = [value for value in request.GET.getlist(field) if value]
+    """Return the values of a repeatable query parameter, each one of ``choices``.
+
+    An empty value (``?status=``) is refused like any other value not in
+    ``choices``: read as "no filter", a client's missing value would list everything.
+    """
+    values = request.GET.getlist(field)
     for value in values:
         if value not in choices:
             raise invalid(field, f"must be one of {', '.join(choices)}, not {value!r}.")
@@ -115,10 +119,10 @@ def query_choices(request: HttpRequest, field: str, choices: Collection[str]) ->
 def query_number(
     request: HttpRequest, field: str, *, default: int, maximum: int | None = None
 ) -> int:
-    """Return a positive whole-number query parameter (``default`` when absent)."""
-    raw = request.GET.get(field, "")
-    if raw == "":
+    """Return a positive whole-number query parameter: ``default`` when absent, never empty."""
+    if field not in request.GET:
         return default
+    raw = request.GET[field]
     digits = raw.lstrip("0")
     if not (raw.isascii() and raw.isdigit()) or not digits:
         raise invalid(field, f"must be a whole number of 1 or more, not {raw[:20]!r}.")

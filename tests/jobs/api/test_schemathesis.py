@@ -146,6 +146,12 @@ OPERATIONS = [
 ]
 
 
+def _unsent_query_value(case: Any) -> bool:
+    """Whether the case's query holds a parameter with no value at all (``{"": []}``): it
+    is left out of the URL, so the request sent may well be one the document allows."""
+    return any(value == [] for value in (case.query or {}).values())
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_api_answers_match_the_document(
     api_schema: Target, staff: StaffSession, method: str, path: str
@@ -165,7 +171,11 @@ def test_api_answers_match_the_document(
         )
         seen[response.status_code] += 1
         mutated = getattr(case.meta.phase.data, "parameter_location", None)
-        if case.meta.generation.mode == GenerationMode.NEGATIVE and mutated in CHECKED_INPUTS:
+        if (
+            case.meta.generation.mode == GenerationMode.NEGATIVE
+            and mutated in CHECKED_INPUTS
+            and not _unsent_query_value(case)
+        ):
             # A body or query string that breaks the document is refused, never acted on
             # (the session cookie and CSRF header are sent anyway, so those are not judged).
             assert response.status_code >= 400, (mutated, case.body, case.query)

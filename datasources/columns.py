@@ -48,6 +48,7 @@ def resolve_columns(headers: Sequence[str], source: DataSource) -> ColumnMap:
         mapping,
         source.default_weight_lbs is not None,
         (source.tracking_column, source.shipped_at_column),
+        source.key_column,
         source.location,
     )
 
@@ -69,10 +70,12 @@ def _resolve(
     mapping_json: str,
     has_default_weight: bool,
     writeback: tuple[str, str],
+    key_column: str,
     display: str,
 ) -> ColumnMap:
     fields: dict[str, tuple[str, str]] = {}
     claimed: set[str] = set()
+    mapped_away: set[str] = set()  # columns the mapping leaves out ("ignore")
     for column, target in json.loads(mapping_json).items():
         real = find_column(headers, column)
         if real is None:
@@ -83,6 +86,7 @@ def _resolve(
             )
         claimed.add(real)
         if target is None or normalise_header(str(target)) in IGNORE:
+            mapped_away.add(real)
             continue
         resolved = _target(target)
         if resolved is None:
@@ -100,6 +104,7 @@ def _resolve(
                 display,
             )
         fields[resolved[0]] = (real, resolved[1])
+    _refuse_writeback_over_data(headers, writeback, key_column, fields, mapped_away, display)
     claimed.update(filter(None, (find_column(headers, name) for name in writeback)))
     _recognise_rest(headers, claimed, fields, display)
     required = [RECIPIENT, ADDRESS_1, CITY] + ([] if has_default_weight else [WEIGHT])
@@ -137,3 +142,62 @@ def _recognise_rest(
             )
         found[field] = (header, unit)
     fields.update(found)
+
+
+WRITEBACK_LABELS = ("tracking column", "shipped-at column")
+
+
+def _refuse_writeback_over_data(
+    headers: tuple[str, ...],
+    writeback: tuple[str, str],
+    key_column: str,
+    fields: dict[str, tuple[str, str]],
+    mapped_away: set[str],
+    display: str,
+) -> None:
+    """Refuse write-back columns that would overwrite the source's own data.
+
+    Tracking numbers and ship times go into the two write-back columns, so
+    neither may be the key column, a column a shipment field is read from
+    (mapped, or recognised by its name unless the mapping leaves it out), or
+    the other write-back column.
+    """
+    tracking, shipped_at = writeback
+    if _same_column(headers, tracking, shipped_at):
+        raise _error(
+            "writeback_columns",
+            f'The tracking column and the shipped-at column are both "{tracking}": each needs '
+            "a column of its own.",
+            display,
+        )
+    read_from = {column: field for field, (column, _unit) in fields.items()}
+    for label, name in zip(WRITEBACK_LABELS, writeback, strict=True):
+        if key_column and _same_column(headers, name, key_column):
+            raise _error(
+                "writeback_columns",
+                f'The {label} "{name}" is the key column: ShipOps would write over the keys '
+                "that name each order. Choose another column.",
+                display,
+            )
+        real = find_column(headers, name)
+        field = read_from.get(real or "")
+        if real and field is None and real not in mapped_away:
+            field = (recognise(real) or (None, ""))[0]
+        if field is not None:
+            raise _error(
+                "writeback_columns",
+                f'The {label} "{name}" holds each shipment\'s {FIELD_LABELS[field]}: ShipOps '
+                "would write over it. Choose another column (ShipOps adds a missing column to "
+                "a file).",
+                display,
+            )
+
+
+def _same_column(headers: tuple[str, ...], first: str, second: str) -> bool:
+    """Whether two column names name one column, present in ``headers`` or to be added."""
+    if not first or not second:
+        return False
+    found = find_column(headers, first), find_column(headers, second)
+    if any(found):
+        return found[0] == found[1]
+    return normalise_header(first) == normalise_header(second)

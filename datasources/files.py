@@ -115,6 +115,11 @@ def save_upload(uploaded_file: UploadedFile, *, name: str) -> str:
         temp.unlink(missing_ok=True)
 
 
+def discard_upload(relative: str) -> None:
+    """Remove a file ``save_upload`` stored, when the data source it was for is refused."""
+    resolve_source_path(relative).unlink(missing_ok=True)
+
+
 def _link_unique(temp: Path, root: Path, filename: str) -> str:
     """Give ``temp`` a name no other file has (orders.csv, orders-2.csv, ...) without a race."""
     stem, suffix = Path(filename).stem, Path(filename).suffix

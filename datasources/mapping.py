@@ -144,13 +144,26 @@ class _RowMapper:
         return self.clean(field, partial(clean_text, limit=limit), required=why) or ""
 
 
-def _default_weight(source: DataSource) -> Decimal | None:
+def _default_weight(source: DataSource) -> tuple[Decimal | None, str]:
+    """Return the source's default weight, or None and why a row without a weight has none."""
+    why = "a weight is required (or set a default weight on the data source)"
     if source.default_weight_lbs is None:
-        return None
+        return None, why
     try:
-        return parse_weight_lbs(str(source.default_weight_lbs))
-    except Invalid:
-        return None
+        return parse_weight_lbs(str(source.default_weight_lbs)), ""
+    except Invalid as invalid:
+        given = source.default_weight_lbs
+        return None, f"a weight is required: the data source's default weight, {given} lb, " + (
+            invalid.problem
+        )
+
+
+def _default_code(value: str, cleaner: Callable[[str], str], what: str) -> tuple[str, str]:
+    """Return the source's default service or packaging code, or "" and why a row has none."""
+    try:
+        return cleaner(value), ""
+    except Invalid as invalid:
+        return "", f'the data source\'s default {what}, "{value}", {invalid.problem}'
 
 
 def _dimensions(mapper: _RowMapper) -> tuple[Decimal | None, ...]:
@@ -199,8 +212,7 @@ def build_shipment(
         if country in POSTAL_REQUIRED
         else "",
     )
-    default_weight = _default_weight(source)
-    weight_why = "a weight is required (or set a default weight on the data source)"
+    default_weight, weight_why = _default_weight(source)
     weight = m.clean(
         h.WEIGHT,
         partial(parse_weight_lbs, unit=columns.unit(h.WEIGHT)),
@@ -218,8 +230,12 @@ def build_shipment(
     city = m.text(h.CITY, MAX_CITY, required=True)
     phone = m.clean(h.PHONE, partial(clean_phone, country=country)) or ""
     email = m.clean(h.EMAIL, clean_email) or ""
-    service = m.clean(h.SERVICE, clean_service) or source.default_service_code
-    packaging = m.clean(h.PACKAGING, clean_packaging) or source.default_packaging_code
+    service, service_why = _default_code(source.default_service_code, clean_service, "service")
+    service = m.clean(h.SERVICE, clean_service, required=service_why) or service
+    packaging, packaging_why = _default_code(
+        source.default_packaging_code, clean_packaging, "packaging"
+    )
+    packaging = m.clean(h.PACKAGING, clean_packaging, required=packaging_why) or packaging
     reference = m.text(h.REFERENCE, MAX_NAME)
     length, width, height = _dimensions(m)
     tracking_column = h.find_column(row.values.keys(), source.tracking_column)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from copy import copy
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,13 @@ from django.http import QueryDict
 from datasources.adapters import get_adapter
 from datasources.columns import resolve_columns
 from datasources.errors import SourceError
-from datasources.files import existing_source_file, save_upload, source_root
+from datasources.files import discard_upload, existing_source_file, save_upload, source_root
 from datasources.models import DataSource, SourceKind
+from datasources.service_codes import clean_packaging, clean_service
 from datasources.ship_from import SHIP_FROM_KEYS, checked_ship_from, ship_from_override_problem
 from datasources.signals import LOCATION_FIELDS, location_change_refusals
+from datasources.units import parse_weight_lbs
+from datasources.validation import Invalid
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 # Codes of SourceError that a change of the column mapping fixes.
@@ -36,6 +41,14 @@ SHIP_FROM_HELP = (
     'the address fields that differ, such as {"city": "Denver", "state": "CO", "postal_code": '
     f'"80202", "address_lines": ["1 Depot Rd"]}}; the fields are {", ".join(SHIP_FROM_KEYS)}.'
 )
+
+
+def _default_code(value: str, cleaner: Callable[[str], str]) -> str:
+    """Return a default service or packaging as its UPS code, or refuse one UPS does not have."""
+    try:
+        return cleaner(value)
+    except Invalid as invalid:
+        raise forms.ValidationError(f'"{value}" {invalid.problem}.') from None
 
 
 def upload_kind(upload: UploadedFile) -> str:
@@ -68,6 +81,8 @@ class DataSourceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._stored = ""  # the upload stored by this form, while it is not yet saved
+        self._path_given = ""  # the file path typed beside that upload
         if "file_path" in self.fields:
             self.fields["file_path"].help_text = (
                 f"Or the path of a file already in the source folder ({source_root()}), "
@@ -92,6 +107,22 @@ class DataSourceForm(forms.ModelForm):
                 'as {"Ship To": "recipient_name"}.'
             )
         return mapping
+
+    def clean_default_service_code(self) -> str:
+        return _default_code(self.cleaned_data.get("default_service_code", ""), clean_service)
+
+    def clean_default_packaging_code(self) -> str:
+        return _default_code(self.cleaned_data.get("default_packaging_code", ""), clean_packaging)
+
+    def clean_default_weight_lbs(self) -> Decimal | None:
+        weight = self.cleaned_data.get("default_weight_lbs")
+        if weight is None:
+            return None
+        try:
+            parse_weight_lbs(str(weight))
+        except Invalid as invalid:
+            raise forms.ValidationError(f"{weight} lb {invalid.problem}.") from None
+        return weight
 
     def clean_ship_from_override(self) -> dict[str, Any]:
         override = self.cleaned_data.get("ship_from_override")
@@ -124,7 +155,18 @@ class DataSourceForm(forms.ModelForm):
             self._clean_file(cleaned, kind, upload)
         if not self.errors:
             self._check_readable(cleaned)
+        if self.errors and self._stored:
+            # A refused upload is not kept: the form asks for the file again.
+            discard_upload(self._stored)
+            self._stored = ""
+            self._show_file_path(self._path_given)
         return cleaned
+
+    def validate_constraints(self) -> None:
+        # A refused upload says what is wrong with the file; "a file source needs a file
+        # path" (the model's constraint) would only add to it.
+        if not self.has_error("upload"):
+            super().validate_constraints()
 
     def _location_change_refusals(self, cleaned: dict[str, Any]) -> list[str]:
         if self.instance.pk is None:
@@ -161,15 +203,19 @@ class DataSourceForm(forms.ModelForm):
         return DataSource.objects.filter(name=name).exclude(pk=self.instance.pk).exists()
 
     def _store(self, cleaned: dict[str, Any], upload: UploadedFile) -> None:
+        self._path_given = cleaned.get("file_path", "")
         try:
-            cleaned["file_path"] = save_upload(upload, name=upload.name or "")
+            self._stored = cleaned["file_path"] = save_upload(upload, name=upload.name or "")
         except SourceError as error:
             self.add_error("upload", error.message)
             return
-        # If the form is shown again, it names the stored file: no second upload needed.
+        self._show_file_path(self._stored)
+
+    def _show_file_path(self, file_path: str) -> None:
+        """Show ``file_path`` in the form, if it is shown again."""
         data = QueryDict(mutable=True)
         data.update(self.data)
-        data[self.add_prefix("file_path")] = cleaned["file_path"]
+        data[self.add_prefix("file_path")] = file_path
         self.data = data
 
     def _check_readable(self, cleaned: dict[str, Any]) -> None:

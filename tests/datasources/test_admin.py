@@ -311,3 +311,61 @@ def test_data_source_pages_refuse_anonymous(client: Client) -> None:
     source = DataSource.objects.create(name="Orders", kind="csv", file_path="orders.csv")
     for url in (ADD, change_url(source)):
         assert client.get(url)["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"tracking_column": "order_id"}, "is the key column"),
+        ({"tracking_column": "tn", "shipped_at_column": "tn"}, "each needs a column of its own"),
+        ({"shipped_at_column": "city"}, "holds each shipment&#x27;s city"),
+        ({"default_service_code": "ZZ"}, "&quot;ZZ&quot; is not a UPS service"),
+        ({"default_packaging_code": "99"}, "&quot;99&quot; is not a UPS packaging type"),
+        ({"default_weight_lbs": "0"}, "0 lb must be more than 0"),
+        ({"default_weight_lbs": "151"}, "151 lb is more than 150 lb"),
+    ],
+    ids=["tracking is key", "same write-back", "over a field", "service", "packaging", "0", "151"],
+)
+def test_settings_that_would_destroy_data_or_never_ship_are_refused_and_nothing_is_kept(
+    staff_client: Client, source_root: Path, fields: dict[str, str], error: str
+) -> None:
+    upload = SimpleUploadedFile("orders.csv", csv_bytes(order_rows(2)), "text/csv")
+
+    response = staff_client.post(ADD, form(upload=upload, **fields))
+
+    assert response.status_code == 200
+    assert error in response.text
+    assert not DataSource.objects.exists()
+    assert list(source_root.iterdir()) == []  # the upload is not kept either
+
+
+def test_a_refused_upload_is_not_kept_and_is_named_as_uploaded(
+    staff_client: Client, source_root: Path
+) -> None:
+    no_city = [[cell for n, cell in enumerate(row) if n != 3] for row in order_rows(2)]
+
+    for _attempt in range(2):
+        upload = SimpleUploadedFile("nocity.csv", csv_bytes(no_city), "text/csv")
+        response = staff_client.post(ADD, form(upload=upload))
+        assert "&quot;nocity.csv&quot; has no column for: city" in response.text
+
+    assert list(source_root.iterdir()) == []
+    # The form shown again does not name a file that is no longer there.
+    assert '<input type="text" name="file_path" class="vTextField"' in response.text
+    assert 'name="file_path" value=' not in response.text
+    upload = SimpleUploadedFile("nocity.csv", csv_bytes(order_rows(2)), "text/csv")
+    staff_client.post(ADD, form(upload=upload))
+    assert DataSource.objects.get().file_path == "nocity.csv"  # not nocity-3.csv
+
+
+def test_a_file_that_is_not_a_table_gets_one_error_about_the_file(
+    staff_client: Client, source_root: Path
+) -> None:
+    garbage = SimpleUploadedFile("orders.csv", bytes(range(256)) * 8, "text/csv")
+
+    response = staff_client.post(ADD, form(upload=garbage))
+
+    assert response.status_code == 200
+    assert "contains binary data; it is not a CSV text file." in response.text
+    assert "A file source needs a file path" not in response.text
+    assert list(source_root.iterdir()) == []

@@ -239,3 +239,65 @@ def test_no_cell_content_makes_mapping_raise() -> None:
         values = {h: "".join(rng.choices(alphabet, k=rng.randint(0, 12))) for h in headers}
         mapped = build_shipment(_row(values), source)
         assert mapped.shipment is not None or mapped.errors
+
+
+@pytest.mark.parametrize(
+    ("columns", "words"),
+    [
+        ({"tracking_column": "order_id"}, 'The tracking column "order_id" is the key column'),
+        ({"shipped_at_column": "Order ID"}, 'The shipped-at column "Order ID" is the key column'),
+        (
+            {"tracking_column": "tn", "shipped_at_column": "TN"},
+            'The tracking column and the shipped-at column are both "tn"',
+        ),
+        ({"tracking_column": "city"}, 'The tracking column "city" holds each shipment\'s city'),
+        ({"shipped_at_column": "zip"}, "holds each shipment's postal code"),
+        (
+            {"tracking_column": "Notes", "column_mapping": {"Notes": "recipient_name"}},
+            "holds each shipment's recipient name",
+        ),
+    ],
+)
+def test_write_back_columns_that_would_overwrite_the_sources_data_are_refused(
+    columns: dict[str, object], words: str
+) -> None:
+    headers = ["order_id", "Notes", "recipient", "address1", "city", "state", "zip", "weight"]
+    source = DataSourceFactory.build(key_column="order_id", **columns)
+
+    with pytest.raises(SourceError) as raised:
+        resolve_columns(headers, source)
+
+    assert raised.value.code == "writeback_columns"
+    assert words in raised.value.message
+
+
+def test_a_column_the_mapping_leaves_out_may_take_the_tracking_numbers() -> None:
+    headers = ["order_id", "zip_old", "recipient", "address1", "city", "zip", "weight"]
+    source = DataSourceFactory.build(
+        key_column="order_id", tracking_column="zip_old", column_mapping={"zip_old": "ignore"}
+    )
+
+    assert resolve_columns(headers, source).column("postal_code") == "zip"
+
+
+@pytest.mark.parametrize(
+    ("defaults", "field", "words"),
+    [
+        ({"default_service_code": "ZZ"}, "service", 'default service, "ZZ", is not a UPS'),
+        ({"default_packaging_code": "99"}, "packaging", 'default packaging, "99", is not'),
+        ({"default_weight_lbs": Decimal("0")}, "weight", "default weight, 0 lb, "),
+    ],
+)
+def test_a_default_ups_would_refuse_is_a_row_error_not_a_shipment(
+    defaults: dict[str, object], field: str, words: str
+) -> None:
+    # Saved before the form checked defaults, or written straight to the database.
+    source = DataSourceFactory.build(**defaults)
+    values = {"recipient": "Jane", "address1": "1 Main St", "city": "Atlanta", "state": "GA"}
+    weight = {} if "default_weight_lbs" in defaults else {"weight": "2"}
+
+    mapped = build_shipment(_row({**values, "zip": "30303", **weight}), source)
+
+    assert mapped.shipment is None
+    assert [error.field for error in mapped.errors] == [field]
+    assert words in mapped.errors[0].message

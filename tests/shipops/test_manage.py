@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.fixtures.network import free_port
 
 PRODUCTION_ENV = {
     "SHIPOPS_ENV": "production",
@@ -106,3 +110,71 @@ def test_serve_ends_with_status_1_when_a_part_of_it_dies(tmp_path: Path) -> None
     result = manage("serve", "--addr", "bogus::", env={}, data_dir=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "stopped; the rest was stopped too." in result.stderr
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid``, from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes under ``pid``: its children, theirs, and so on."""
+    found = set()
+    for child in _children(pid):
+        found |= {child, *_descendants(child)}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_serve_stopped_by_sigterm_stops_its_web_server_cluster_and_sandbox(
+    tmp_path: Path,
+) -> None:
+    web, sandbox = free_port(), free_port()
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "UPS_SANDBOX_URL": f"http://127.0.0.1:{sandbox}",
+    }
+    assert manage("migrate", "--no-input", env=env, data_dir=tmp_path).returncode == 0
+    assert manage("createcachetable", env=env, data_dir=tmp_path).returncode == 0
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SHIPOPS_", "DJANGO_"))}
+    clean.pop("REDIS_URL", None)
+    clean |= {"SHIPOPS_DATA_DIR": str(tmp_path), **env}
+    serve = subprocess.Popen(  # noqa: S603
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "serve", f"--addr=127.0.0.1:{web}"],
+        env=clean,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert serve.stdout is not None
+    parts: set[int] = set()
+    try:
+        assert "ShipOps is running" in serve.stdout.readline()
+        assert len(_children(serve.pid)) == 3  # the web server, the cluster and the sandbox
+        time.sleep(3)  # the cluster starts its own processes
+        parts = _descendants(serve.pid)
+
+        serve.terminate()  # SIGTERM to serve alone, as a service manager sends it
+
+        assert serve.wait(timeout=30) == 0
+        assert [pid for pid in parts if _alive(pid)] == []
+    finally:  # nothing left running, whatever failed
+        for pid in [serve.pid, *parts]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        serve.wait()

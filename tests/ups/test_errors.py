@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.conf import LazySettings
 
+from tests.fixtures.network import free_port
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.ups.conftest import shipment
 from ups.client import UpsClient
@@ -17,13 +16,6 @@ from ups.errors import (
     UpsTransientError,
 )
 from ups.types import Address
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def test_rejected_address_is_definitive_with_ups_code_and_message(

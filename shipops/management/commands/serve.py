@@ -58,6 +58,9 @@ class Command(BaseCommand):
             + f"({', '.join(processes)}). Press Ctrl-C to stop."
         )
         stopped: list[str] = []
+        # A service manager or `kill` stops it as Ctrl-C does: its parts are stopped too,
+        # never left running without it.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             while all(process.poll() is None for process in processes.values()):
                 time.sleep(0.5)
@@ -81,3 +84,7 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

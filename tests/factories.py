@@ -30,7 +30,8 @@ def _grant(user: User, approver: bool | None) -> None:
 
     ``approver=False``: an operator, who may create and work on jobs
     (``jobs.add_job``, ``jobs.change_job``); ``approver=True``: an operator who
-    may also approve (``jobs.approve_job``); left out: none (staff who may look).
+    may also approve (``jobs.approve_job``); left out: none (staff whom the admin
+    and the API show no job: they lack ``jobs.view_job``).
     """
     codenames = [] if approver is None else ["add_job", "change_job"]
     if approver:

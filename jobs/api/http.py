@@ -13,7 +13,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.views import View
 from django.views.csrf import csrf_failure as django_csrf_failure
 
-from jobs.permissions import APPROVE_PERMISSION, REFUSALS
+from jobs.permissions import APPROVE_PERMISSION, REFUSALS, VIEW_PERMISSION, may_view_jobs
 from shipops.errors import DomainError
 from ups.errors import UpsError
 
@@ -87,6 +87,9 @@ class ApiView(View):
     # Needed on top of staff status for POST (checked before anything is read or changed);
     # the same permission the admin asks for the same action (jobs/permissions.py).
     write_permission = ""
+    # Needed on top of staff status for GET: the answers show jobs and their recipients,
+    # which the admin shows only to those who may view jobs. False: nothing about jobs.
+    needs_view_permission = True
     # The query parameters the view reads; any other is refused, so a typo (``?stauts=``)
     # never passes silently as "no filter".
     # None: the view takes any (the JSON 404 of an unknown URL).
@@ -98,6 +101,9 @@ class ApiView(View):
             write = request.method == "POST" and self.write_permission
             if write and not user.has_perm(self.write_permission):
                 raise permission_denied(self.write_permission)
+            read = request.method in ("GET", "HEAD") and self.needs_view_permission
+            if read and not may_view_jobs(user):
+                raise permission_denied(VIEW_PERMISSION)
             allowed = self.query_fields
             if allowed is not None and (unknown := sorted(set(request.GET) - allowed)):
                 raise ApiError(

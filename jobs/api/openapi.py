@@ -54,5 +54,7 @@ def openapi_document() -> dict[str, Any]:
 class OpenApiView(ApiView):
     """GET: this API's OpenAPI document (staff only, like every other endpoint)."""
 
+    needs_view_permission = False  # it describes the API, not any job
+
     def get(self, request: HttpRequest) -> JsonResponse:
         return JsonResponse(openapi_document())

@@ -14,8 +14,10 @@ ERROR_RESPONSES = {
     401: ("Unauthorized", "Not logged in: log in with a staff account (session cookie)."),
     403: (
         "Forbidden",
-        "Not staff, missing the permission the action needs (`details.permission`: "
-        "jobs.add_job, jobs.change_job or jobs.approve_job), or no valid CSRF token on a POST.",
+        "Not staff, missing the permission the operation needs (`details.permission`: "
+        "jobs.view_job to read jobs and rows, which jobs.change_job also grants; "
+        "jobs.add_job, jobs.change_job or jobs.approve_job to act), or no valid CSRF token on "
+        "a POST.",
     ),
     404: ("NotFound", "No such job, row or page."),
     409: ("Conflict", "A business rule refused the action; `code` says which."),
@@ -130,6 +132,10 @@ def action(
     )
 
 
+# Every read of jobs and rows: the admin shows them only to those who may view jobs.
+NEEDS_VIEW = "Needs jobs.view_job (or jobs.change_job): 403 permission_denied without it."
+
+
 def listing(
     operation_id: str, summary: str, *, schema: str, tag: str, params: tuple[dict[str, Any], ...]
 ) -> dict[str, Any]:
@@ -140,15 +146,23 @@ def listing(
         ok=200,
         schema=schema,
         tag=tag,
-        errors=(400, 404),
+        errors=(400, 403, 404),
         params=(*params, *PAGE_PARAMS),
+        description=NEEDS_VIEW,
     )
 
 
 def reading(operation_id: str, summary: str, *, schema: str) -> dict[str, Any]:
     """Return a GET on one job (404 when it does not exist)."""
     return operation(
-        operation_id, summary, ok=200, schema=schema, tag="jobs", errors=(404,), params=(JOB_ID,)
+        operation_id,
+        summary,
+        ok=200,
+        schema=schema,
+        tag="jobs",
+        errors=(403, 404),
+        params=(JOB_ID,),
+        description=NEEDS_VIEW,
     )
 
 

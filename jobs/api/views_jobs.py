@@ -163,6 +163,7 @@ class NotFoundView(ApiView):
     """Any other URL under /api/: a 404 in the API's error shape (after the staff check)."""
 
     query_fields = None
+    needs_view_permission = False  # says only that there is nothing here
 
     def not_found(self, request: HttpRequest) -> JsonResponse:
         hint = f" Did you mean {request.path}/?" if _routed(request.path + "/") else ""

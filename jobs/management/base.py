@@ -14,6 +14,7 @@ from django.db.models import Count
 from jobs.actors import Actor, system_actor
 from jobs.admin.common import rows
 from jobs.models import Job, JobRow
+from jobs.permissions import REFUSALS, lacks
 from jobs.services.execution import job_execute
 from jobs.services.preview import job_preview_run
 from jobs.services.recovery import job_recovery_summary
@@ -70,18 +71,30 @@ class JobCommand(BaseCommand):
         except Job.DoesNotExist:
             raise CommandError(f"There is no job {job_id}.") from None
 
-    def get_user(self, username: str | None) -> User:
+    def get_user(self, username: str | None, *permissions: str) -> User:
+        """Return the staff user --user names; refuse one without any of ``permissions``."""
         if not username:
             raise CommandError(
                 "Say who is acting with --user USERNAME (it goes in the audit trail)."
             )
         try:
-            return User.objects.get(username=username, is_active=True, is_staff=True)
+            user = User.objects.get(username=username, is_active=True, is_staff=True)
         except User.DoesNotExist:
             raise CommandError(f"There is no active staff user named {username!r}.") from None
+        self.require(user, *permissions)
+        return user
 
-    def get_actor(self, username: str | None) -> Actor:
-        return self.get_user(username) if username else system_actor(f"command {self.command_name}")
+    def get_actor(self, username: str | None, *permissions: str) -> Actor:
+        """Return the --user (with ``permissions``), or without one the command itself."""
+        # Without --user the command acts as itself: whoever runs manage.py is trusted.
+        if not username:
+            return system_actor(f"command {self.command_name}")
+        return self.get_user(username, *permissions)
+
+    def require(self, user: User, *permissions: str) -> None:
+        """Refuse, in the admin's and the API's words, a user without one of ``permissions``."""
+        if missing := lacks(user, permissions):
+            raise CommandError(REFUSALS[missing])
 
     @property
     def command_name(self) -> str:

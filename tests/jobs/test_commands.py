@@ -9,13 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.management import CommandError, call_command
 
 from datasources.models import DataSource
 from jobs.management.commands.recover_jobs import Command as RecoverJobs
-from jobs.models import Job, JobRow
+from jobs.models import AuditEntry, Job, JobRow
+from jobs.permissions import REFUSALS
 from jobs.services import execution
+from tests.factories import UserFactory
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.admin.conftest import job_with_rows
 from tests.jobs.conftest import as_if_ups_can_no_longer_answer, read_csv
@@ -321,3 +323,84 @@ def test_recover_jobs_fetches_the_labels_of_shipped_rows_without_one(
     JobRow.objects.filter(pk=second.pk).update(label="labels/found-elsewhere.gif")
     with pytest.raises(CommandError, match=f"Every shipped row of {job} has its label."):
         run("recover_jobs", "--fetch-labels", str(job.pk))
+
+
+def staff(username: str, *codenames: str) -> User:
+    """Return a staff user with only these job permissions ("view_job", "change_job"...)."""
+    user = UserFactory.create(username=username)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+# Each action a command takes for --user, the job it acts on, and what it asks of the user:
+# the permission the admin and the API ask for the same action (jobs/permissions.py).
+ACTIONS = [
+    (["create_job", "{source}"], "draft", "jobs.add_job"),
+    (["create_job", "{source}", "--mode", "auto"], "draft", "jobs.approve_job"),
+    (["preview_job", "{job}"], "draft", "jobs.change_job"),
+    (["approve_job", "{job}"], "previewed", "jobs.approve_job"),
+    (["run_job", "{job}"], "approved", "jobs.change_job"),
+    (["recover_jobs", "--resume", "{job}"], "interrupted", "jobs.change_job"),
+    (["recover_jobs", "--cancel", "{job}"], "interrupted", "jobs.change_job"),
+    (["recover_jobs", "--fetch-labels", "{job}"], "completed", "jobs.change_job"),
+    (["recover_jobs", "--restart", "{job}", "--confirm-duplicates"], "failed", "jobs.approve_job"),
+    (["recover_jobs", "--decide-row", "{row}", "--not-shipped"], "cancelled", "jobs.approve_job"),
+]
+
+
+# Every permission below the one refused: a viewer, one who may create, a clerk (no approving).
+ALL_BUT = {
+    "jobs.add_job": ("view_job",),
+    "jobs.change_job": ("view_job", "add_job"),
+    "jobs.approve_job": ("view_job", "add_job", "change_job"),
+}
+
+
+@pytest.mark.parametrize(("args", "status", "permission"), ACTIONS)
+def test_a_command_refuses_a_user_without_the_permission_of_its_action(
+    args: list[str], status: str, permission: str
+) -> None:
+    user = staff("vic", *ALL_BUT[permission])
+    job = job_with_rows(3, status=status)
+    row = JobRow.objects.filter(job=job).earliest("row_number")
+    JobRow.objects.filter(pk=row.pk).update(status="unknown")
+    filled = [arg.format(source=job.data_source.name, job=job.pk, row=row.pk) for arg in args]
+    before = (Job.objects.count(), AuditEntry.objects.count())
+
+    with pytest.raises(CommandError) as refused:
+        run(*filled, "--user", user.username)
+
+    assert str(refused.value) == REFUSALS[permission]
+    assert (Job.objects.count(), AuditEntry.objects.count()) == before
+    assert Job.objects.get(pk=job.pk).status == status
+    assert JobRow.objects.get(pk=row.pk).status == "unknown"
+
+
+def test_an_operator_cancels_and_creates_with_the_commands_as_in_the_admin(
+    orders_csv: Callable[..., DataSource],
+) -> None:
+    clerk = staff("casey", "add_job", "change_job")
+    source = orders_csv(2)
+    run("create_job", source.name, "--user", "casey")
+    job = Job.objects.get()
+
+    assert "Cancelled" in run("recover_jobs", "--cancel", str(job.pk), "--user", "casey")
+
+    assert Job.objects.get().status == "cancelled"
+    actions = AuditEntry.objects.filter(actor=clerk).values_list("action", flat=True)
+    assert {"job_created", "job_cancelled"} <= set(actions)
+
+
+def test_recover_jobs_refuses_an_action_chosen_at_its_question_without_the_permission(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    staff("vic", "view_job")
+    job = job_with_rows(2, status="failed")
+    monkeypatch.setattr("sys.stdin", TypedAnswers("c\n"))
+
+    with pytest.raises(CommandError) as refused:
+        run("recover_jobs", "--user", "vic")
+
+    assert str(refused.value) == REFUSALS["jobs.change_job"]
+    assert Job.objects.get(pk=job.pk).status == "failed"
+    assert not AuditEntry.objects.filter(job=job).exists()

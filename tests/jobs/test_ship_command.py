@@ -7,18 +7,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.management import CommandError, call_command
 
 from datasources.models import DataSource, SourceKind
 from jobs.management.commands import ship as ship_command
 from jobs.models import AuditEntry, Job
-from tests.factories import DataSourceFactory
+from jobs.permissions import REFUSALS
+from tests.factories import DataSourceFactory, UserFactory
 from tests.fixtures.sources import csv_bytes, order_rows, xlsx_bytes
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.test_commands import TypedAnswers, run
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _dana_may_add_sources(approver: User) -> None:
+    """`ship` makes a data source for a new file: like the admin, it asks "add data source"."""
+    approver.user_permissions.add(Permission.objects.get(codename="add_datasource"))
 
 
 def test_an_absolute_path_inside_the_source_folder_is_shipped_by_its_relative_path(
@@ -278,3 +285,84 @@ def test_exclude_invalid_on_a_file_without_errors_ships_every_row(
     run("ship", "today.csv", "--exclude-invalid", "--user", "dana")
 
     assert (Job.objects.get().status, len(ups_sandbox.ledger())) == ("completed", 2)
+
+
+@pytest.mark.parametrize(
+    ("codenames", "refused"),
+    [
+        (("view_job",), "jobs.add_job"),
+        (("view_job", "add_job"), "jobs.change_job"),
+        (("view_job", "add_job", "change_job", "add_datasource"), "jobs.approve_job"),
+        (("view_job", "add_job", "change_job", "approve_job"), "datasources.add_datasource"),
+    ],
+)
+def test_ship_refuses_a_user_without_a_permission_before_creating_anything(
+    ups_sandbox: SandboxController,
+    write_source: Callable[[str, bytes], Path],
+    codenames: tuple[str, ...],
+    refused: str,
+) -> None:
+    # Before: the source and an auto-mode job were made, then approving was refused.
+    write_source("viewer.csv", csv_bytes(order_rows(2)))
+    user = UserFactory.create(username="vic")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+
+    with pytest.raises(CommandError) as stopped:
+        run("ship", "viewer.csv", "--auto", "--user", "vic")
+
+    assert str(stopped.value) == REFUSALS[refused]
+    assert not DataSource.objects.exists()
+    assert not Job.objects.exists()
+    assert not AuditEntry.objects.exists()
+    assert ups_sandbox.requests() == []
+
+
+def test_a_file_that_is_not_a_source_is_refused_before_a_source_is_made(
+    write_source: Callable[[str, bytes], Path], approver: User
+) -> None:
+    write_source("cli_garbage.csv", bytes(range(256)) * 8)
+
+    with pytest.raises(CommandError) as refused:
+        run("ship", "cli_garbage.csv", "--auto", "--user", "dana")
+
+    assert (
+        str(refused.value) == '"cli_garbage.csv" contains binary data; it is not a CSV text file.'
+    )
+    assert not DataSource.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_source_no_job_could_be_made_from_is_removed_again(
+    write_source: Callable[[str, bytes], Path], approver: User
+) -> None:
+    write_source("empty.csv", csv_bytes(order_rows(0)))  # the header and no order
+
+    said = io.StringIO()
+    with pytest.raises(CommandError, match="No rows to ship"):
+        call_command("ship", "empty.csv", "--auto", "--user", "dana", stdout=said)
+
+    assert not DataSource.objects.exists()
+    assert not Job.objects.exists()
+    assert 'Deleted data source "empty.csv (ship command)": no job was made from it.' in (
+        said.getvalue()
+    )
+    history = AuditEntry.objects.order_by("pk").values_list("action", "actor__username")
+    assert list(history) == [("data_source_added", "dana"), ("data_source_deleted", "dana")]
+
+
+def test_a_job_whose_approval_is_refused_is_cancelled_not_left_as_a_draft(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    source = orders_csv(2, name="today.csv")
+    run("create_job", source.name, "--mode", "auto", "--user", "dana")
+    first = Job.objects.get()
+    run("approve_job", str(first.pk), "--user", "dana")  # queued, its rows not shipped yet
+
+    said = io.StringIO()
+    with pytest.raises(CommandError, match=f"{first} \\(approved\\) may still ship rows 1-2"):
+        call_command("ship", "today.csv", "--auto", "--user", "dana", stdout=said)
+
+    again = Job.objects.exclude(pk=first.pk).get()
+    assert (again.status, Job.objects.get(pk=first.pk).status) == ("cancelled", "approved")
+    assert f"{again} was cancelled; nothing was shipped." in said.getvalue()
+    assert ups_sandbox.ledger() == []

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from jobs.management.base import JobCommand
+from jobs.permissions import APPROVE_PERMISSION
 from jobs.services.approval import job_approve
 
 
@@ -26,10 +27,11 @@ class Command(JobCommand):
         self.add_user_argument(parser, required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        user = self.get_user(options["user"], APPROVE_PERMISSION)  # job_approve checks it too
         job = self.get_job(options["job"])
         token = job_approve(
             job=job,
-            acting_user=self.get_user(options["user"]),
+            acting_user=user,
             switch_to_auto=options["switch_to_auto"],
             in_background=not options["foreground"],
         )

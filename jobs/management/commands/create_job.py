@@ -8,6 +8,7 @@ from datasources.models import DataSource
 from jobs.admin.common import rows
 from jobs.filters import RowFilter
 from jobs.management.base import JobCommand
+from jobs.permissions import APPROVE_PERMISSION, CREATE_PERMISSION
 from jobs.services.creation import job_create
 from jobs.states import JobMode
 
@@ -31,6 +32,10 @@ class Command(JobCommand):
         self.add_user_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # As POST /api/jobs/ asks: an auto-mode job is an approval too.
+        auto = options["mode"] == JobMode.AUTO
+        needed = (CREATE_PERMISSION, APPROVE_PERMISSION) if auto else (CREATE_PERMISSION,)
+        actor = self.get_actor(options["user"], *needed)
         source = find_source(options["source"])
         if options["equals"] and options["contains"]:
             raise CommandError("Give --equals or --contains, not both.")
@@ -46,7 +51,7 @@ class Command(JobCommand):
         )
         job = job_create(
             source=source,
-            actor=self.get_actor(options["user"]),
+            actor=actor,
             mode=options["mode"],
             row_filter=row_filter,
             include_already_shipped=options["include_shipped"],

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from jobs.management.base import JobCommand
+from jobs.permissions import OPERATE_PERMISSION
 from jobs.services.preview import job_preview_start
 
 
@@ -21,6 +22,6 @@ class Command(JobCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         job = self.get_job(options["job"])
         if not options["show_only"]:
-            actor = self.get_actor(options["user"])
+            actor = self.get_actor(options["user"], OPERATE_PERMISSION)
             self.run_preview(job, job_preview_start(job=job, actor=actor, in_background=False))
         self.print_preview(job)

@@ -9,6 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from jobs.actors import system_actor
 from jobs.management.base import JobCommand, stdin_is_a_terminal
 from jobs.models import Job, JobRow
+from jobs.permissions import APPROVE_PERMISSION, OPERATE_PERMISSION
 from jobs.selectors import job_rows
 from jobs.services.cancel import job_cancel
 from jobs.services.label_recovery import job_fetch_labels
@@ -20,6 +21,14 @@ from jobs.states import JobStatus, RowStatus
 from shipops.errors import DomainError
 
 CHOICES = "[r]esume, re[s]tart, [c]ancel or [k]eep as it is"
+# What each action asks of --user: what the admin and the API ask for the same action.
+ACTION_PERMISSIONS = {
+    "resume": OPERATE_PERMISSION,
+    "cancel": OPERATE_PERMISSION,
+    "fetch_labels": OPERATE_PERMISSION,
+    "restart": APPROVE_PERMISSION,
+    "decide_row": APPROVE_PERMISSION,  # "not shipped" lets the row ship again
+}
 
 
 class Command(JobCommand):
@@ -77,6 +86,9 @@ class Command(JobCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         _refuse_flags_without_their_action(options)
+        if options["user"]:  # refused before anything is done, lapsed jobs included
+            wanted = [ACTION_PERMISSIONS[name] for name in ACTION_PERMISSIONS if options[name]]
+            self.get_user(options["user"], *wanted)
         marked = jobs_mark_lapsed(actor=system_actor("recover_jobs"))
         for job in marked:
             # A lapsed preview goes back to draft, a lapsed batch is interrupted.
@@ -93,7 +105,8 @@ class Command(JobCommand):
             self._restart(self.get_job(options["restart"]), options)
         elif options["cancel"]:
             job = job_cancel(
-                job=self.get_job(options["cancel"]), actor=self.get_actor(options["user"])
+                job=self.get_job(options["cancel"]),
+                actor=self.get_actor(options["user"], OPERATE_PERMISSION),
             )
             self.stdout.write(f"Cancelled {job}; {job.shipped_count} shipped rows are kept.")
             self._print_undecided(job, options)
@@ -128,9 +141,10 @@ class Command(JobCommand):
             elif answer == "s" and refusal is not None:
                 self.stdout.write(f"  Kept {job} as it is.")
             elif answer == "s":
+                self.get_user(options["user"], APPROVE_PERMISSION)  # before asking about duplicates
                 self._restart(job, {**options, "confirm_duplicates": self._confirm_restart(job)})
             elif answer == "c":
-                job_cancel(job=job, actor=self.get_actor(options["user"]))
+                job_cancel(job=job, actor=self.get_actor(options["user"], OPERATE_PERMISSION))
                 self.stdout.write(f"  Cancelled {job}.")
         for job in cancelled.order_by("pk"):
             self.stdout.write(
@@ -174,7 +188,7 @@ class Command(JobCommand):
         try:
             token = job_resume(
                 job=job,
-                actor=self.get_actor(options["user"]),
+                actor=self.get_actor(options["user"], OPERATE_PERMISSION),
                 in_background=not options["foreground"],
             )
         except DomainError as error:
@@ -190,7 +204,7 @@ class Command(JobCommand):
     def _restart(self, job: Job, options: dict[str, Any]) -> None:
         new_job = job_restart(
             job=job,
-            acting_user=self.get_user(options["user"]),
+            acting_user=self.get_user(options["user"], APPROVE_PERMISSION),
             confirm_duplicates=options["confirm_duplicates"],
             void_first=options["void_first"],
             seen_token=job.fencing_token,  # as listed: a job resumed since is refused as stale
@@ -201,7 +215,7 @@ class Command(JobCommand):
         )
 
     def _fetch_labels(self, job: Job, options: dict[str, Any]) -> None:
-        actor = self.get_actor(options["user"])
+        actor = self.get_actor(options["user"], OPERATE_PERMISSION)
         done, problems = job_fetch_labels(job=job, actor=actor, budget_seconds=None).sentences()
         if done:
             self.stdout.write(done)
@@ -221,7 +235,9 @@ class Command(JobCommand):
             raise CommandError(f"There is no row {options['decide_row']}.") from None
         # A person's decision, never the command's: "not shipped" lets the row ship again.
         decision = row_decide_unknown(
-            row=row, actor=self.get_user(options["user"]), tracking_number=options["tracking"]
+            row=row,
+            actor=self.get_user(options["user"], APPROVE_PERMISSION),
+            tracking_number=options["tracking"],
         )
         self.stdout.write(decision.sentence)
 

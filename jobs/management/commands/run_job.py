@@ -7,6 +7,7 @@ from django.db import transaction
 
 from jobs.management.base import JobCommand
 from jobs.models import Job
+from jobs.permissions import OPERATE_PERMISSION
 from jobs.services.lease import lease_hand_over
 from jobs.states import JobStatus
 
@@ -19,8 +20,9 @@ class Command(JobCommand):
         self.add_user_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Working on an approved job, as resume does: its approver already bought the labels.
+        actor = self.get_actor(options["user"], OPERATE_PERMISSION)
         job = self.get_job(options["job"])
-        actor = self.get_actor(options["user"])
         with transaction.atomic():
             locked = Job.objects.select_for_update().get(pk=job.pk)
             if locked.status != JobStatus.APPROVED:

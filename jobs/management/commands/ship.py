@@ -17,11 +17,18 @@ from datasources.signals import source_changed
 from jobs.admin.common import rows
 from jobs.management.base import JobCommand, stdin_is_a_terminal
 from jobs.models import Job
+from jobs.permissions import (
+    ADD_SOURCE_PERMISSION,
+    APPROVE_PERMISSION,
+    CREATE_PERMISSION,
+    OPERATE_PERMISSION,
+)
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.cancel import job_cancel
 from jobs.services.creation import job_create
 from jobs.services.preview import job_preview_start
-from jobs.states import JobMode, RowStatus
+from jobs.states import JobMode, JobStatus, RowStatus
+from shipops.errors import DomainError
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 # The names this command gives the sources it creates: "orders.csv (ship command)",
@@ -31,6 +38,9 @@ MAX_NAME = DataSource._meta.get_field("name").max_length or 120
 ERRORS_SHOWN = 10  # rows with errors listed when the command stops for them
 # What a data source this command creates is made of.
 NEW_SOURCE_FIELDS = ("name", "kind", "file_path", "sheet_name", "key_column")
+# Create the job, preview it and leave rows with errors out, approve it (so ship it): asked
+# before anything is made, as the admin and the API ask them for the same steps.
+SHIP_PERMISSIONS = (CREATE_PERMISSION, OPERATE_PERMISSION, APPROVE_PERMISSION)
 NO_TERMINAL = (
     "There is no terminal to confirm the shipment on (cron, a pipe): pass --auto to ship "
     "without a preview or a question; nothing was done."
@@ -56,15 +66,35 @@ class Command(JobCommand):
         self.add_user_argument(parser, required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = self.get_user(options["user"])
+        user = self.get_user(options["user"], *SHIP_PERMISSIONS)
         source = self._find_source(options)
+        if source.pk is None:  # a new source: the admin asks for the same permission
+            self.require(user, ADD_SOURCE_PERMISSION)
         mode = JobMode.AUTO if options["auto"] else JobMode.CONFIRM
         # Refused before any work: the preview rates every row with UPS, only to ask at the end.
         if mode == JobMode.CONFIRM and not stdin_is_a_terminal():
             raise CommandError(NO_TERMINAL)
-        source = self._saved(source, user)
-        job = job_create(source=source, actor=user, mode=mode)
+        source, made_source = self._saved(source, user)
+        try:
+            job = job_create(source=source, actor=user, mode=mode)
+        except DomainError:
+            if made_source:  # nothing of a refused run is left behind
+                self._remove_source(source, user)
+            raise
         self.stdout.write(f"{job}: {job.row_count} rows from {source.location}.")
+        try:
+            token = self._approved(job, user, mode, options)
+        except (DomainError, CommandError):
+            self._cancel_if_left(job, user)
+            raise
+        if token is None:
+            return
+        job = self.run_execution(job, token)
+        self.stdout.write(f"Labels: {Path(settings.MEDIA_ROOT) / 'labels' / f'job-{job.pk}'}")
+        self.print_outcome(job)  # last: a batch that did not complete ends with status 1
+
+    def _approved(self, job: Job, user: User, mode: str, options: dict[str, Any]) -> int | None:
+        """Leave out rows with errors, preview and ask (confirm mode), approve; None: not now."""
         if job.invalid_count:
             if not options["exclude_invalid"]:
                 has = "has" if job.invalid_count == 1 else "have"
@@ -82,11 +112,29 @@ class Command(JobCommand):
                 self.stdout.write(
                     f"Not shipped. {job} stays previewed; approve it later if you wish."
                 )
-                return
-        token = job_approve(job=job, acting_user=user, in_background=False)
-        job = self.run_execution(job, token)
-        self.stdout.write(f"Labels: {Path(settings.MEDIA_ROOT) / 'labels' / f'job-{job.pk}'}")
-        self.print_outcome(job)  # last: a batch that did not complete ends with status 1
+                return None
+        return job_approve(job=job, acting_user=user, in_background=False)
+
+    def _cancel_if_left(self, job: Job, user: User) -> None:
+        """Cancel ``job`` unless a step did already: a refused run leaves no job to act on."""
+        job.refresh_from_db()
+        if job.status in (JobStatus.CANCELLED, JobStatus.APPROVED, JobStatus.RUNNING):
+            return  # cancelled for its rows with errors, or already the batch's to finish
+        try:
+            job_cancel(job=job, actor=user, reason="The ship command stopped before shipping.")
+        except DomainError as error:  # the refusal that stopped the run is what matters
+            self.stderr.write(f"{job} could not be cancelled: {error.message}")
+            return
+        self.stdout.write(f"{job} was cancelled; nothing was shipped.")
+
+    def _remove_source(self, source: DataSource, user: User) -> None:
+        """Delete the source this run created when no job could be made from it (audited)."""
+        with transaction.atomic():
+            source_changed.send(
+                sender=DataSource, source=source, actor=user, action="deleted", changes={}
+            )
+            source.delete()
+        self.stdout.write(f'Deleted data source "{source.name}": no job was made from it.')
 
     def _find_source(self, options: dict[str, Any]) -> DataSource:
         """Return the data source that reads the file (and sheet); a new one is not saved yet."""
@@ -107,16 +155,19 @@ class Command(JobCommand):
                 sheet_name=sheet,
                 key_column=key_column,
             )
-            self._check_key_column(source, relative)
+            self._check_readable(source, relative)
         else:
             self._check_same_key_column(source, key_column)
         return source
 
-    def _saved(self, source: DataSource, user: User) -> DataSource:
-        """Return ``source``, creating it (with its audit entry) if ``_find_source`` made it."""
+    def _saved(self, source: DataSource, user: User) -> tuple[DataSource, bool]:
+        """Return ``source``, creating it (with its audit entry) if ``_find_source`` made it.
+
+        The flag says whether this run created it.
+        """
         if source.pk is not None:
             self.stdout.write(f'Using data source "{source.name}".')
-            return source
+            return source, False
         fields = {name: getattr(source, name) for name in NEW_SOURCE_FIELDS}
         try:
             with transaction.atomic():
@@ -134,9 +185,9 @@ class Command(JobCommand):
                 raise
             self._check_same_key_column(made, source.key_column)
             self.stdout.write(f'Using data source "{made.name}".')
-            return made
+            return made, False
         self.stdout.write(f'Created data source "{created.name}".')
-        return created
+        return created, True
 
     def _check_same_key_column(self, source: DataSource, key_column: str) -> None:
         """Refuse a --key-column other than the one the existing source identifies rows by."""
@@ -148,12 +199,16 @@ class Command(JobCommand):
                 "source's page."
             )
 
-    def _check_key_column(self, source: DataSource, relative: str) -> None:
-        """Refuse a --key-column the file does not have, before the data source is created."""
-        if not source.key_column:
-            return
-        headers = get_adapter(source).headers()
-        if find_column(headers, source.key_column) is None:
+    def _check_readable(self, source: DataSource, relative: str) -> None:
+        """Refuse, before the data source is created, a file it could not read or write back.
+
+        A binary file, one without a header, a read-only one (SourceError), or a
+        --key-column the file does not have.
+        """
+        adapter = get_adapter(source)
+        headers = adapter.headers()
+        adapter.check_write_back()
+        if source.key_column and find_column(headers, source.key_column) is None:
             raise CommandError(
                 f'"{relative}" has no column "{source.key_column}" (its columns: '
                 f"{', '.join(headers)}); nothing was created. Give one of them, or leave out "

@@ -27,16 +27,17 @@ def test_reading_a_job_costs_the_same_queries_for_10_and_1000_rows(
     for _ in range(3):
         job_create(source=job.data_source, actor=approver)
 
-    # Session and user (2), then: the job (1); a page is a count and the page (2).
-    with django_assert_num_queries(4):
+    # Session and user (2), their permissions and their groups' (2), then: the job (1);
+    # a page is a count and the page (2).
+    with django_assert_num_queries(6):
         listed = api.get("/api/jobs/")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         detail = api.get(f"/api/jobs/{job.pk}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         rows = api.get(f"/api/jobs/{job.pk}/rows", {"page": 2, "page_size": 5})
-    with django_assert_num_queries(3):
-        progress = api.get(f"/api/jobs/{job.pk}/progress")
     with django_assert_num_queries(5):
+        progress = api.get(f"/api/jobs/{job.pk}/progress")
+    with django_assert_num_queries(7):
         preview = api.get(f"/api/jobs/{job.pk}/preview")
 
     assert listed.json()["count"] == 4

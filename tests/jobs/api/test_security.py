@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import LazySettings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
@@ -130,7 +130,7 @@ def test_staff_who_may_only_look_change_nothing(
     # The same staff user is refused the same action in the admin.
     job = make_job(source, "interrupted", rows=("shipped", "unknown", "pending"))
     unknown = JobRow.objects.get(job=job, status="unknown")
-    client.force_login(UserFactory.create(username="vic"))
+    client.force_login(viewer_user("vic"))
     before = (AuditEntry.objects.count(), Job.objects.count(), job.status)
 
     url = path.format(job_id=job.pk, row_id=unknown.pk)
@@ -202,3 +202,76 @@ def test_the_csrf_failure_view_answers_api_urls_in_the_error_shape(
     assert admin.status_code == 403
     assert admin["Content-Type"].startswith("text/html")
     assert JobRow.objects.filter(job=job, status="pending").count() == 3
+
+
+def viewer_user(username: str) -> User:
+    """Return staff who may only look at jobs: "view job", as the admin's read-only users."""
+    user = UserFactory.create(username=username)
+    user.user_permissions.add(Permission.objects.get(codename="view_job"))
+    return user
+
+
+# Every GET that shows jobs or rows, with the ids filled in by the test.
+READS = sorted(
+    path
+    for path, item in document()["paths"].items()
+    if "get" in item and path != "/api/openapi.json"
+)
+
+
+def test_every_read_of_jobs_documents_its_403() -> None:
+    assert "/api/jobs/" in READS
+    for path in READS:
+        assert "403" in document()["paths"][path]["get"]["responses"], path
+
+
+@pytest.mark.parametrize("path", READS)
+def test_staff_without_the_view_permission_see_no_job_or_recipient(
+    path: str, client: Client, source: DataSource
+) -> None:
+    # The admin refuses the same user the job's page, its labels and its exports (403).
+    job = make_job(source, "interrupted", rows=("shipped", "failed", "pending"))
+    client.force_login(UserFactory.create(username="nobody"))
+
+    response = ApiClient(client).get(path.format(job_id=job.pk))
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "permission_denied",
+        "message": "You may not see jobs or their rows: ask an administrator for the “view job” "
+        "permission.",
+        "details": {"permission": "jobs.view_job"},
+    }
+    assert b"Customer" not in response.content
+
+
+@pytest.mark.parametrize("codename", ["view_job", "change_job"])
+@pytest.mark.parametrize("path", READS)
+def test_staff_who_may_view_jobs_read_them(
+    path: str, codename: str, client: Client, source: DataSource
+) -> None:
+    # As in the admin, "change job" lets a user see jobs too.
+    job = make_job(source, "interrupted", rows=("shipped", "failed", "pending"))
+    user = UserFactory.create(username="vic")
+    user.user_permissions.add(Permission.objects.get(codename=codename))
+    client.force_login(user)
+
+    assert ApiClient(client).get(path.format(job_id=job.pk)).status_code == 200
+
+
+def test_the_view_permission_is_checked_before_the_job_is_looked_up(
+    client: Client,
+) -> None:
+    client.force_login(UserFactory.create(username="nobody"))
+    api = ApiClient(client)
+
+    assert api.get("/api/jobs/999999").status_code == 403  # not 404: nothing is told
+    assert api.get("/api/jobs/", {"stauts": "failed"}).status_code == 403
+
+
+def test_staff_without_permissions_still_get_the_document_and_json_404s(client: Client) -> None:
+    client.force_login(UserFactory.create(username="nobody"))
+    api = ApiClient(client)
+
+    assert api.get("/api/openapi.json").status_code == 200
+    assert api.get("/api/nowhere").json()["code"] == "not_found"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from typing import Any
 
 from ups.answers import MalformedAnswer, as_list, cents, dig, optional, text
@@ -177,6 +178,24 @@ def parse_track(body: Any) -> list[TrackedPackage]:
                     # For UPS small package the lead package's number is the shipment's id.
                     shipment_id=lead,
                     status_code=str(optional(status, "code") or ""),
+                    first_seen_at=_first_activity_at(package),
                 )
             )
     return packages
+
+
+def _first_activity_at(package: Any) -> datetime | None:
+    """Return the time of the package's earliest activity (UTC), skipping unreadable ones."""
+    times = []
+    for activity in as_list(optional(package, "activity")):
+        day = str(optional(activity, "gmtDate") or "")
+        # "07:47:00", or as the spec's example writes it, "74700".
+        clock = str(optional(activity, "gmtTime") or "").replace(":", "")
+        if not clock:
+            continue
+        try:
+            read = datetime.strptime(day + clock.zfill(6), "%Y%m%d%H%M%S")
+            times.append(read.replace(tzinfo=UTC))
+        except ValueError:
+            continue
+    return min(times, default=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -141,3 +142,6 @@ class TrackedPackage:
     reference_numbers: tuple[str, ...]
     shipment_id: str = ""
     status_code: str = ""
+    # When UPS first saw it (its earliest activity: the label created), in UTC; None if
+    # the answer gives no activity time ShipOps can read.
+    first_seen_at: datetime | None = None

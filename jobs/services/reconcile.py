@@ -76,7 +76,8 @@ def _record_found(row: JobRow, package: TrackedPackage, actor: Actor) -> None:
             changes={
                 "tracking_number": package.tracking_number,
                 "shipment_id": package.shipment_id or package.tracking_number,
-                "shipped_at": row.shipped_at or row.updated_at,
+                # When UPS made it: the row may have waited hours or days for a resume.
+                "shipped_at": row.shipped_at or package.first_seen_at or row.updated_at,
                 "error_code": "",
                 "error_message": "",
             },
@@ -194,7 +195,7 @@ def _decide_shipped(row: JobRow, actor: Actor, tracking_number: str) -> RowDecis
             message=f"Marked shipped by a person, tracking {tracking_number}.{checked}",
             changes={
                 "tracking_number": tracking_number,
-                "shipped_at": row.updated_at,
+                "shipped_at": (package.first_seen_at if package else None) or row.updated_at,
                 "error_code": "",
                 "error_message": "",
             },

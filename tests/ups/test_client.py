@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from PIL import Image
 
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.ups.conftest import RECIPIENT, shipment
 from ups.client import UpsClient
+from ups.parsers import parse_track
 from ups.service_codes import DOMESTIC_SERVICES
 from ups.tracking_numbers import is_valid_tracking_number
 from ups.types import Address
@@ -123,6 +124,34 @@ def test_track_by_number_and_unknown_number(client: UpsClient) -> None:
     )
     assert package.shipment_id == shipped.shipment_id
     assert client.track("1Z999AA10123456784") == []
+
+
+def test_a_tracked_package_says_when_ups_made_it_even_after_a_void(
+    client: UpsClient, ups_sandbox: SandboxController
+) -> None:
+    shipped = client.ship(shipment("ROW-12"))
+    [entry] = ups_sandbox.ledger(tracking_number=shipped.tracking_number)
+    made = datetime.fromisoformat(entry["created_at"]).replace(microsecond=0)
+
+    assert client.track(shipped.tracking_number)[0].first_seen_at == made
+    client.void(shipped.shipment_id)
+    assert client.track(shipped.tracking_number)[0].first_seen_at == made  # not the void's
+
+
+def test_activities_without_a_readable_time_give_no_first_seen_time() -> None:
+    activity = [
+        {"gmtDate": "20260230", "gmtTime": "10:00:00"},  # no such day
+        {"gmtDate": "20261121"},
+        {"date": "20261121", "time": "101500"},  # local time only: its offset is unknown
+    ]
+    package = {"trackingNumber": "1Z999AA10123456784", "activity": activity}
+    body = {"trackResponse": {"shipment": [{"package": [package]}]}}
+
+    assert parse_track(body)[0].first_seen_at is None
+    activity.append({"gmtDate": "20261120", "gmtTime": "23:59:58"})
+    assert parse_track(body)[0].first_seen_at == datetime(2026, 11, 20, 23, 59, 58, tzinfo=UTC)
+    activity.append({"gmtDate": "20261120", "gmtTime": "74700"})  # the spec's example's form
+    assert parse_track(body)[0].first_seen_at == datetime(2026, 11, 20, 7, 47, tzinfo=UTC)
 
 
 def test_track_by_reference_finds_every_shipment_of_the_reference(client: UpsClient) -> None:

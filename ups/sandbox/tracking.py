@@ -28,22 +28,27 @@ VOIDED = {
 REFERENCE_SEARCH_DAYS = 14
 
 
+def _activity(status: dict[str, str], when: datetime) -> dict[str, Any]:
+    return {
+        "date": when.strftime("%Y%m%d"),
+        "time": when.strftime("%H%M%S"),
+        "gmtDate": when.strftime("%Y%m%d"),
+        "gmtTime": when.strftime("%H:%M:%S"),
+        "gmtOffset": "+00:00",
+        "status": status,
+    }
+
+
 def _package(entry: LedgerEntry) -> dict[str, Any]:
     status = VOIDED if entry.voided else LABEL_CREATED
-    when = entry.voided_at or entry.created_at
+    # Newest first, as UPS lists them: the label created, then a void.
+    activity = [_activity(LABEL_CREATED, entry.created_at)]
+    if entry.voided_at is not None:
+        activity.insert(0, _activity(VOIDED, entry.voided_at))
     return {
         "trackingNumber": entry.tracking_number,
         "currentStatus": status,
-        "activity": [
-            {
-                "date": when.strftime("%Y%m%d"),
-                "time": when.strftime("%H%M%S"),
-                "gmtDate": when.strftime("%Y%m%d"),
-                "gmtTime": when.strftime("%H:%M:%S"),
-                "gmtOffset": "+00:00",
-                "status": status,
-            }
-        ],
+        "activity": activity,
         "referenceNumber": [{"type": "SHIPMENT", "number": entry.reference}]
         if entry.reference
         else [],

@@ -25,6 +25,7 @@ from jobs.models import Job, JobRow
 from jobs.services.approval import PendingRows, job_approve_refusal, pending_rows_by_job
 from jobs.services.cancel import job_cancel_refusal
 from jobs.services.restart import job_restart_warning
+from jobs.services.restart_changes import job_restart_source_changes
 from jobs.states import RowStatus
 from shipops.errors import DomainError
 from shipops.money import format_cents
@@ -256,6 +257,7 @@ def restart_page(
         button="Yes, restart",
         intro=intro,
         warning=form.warning,
+        notices=job_restart_source_changes(job),
         form=form,
         danger=True,
     )

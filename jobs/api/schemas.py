@@ -185,6 +185,13 @@ SCHEMAS: dict[str, Schema] = {
             "shipped_rows": COUNT,
             "unknown_rows": COUNT,
             "restart_warning": {"type": ["string", "null"]},
+            "restart_source_changes": {
+                "type": "array",
+                "items": STRING,
+                "description": "Rows a restart would ship unpreviewed (changed in the source "
+                "since the job read them) or not at all (gone from it), in sentences; empty "
+                "when none, or when a restart is refused anyway.",
+            },
             "token": {
                 "type": "integer",
                 "description": "The job's version for this warning: send it with the restart.",

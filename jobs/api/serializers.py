@@ -142,7 +142,11 @@ def preview_dict(summary: PreviewSummary) -> dict[str, Any]:
 
 
 def recovery_dict(
-    job: Job, summary: RecoverySummary, restart_warning: str, restart_refusal: str
+    job: Job,
+    summary: RecoverySummary,
+    restart_warning: str,
+    restart_refusal: str,
+    restart_source_changes: list[str],
 ) -> dict[str, Any]:
     """Return where a stopped job stopped, what a restart would duplicate, or why it cannot."""
     return {
@@ -153,6 +157,7 @@ def recovery_dict(
         "shipped_rows": summary.shipped_rows,
         "unknown_rows": summary.unknown_rows,
         "restart_warning": restart_warning or None,
+        "restart_source_changes": restart_source_changes,
         "token": job.fencing_token,
         "restart_refusal": restart_refusal or None,
     }

@@ -37,6 +37,7 @@ from jobs.services.creation import job_create
 from jobs.services.preview import job_preview_start
 from jobs.services.recovery import job_recovery_summary
 from jobs.services.restart import job_restart_refusal, job_restart_warning
+from jobs.services.restart_changes import job_restart_source_changes
 from jobs.session_mode import session_mode
 from jobs.states import JobMode, JobStatus, RowStatus
 from jobs.summaries import preview_summary
@@ -152,10 +153,11 @@ class JobRecoveryView(ApiView):
         job = get_job(job_id, Job.objects.all())
         summary = job_recovery_summary(job)
         refusal = job_restart_refusal(job)
+        # Read from the source only when a restart could happen.
+        changes = [] if refusal else job_restart_source_changes(job)
+        warning = job_restart_warning(job)
         return JsonResponse(
-            recovery_dict(
-                job, summary, job_restart_warning(job), refusal.message if refusal else ""
-            )
+            recovery_dict(job, summary, warning, refusal.message if refusal else "", changes)
         )
 
 

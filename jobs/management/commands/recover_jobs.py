@@ -16,6 +16,7 @@ from jobs.services.label_recovery import job_fetch_labels
 from jobs.services.reconcile import row_decide_unknown
 from jobs.services.recovery import job_recovery_summary, jobs_mark_lapsed
 from jobs.services.restart import job_restart, job_restart_refusal, job_restart_warning
+from jobs.services.restart_changes import job_restart_source_changes
 from jobs.services.resume import job_resume
 from jobs.states import JobStatus, RowStatus
 from shipops.errors import DomainError
@@ -142,7 +143,8 @@ class Command(JobCommand):
                 self.stdout.write(f"  Kept {job} as it is.")
             elif answer == "s":
                 self.get_user(options["user"], APPROVE_PERMISSION)  # before asking about duplicates
-                self._restart(job, {**options, "confirm_duplicates": self._confirm_restart(job)})
+                confirmed = self._confirm_restart(job)
+                self._restart(job, {**options, "confirm_duplicates": confirmed}, said=True)
             elif answer == "c":
                 job_cancel(job=job, actor=self.get_actor(options["user"], OPERATE_PERMISSION))
                 self.stdout.write(f"  Cancelled {job}.")
@@ -179,6 +181,7 @@ class Command(JobCommand):
         self.stdout.write(f"    {command} --not-shipped{user}")
 
     def _confirm_restart(self, job: Job) -> bool:
+        self._say_source_changes(job)
         warning = job_restart_warning(job)
         if not warning:
             return True
@@ -201,10 +204,17 @@ class Command(JobCommand):
         else:
             self.stdout.write(f"Resumed {job}; a cluster worker continues it now.")
 
-    def _restart(self, job: Job, options: dict[str, Any]) -> None:
+    def _say_source_changes(self, job: Job) -> None:
+        for notice in job_restart_source_changes(job):
+            self.stdout.write(self.style.WARNING(f"  {notice}"))
+
+    def _restart(self, job: Job, options: dict[str, Any], *, said: bool = False) -> None:
+        user = self.get_user(options["user"], APPROVE_PERMISSION)
+        if not said:
+            self._say_source_changes(job)
         new_job = job_restart(
             job=job,
-            acting_user=self.get_user(options["user"], APPROVE_PERMISSION),
+            acting_user=user,
             confirm_duplicates=options["confirm_duplicates"],
             void_first=options["void_first"],
             seen_token=job.fencing_token,  # as listed: a job resumed since is refused as stale

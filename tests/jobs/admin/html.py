@@ -13,6 +13,12 @@ def text_of(html: str, testid: str) -> str:
     return match.group(1).strip()
 
 
+def texts_of(html: str, testid: str) -> list[str]:
+    """Return the text directly inside each element with ``data-testid=testid``, in order."""
+    found = re.findall(rf'data-testid="{re.escape(testid)}"[^>]*>([^<]*)<', html)
+    return [unescape(text.strip()) for text in found]
+
+
 def table_of(html: str, testid: str) -> str:
     """Return the HTML of the table with ``data-testid=testid``."""
     start = html.index(f'data-testid="{testid}"')

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -19,10 +21,10 @@ from jobs.services import restart as restart_module
 from jobs.services.cancel import job_cancel
 from jobs.services.reconcile import row_decide_unknown
 from jobs.states import JobStatus, RowStatus
-from tests.fixtures.sources import order_rows
+from tests.fixtures.sources import csv_bytes, order_rows
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.admin.conftest import job_url, make_operator, messages_of, page_action
-from tests.jobs.admin.html import count_of, hidden_fields, table_of, text_of
+from tests.jobs.admin.html import count_of, hidden_fields, table_of, text_of, texts_of
 from tests.jobs.conftest import as_if_ups_can_no_longer_answer, previewed_job, ship_all
 from tests.jobs.test_engine_recovery import crash_then_lapse, crash_when
 from ups.client import UpsClient
@@ -297,6 +299,36 @@ def test_restart_warns_about_duplicates_and_needs_a_choice(
     assert Job.objects.get(pk=interrupted.pk).status == JobStatus.CANCELLED
     assert new_job.status == JobStatus.APPROVED
     assert new_job.row_count == 5
+
+
+def test_restart_names_first_the_rows_it_would_ship_unpreviewed_or_not_at_all(
+    settled: Job,
+    approver_client: Client,
+    approver_user: User,
+    write_source: Callable[[str, bytes], Path],
+) -> None:
+    edited = order_rows(5)
+    edited[4][1] = "Dana Changed"  # row 4, after its preview
+    del edited[5]  # row 5 is gone
+    write_source("orders.csv", csv_bytes(edited))
+    said = [
+        f"Row 4 changed in the source after {settled} read it: the restart ships it as the "
+        "source has it now, without an estimate (nobody previewed that content). To look "
+        "first, cancel this job and create a new one instead.",
+        "Row 5 is no longer in the source: the restart does not ship it.",
+    ]
+
+    page = page_action(approver_client, settled, "restart_job").text
+    recovery = approver_client.get(f"/api/jobs/{settled.pk}/recovery").json()
+    out = io.StringIO()
+    call_command("recover_jobs", restart=settled.pk, user=approver_user.username,
+                 confirm_duplicates=True, stdout=out)  # fmt: skip
+
+    assert texts_of(page, "restart-source-change") == said
+    assert recovery["restart_source_changes"] == said
+    assert [line.strip() for line in out.getvalue().splitlines()][:2] == said
+    new_job = Job.objects.exclude(pk=settled.pk).get()
+    assert new_job.row_count == 4  # what it said: row 5 does not ship
 
 
 def test_restart_can_void_the_shipped_rows_first(

@@ -14,6 +14,7 @@ from jobs.actors import Actor
 from jobs.models import Job, JobRow
 from jobs.services.lease import Lease
 from jobs.services.transitions import job_transition, rows_transition_bulk
+from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JOB_RESUMABLE_STATUSES, JobStatus, RowStatus
 from shipops.errors import DomainError
 
@@ -39,6 +40,10 @@ def jobs_mark_lapsed(*, actor: Actor) -> list[Job]:
                 continue  # renewed meanwhile
             _mark_one(locked, actor)
         marked.append(locked)
+        if locked.status == JobStatus.INTERRUPTED:
+            # No worker runs it now: the tracking numbers its worker had not flushed yet
+            # go into the source at once, not only when someone resumes or cancels.
+            job_write_back_stopped(job=locked, actor=actor)
     return marked
 
 

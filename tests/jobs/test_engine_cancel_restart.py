@@ -71,13 +71,17 @@ def failed_at_row_4(sandbox: SandboxController, source: DataSource, approver: Us
     return job
 
 
-# Cancel writes back what no worker will write any more.
+# The lapse, and a cancel, write back what no worker will write any more.
 
 
-def test_cancelling_after_a_crash_writes_the_unflushed_tracking_numbers_to_the_file(
+def test_a_crashed_workers_unflushed_tracking_numbers_reach_the_file_when_its_lease_lapses(
     killed_before_row_4: Job, six_orders: DataSource, approver: User, source_root: Path
 ) -> None:
-    assert not any(tracking_in_file(six_orders, source_root).values())
+    # Nobody resumed or cancelled it yet: the lapse alone wrote them.
+    assert killed_before_row_4.status == "interrupted"
+    assert_the_file_has_every_shipped_tracking_number(
+        killed_before_row_4, six_orders, source_root, approver
+    )
 
     job = job_cancel(job=killed_before_row_4, actor=approver)  # the "Cancel" recovery choice
 
@@ -86,7 +90,7 @@ def test_cancelling_after_a_crash_writes_the_unflushed_tracking_numbers_to_the_f
 
 
 def test_a_cancel_whose_write_back_fails_still_cancels_and_offers_retry_write_back(
-    killed_before_row_4: Job,
+    ups_sandbox: SandboxController,
     six_orders: DataSource,
     approver: User,
     source_root: Path,
@@ -98,7 +102,11 @@ def test_a_cancel_whose_write_back_fails_still_cancels_and_offers_retry_write_ba
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(CsvAdapter, "write_back", disk_full)
-    job = job_cancel(job=killed_before_row_4, actor=approver)
+    crashed = crashed_job(six_orders, approver, monkeypatch, at_call=4, before=True)
+    assert (crashed.status, crashed.writeback_failed_count) == ("interrupted", 3)  # at the lapse
+    assert not any(tracking_in_file(six_orders, source_root).values())
+    monkeypatch.setattr(CsvAdapter, "write_back", disk_full)  # crashed_job undid it: still full
+    job = job_cancel(job=crashed, actor=approver)
 
     assert job.status == "cancelled"  # the cancel stands
     assert job.writeback_failed_count == 3

@@ -14,6 +14,7 @@ from datasources.adapters import SourceAdapter, SourceRow, get_adapter
 from datasources.headers import find_column
 from datasources.mapping import FieldsAsRead, build_shipment
 from datasources.models import DataSource
+from datasources.validation import MAX_KEY
 from jobs.actors import Actor, actor_user
 from jobs.filters import RowFilter
 from jobs.models import AuditEntry, Job, JobRow
@@ -35,6 +36,20 @@ def session_hash(session_key: str | None) -> str:
 def row_reference(job_id: int, row_number: int) -> str:
     """Return the unique reference UPS carries for a row (35 characters at most)."""
     return f"SO{job_id}-{row_number}-{secrets.token_hex(3).upper()}"
+
+
+def stored_key(key: str) -> str:
+    """Return the key a row stores: one longer than MAX_KEY is cut and marked with its digest.
+
+    Such a row has an error (datasources.validation.key_error), so it never
+    ships and is never written back. The mark keeps the stored key unique in
+    the job and unlike any order's own key, so the shipped-orders check and
+    the write-back can never take it for another order sharing its start.
+    """
+    if len(key) <= MAX_KEY:
+        return key
+    mark = f"…[cut from {len(key):,} characters, sha256 {hashlib.sha256(key.encode()).hexdigest()[:16]}]"
+    return key[: MAX_KEY - len(mark)] + mark
 
 
 def job_create(
@@ -199,7 +214,7 @@ def _store_rows(
                 JobRow(
                     job=job,
                     row_number=source_row.number,
-                    source_key=source_row.key,
+                    source_key=stored_key(source_row.key),
                     source_checksum=source_row.checksum,
                     shipment=mapped.shipment.to_json() if mapped.shipment else {},
                     recipient_as_read=as_read.recipient,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from jobs.filters import RowFilter
 from jobs.models import Job, JobRow
 from jobs.services.recovery import RecoverySummary
-from jobs.summaries import PreviewSummary, job_progress
+from jobs.summaries import PreviewSummary, job_estimate, job_progress
 
 
 def iso(value: datetime | None) -> str | None:
@@ -71,7 +71,7 @@ def job_dict(job: Job) -> dict[str, Any]:
             "writeback_failed": job.writeback_failed_count,
             "already_shipped": job.already_shipped_count,
         },
-        "estimated_cost": money(job.estimated_cost_cents, job.currency),
+        "estimated_cost": money(job_estimate(job).total_cents, job.currency),
         "actual_cost": money(job.actual_cost_cents, job.currency),
         "progress": progress_dict(job),
         "last_error": last_error(job),

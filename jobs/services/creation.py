@@ -22,6 +22,7 @@ from jobs.services.audit import audit_record
 from jobs.services.restart_holds import restart_hold_fields
 from jobs.states import JobMode, RowStatus
 from shipops.errors import DomainError
+from shipops.words import counted
 
 INSERT_BATCH = 1000
 # How many left-out keys the audit entry lists (the count is always exact).
@@ -48,7 +49,8 @@ def stored_key(key: str) -> str:
     """
     if len(key) <= MAX_KEY:
         return key
-    mark = f"…[cut from {len(key):,} characters, sha256 {hashlib.sha256(key.encode()).hexdigest()[:16]}]"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    mark = f"…[cut from {len(key):,} characters, sha256 {digest}]"
     return key[: MAX_KEY - len(mark)] + mark
 
 
@@ -115,7 +117,7 @@ def job_create(
             action="job_created",
             job=job,
             message=(
-                f"Created from {source} ({taken}): {job.row_count} rows, "
+                f"Created from {source} ({taken}): {counted(job.row_count, 'row')}, "
                 f"{job.invalid_count} with errors, {job.already_shipped_count} already shipped "
                 f"and left out.{_voided_note(counts['voided_tracking_keys'])}"
                 + "".join(f" {notice}" for notice in notices)

@@ -15,6 +15,7 @@ from jobs.models import Job, JobRow
 from jobs.services.lease import Lease
 from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.states import JOB_RESUMABLE_STATUSES, JobStatus, RowStatus
+from jobs.summaries import rated_so_far
 from shipops.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def _mark_one(job: Job, actor: Actor, *, code: str = "", message: str = "") -> N
             message=f"The preview stopped{reason} Preview again.",
             changes={
                 **release,
+                **rated_so_far(job),
                 "last_error_code": code or "preview_interrupted",
                 "last_error_message": message or "The preview was interrupted.",
             },

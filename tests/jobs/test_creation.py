@@ -40,7 +40,8 @@ def test_a_key_too_long_to_store_is_a_row_error_and_that_order_never_ships(
 
     assert (job.row_count, job.invalid_count, job.status) == (3, 2, "draft")
     by_number = {row.row_number: row for row in JobRow.objects.filter(job=job)}
-    assert by_number[1].source_key == at_limit and by_number[1].is_valid
+    assert by_number[1].source_key == at_limit
+    assert by_number[1].is_valid
     for number in (2, 3):
         row = by_number[number]
         assert not row.is_valid

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from jobs.admin.page import progress_payload
-from jobs.filters import RowFilter
+from jobs.filters import describe_stored
 from jobs.models import Job
 from jobs.summaries import job_estimate
 from shipops.errors import DomainError
@@ -82,6 +82,6 @@ class JobDisplay:
     @admin.display(description="Rows taken")
     def filter_text(self, job: Job) -> str:
         try:
-            return RowFilter.from_json(job.filter).describe()
+            return describe_stored(job.filter)
         except DomainError:
             return str(job.filter)

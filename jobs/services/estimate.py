@@ -166,7 +166,7 @@ def _copy_message(
     if changed:
         return f"{changed} {job} takes none of its estimates: it has no estimated cost."
     said = (
-        f"Took the preview of {previewed} for {copied} unchanged rows: estimated "
+        f"Took the preview of {previewed} for {counted(copied, 'unchanged row')}: estimated "
         f"{format_cents(job.estimated_cost_cents, job.currency)}, {job.warning_count} with "
         "warnings."
     )

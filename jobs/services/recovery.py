@@ -165,11 +165,15 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
     remaining = rows.filter(
         status__in=[RowStatus.PENDING, RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT]
     ).count()
+    # Only a job that stopped "stopped": a running one is where it is now.
     verbs: dict[str, str] = {
-        JobStatus.INTERRUPTED: "was interrupted",
-        JobStatus.CANCELLED: "was cancelled",
+        JobStatus.INTERRUPTED: "was interrupted at",
+        JobStatus.CANCELLED: "was cancelled at",
+        JobStatus.FAILED: "stopped at",
+        JobStatus.RUNNING: "is running, now at",
     }
-    headline = f"{job} {verbs.get(job.status, 'stopped')} at {_place(rows, at, total)}."
+    verb = verbs.get(job.status) or f"is {JobStatus(job.status).label.lower()}, at"
+    headline = f"{job} {verb} {_place(rows, at, total)}."
     if last is not None:
         headline += (
             f" Last: row {last.row_number} ({last.recipient}, tracking {last.tracking_number})."

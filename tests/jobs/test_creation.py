@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
-from datasources.models import SourceKind
+from datasources.models import DataSource, SourceKind
 from jobs.models import JobRow
 from jobs.services.approval import job_exclude_rows
 from jobs.services.creation import job_create
+from shipops.errors import DomainError
 from tests.factories import DataSourceFactory
 from tests.fixtures.sources import csv_bytes, order_rows
 from tests.fixtures.ups_sandbox import SandboxController
@@ -65,3 +66,17 @@ def test_a_key_too_long_to_store_is_a_row_error_and_that_order_never_ships(
     # A new job still takes the long-keyed orders (as rows with errors): nothing shipped them.
     again = job_create(source=source, actor=approver)
     assert (again.row_count, again.invalid_count, again.already_shipped_count) == (2, 2, 1)
+
+
+def test_a_source_with_only_a_header_row_says_it_has_no_data_rows(
+    orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    source = orders_csv(0, name="headeronly.csv")
+
+    with pytest.raises(DomainError) as refused:
+        job_create(source=source, actor=approver)
+
+    assert refused.value.code == "no_rows"
+    assert refused.value.message == (
+        f"{source} has no data rows (a header alone, or an empty table): nothing to ship."
+    )

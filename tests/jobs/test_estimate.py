@@ -144,10 +144,14 @@ def test_a_restart_takes_the_preview_of_the_rows_it_ships_again(
     partial = f"{format_cents(sum(copied.values()))} estimated for 5 of 6 rows; 1 row not rated"
     assert job_estimate(new_job).as_estimated == partial
     assert preview_summary(new_job).estimate.as_estimated == partial
+    # It takes the orders of the job it restarts, not "all rows" of the source.
+    shown = job_dict(Job.objects.get(pk=new_job.pk))
+    assert shown["filter_description"] == f"the orders of {job}, which it restarts: rows 1-6"
+    assert "described" not in shown["filter"]
     audit = AuditEntry.objects.get(job=new_job, action="preview_copied")
     assert audit.message.startswith(f"Took the preview of {job} for 5 unchanged rows: estimated ")
     assert audit.message.endswith(
-        " No estimate for 1 row(s): changed since that preview, or not rated there."
+        " No estimate for 1 row: changed since that preview, or not rated there."
     )
     assert audit.data == {
         "previewed": job.pk,

@@ -20,6 +20,7 @@ from datasources.shipment import Shipment
 from datasources.units import parse_length_in, parse_weight_lbs
 from datasources.validation import (
     MAX_CITY,
+    MAX_KEY,
     MAX_NAME,
     Invalid,
     RowError,
@@ -27,6 +28,7 @@ from datasources.validation import (
     clean_email,
     clean_phone,
     clean_text,
+    key_error,
     value_error,
 )
 
@@ -198,6 +200,9 @@ def build_shipment(
     """
     columns = columns or resolve_columns(list(row.values), source)
     m = _RowMapper(row, columns)
+    if len(row.key) > MAX_KEY:  # stored cut and marked (jobs.services.creation.stored_key)
+        key_column = h.find_column(row.values.keys(), source.key_column) or ""
+        m.errors.append(key_error(row.key, key_column))
     country = m.clean(h.COUNTRY, clean_country) or "US"
     region_why = f"a state or province is required for {country} addresses"
     state = m.clean(

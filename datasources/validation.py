@@ -9,6 +9,7 @@ from decimal import Decimal
 MAX_NAME = 35  # UPS: names, address lines and references hold 35 characters
 MAX_CITY = 30
 MAX_EMAIL = 50
+MAX_KEY = 255  # a job stores each row's order key in at most 255 characters
 MAX_GIRTH_IN = Decimal(165)
 MAX_SIDE_IN = Decimal(108)
 SHOWN_VALUE = 40
@@ -47,6 +48,18 @@ def shown(value: str) -> str:
 def value_error(column: str, field: str, value: str, problem: str) -> RowError:
     """Return the RowError for a value that broke a rule."""
     return RowError(column, field, f'Column "{column}": "{shown(value)}" {problem}.')
+
+
+def key_error(key: str, column: str) -> RowError:
+    """Return the error for an order key longer than MAX_KEY, too long for a job to store."""
+    where = f'column "{column}"' if column else "the key column"
+    return RowError(
+        column,
+        "key",
+        f'The key "{shown(key)}" in {where} is {len(key):,} characters long; ShipOps keeps '
+        f"keys of at most {MAX_KEY} characters, so this order cannot ship until its key is "
+        "shortened in the source.",
+    )
 
 
 def clean_text(value: str, *, limit: int) -> str:

@@ -99,3 +99,21 @@ def _row_number(data: dict[str, Any], key: str) -> int | None:
     if raw < 1:
         raise DomainError("bad_filter", f"The filter's {name} must be 1 or more.")
     return raw
+
+
+# A job's stored filter may carry, under this key, the words for rows no filter names
+# (a restart takes the orders of the job it restarts): never a part of the filter itself.
+DESCRIBED = "described"
+
+
+def filter_parts(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """Return a job's stored filter without its description: what the API shows as ``filter``."""
+    return {key: value for key, value in (stored or {}).items() if key != DESCRIBED}
+
+
+def describe_stored(stored: dict[str, Any] | None) -> str:
+    """Return which rows a job took, as an operator would say it, from its stored filter."""
+    described = (stored or {}).get(DESCRIBED)
+    if described:
+        return str(described)
+    return RowFilter.from_json(filter_parts(stored)).describe()

@@ -9,6 +9,8 @@ from django.db.models import Count, Q, Sum
 
 from jobs.models import Job, JobRow
 from jobs.states import JobStatus, RowStatus
+from shipops.money import format_cents
+from shipops.words import counted
 from ups.service_codes import service_name
 
 PREVIEW_LINES = 20
@@ -33,24 +35,99 @@ class PreviewLine:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """A batch's estimated cost: the sum over its rated rows, and how many rows it covers.
+
+    A row not rated has no estimate (not $0.00): a batch with no rated row has
+    no estimate at all, and one missing some rows' estimates says so.
+    """
+
+    cents: int
+    rated: int  # rows with an estimate
+    rows: int  # rows that will ship (rows with errors are never rated)
+    currency: str
+
+    @property
+    def total_cents(self) -> int | None:
+        """Return the sum of the rated rows' estimates, or None when no row is rated."""
+        return self.cents if self.rated else None
+
+    @property
+    def unrated(self) -> int:
+        """Return how many rows that will ship have no estimate."""
+        return max(0, self.rows - self.rated)
+
+    def __str__(self) -> str:
+        """Return "$29.43", "not rated yet", or "$29.43 for 2 of 3 rows; 1 row not rated"."""
+        return self._said("")
+
+    @property
+    def as_estimated(self) -> str:
+        """Return "$29.43 estimated", "not rated yet" or "$29.43 estimated for 2 of 3 rows; ..."."""
+        return self._said(" estimated")
+
+    def _said(self, estimated: str) -> str:
+        if not self.rated:
+            return "not rated yet"
+        amount = format_cents(self.cents, self.currency) + estimated
+        if not self.unrated:
+            return amount
+        return (
+            f"{amount} for {self.rated} of {counted(self.rows, 'row')}; "
+            f"{counted(self.unrated, 'row')} not rated"
+        )
+
+
+@dataclass(frozen=True)
 class PreviewSummary:
     lines: list[PreviewLine]
     more: int
     total_rows: int
-    total_cost_cents: int
+    estimate: Estimate
     currency: str
     rows_with_warnings: int
     rows_with_errors: int
 
+    @property
+    def total_cost_cents(self) -> int | None:
+        """Return the estimated cost of the batch, or None when no row of it is rated."""
+        return self.estimate.total_cents
+
 
 def batch_totals(job_id: int, *, batch: Q = IN_BATCH) -> dict[str, int]:
-    """Count the batch's rows; sum their estimated cost; count those with warnings, errors."""
+    """Count the batch's rows; sum their estimates; count the rated, warned and invalid ones."""
     return JobRow.objects.filter(batch, job_id=job_id).aggregate(
         count=Count("pk"),
         cost=Sum("estimated_cost_cents", default=0),
+        rated=Count("pk", filter=Q(estimated_cost_cents__isnull=False)),
         warned=Count("pk", filter=~Q(warnings=[])),
         invalid=Count("pk", filter=Q(is_valid=False)),
     )
+
+
+def rated_so_far(job: Job) -> dict[str, int]:
+    """Return the job fields that hold the estimate of the rows rated so far (a stopped preview's).
+
+    Its rows keep their rates, so the job says what they come to and how many they are.
+    """
+    totals = batch_totals(job.pk)
+    return {
+        "estimated_cost_cents": totals["cost"],
+        "previewed_count": totals["rated"],
+        "warning_count": totals["warned"],
+    }
+
+
+def job_estimate(job: Job) -> Estimate:
+    """Return ``job``'s estimate from its counters (no query).
+
+    ``previewed_count`` is the rows of the batch its estimate covers once a
+    preview ends (or another job's preview is taken); while a preview runs,
+    nothing is estimated yet.
+    """
+    rated = 0 if job.status == JobStatus.PREVIEWING else job.previewed_count
+    to_ship = max(rated, job.row_count - job.skipped_count - job.invalid_count)
+    return Estimate(job.estimated_cost_cents, rated, to_ship, job.currency)
 
 
 def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
@@ -79,7 +156,9 @@ def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
         lines=lines,
         more=max(0, totals["count"] - len(lines)),
         total_rows=totals["count"],
-        total_cost_cents=totals["cost"],
+        estimate=Estimate(
+            totals["cost"], totals["rated"], totals["count"] - totals["invalid"], job.currency
+        ),
         currency=job.currency,
         rows_with_warnings=totals["warned"],
         rows_with_errors=totals["invalid"],

@@ -47,7 +47,7 @@ def preview_table(summary: PreviewSummary, *, width: int) -> str:
     out.append("")
     out.append(
         f"Total rows: {summary.total_rows}    "
-        f"Total estimated cost: {format_cents(summary.total_cost_cents, summary.currency)}    "
+        f"Total estimated cost: {summary.estimate}    "
         f"Rows with warnings: {summary.rows_with_warnings}"
     )
     if summary.rows_with_errors:

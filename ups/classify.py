@@ -106,7 +106,8 @@ def error_from_exception(exc: requests.RequestException, call: CallInfo) -> UpsE
     if isinstance(exc, requests.exceptions.ReadTimeout):
         code, what_happened = (
             "UPS_TIMEOUT",
-            f"UPS did not answer the {call.what} within {call.read_timeout:g} seconds",
+            f"UPS did not answer the {call.what} within {call.read_timeout:g} "
+            f"second{'' if call.read_timeout == 1 else 's'}",
         )
     else:
         code, what_happened = (
@@ -129,7 +130,11 @@ def error_from_answer(
     ids: dict[str, Any] = {"http_status": status, "trans_id": call.trans_id}
     if status == 429:
         retry_after = parse_retry_after(headers.get("Retry-After"))
-        wait = f" UPS asks to wait {retry_after:g} seconds." if retry_after is not None else ""
+        wait = (
+            f" UPS asks to wait {retry_after:g} second{'' if retry_after == 1 else 's'}."
+            if retry_after is not None
+            else ""
+        )
         return UpsTransientError(
             code,
             f"UPS is limiting requests (HTTP 429) and did not act on the {call.what}"

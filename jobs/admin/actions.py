@@ -37,8 +37,9 @@ from jobs.services.resume import job_resume
 from jobs.services.writeback import job_retry_writeback
 from jobs.session_mode import session_mode_lock, switch_session_mode
 from jobs.states import JobMode
+from jobs.summaries import job_estimate
 from shipops.errors import DomainError
-from shipops.money import format_cents
+from shipops.words import counted
 
 if TYPE_CHECKING:
     JobAdmin = admin.ModelAdmin[Job]
@@ -121,7 +122,8 @@ def _retry_writeback(job: Job, user: User) -> str:
     if job.writeback_failed_count:
         raise DomainError(
             "writeback_still_failing",
-            f"{job}: write-back retried, but {job.writeback_failed_count} tracking numbers "
+            f"{job}: write-back retried, but "
+            f"{counted(job.writeback_failed_count, 'tracking number')} "
             "still could not be written to the source. They are safe in ShipOps.",
         )
     return f"{job}: every tracking number is now in the source."
@@ -129,8 +131,8 @@ def _retry_writeback(job: Job, user: User) -> str:
 
 def _approve_step(job: Job, user: User, *, auto: bool) -> str:
     job_approve(job=job, acting_user=user, switch_to_auto=auto)
-    cost = format_cents(job.estimated_cost_cents, job.currency)
-    return f"{job} approved: shipping {rows(job.row_count - job.skipped_count)} ({cost})."
+    estimate = job_estimate(job).as_estimated
+    return f"{job} approved: shipping {rows(job.row_count - job.skipped_count)} ({estimate})."
 
 
 def _approve(

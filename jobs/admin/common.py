@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from jobs.models import Job
 from shipops.errors import DomainError
+from shipops.words import counted
 
 # Django 6.1 prefixes the change form's action field with the action's location.
 FORM_ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
@@ -40,7 +41,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 def rows(count: int) -> str:
     """Return "1 row" or "3 rows"."""
-    return f"{count} row" if count == 1 else f"{count} rows"
+    return counted(count, "row")
 
 
 def shipped_rows_kept(count: int) -> str:

@@ -27,8 +27,9 @@ from jobs.services.cancel import job_cancel_refusal
 from jobs.services.restart import job_restart_warning
 from jobs.services.restart_changes import job_restart_source_changes
 from jobs.states import RowStatus
+from jobs.summaries import job_estimate
 from shipops.errors import DomainError
-from shipops.money import format_cents
+from shipops.words import counted
 
 VOID, DUPLICATE = "void", "duplicate"
 TEMPLATE = "admin/jobs/job/action_confirmation.html"
@@ -97,7 +98,8 @@ class RestartForm(forms.Form):
         choice.choices = [
             (
                 VOID,
-                f"Void the {shipped} existing shipments at UPS first, then ship every row again",
+                f"Void the {counted(shipped, 'existing shipment')} at UPS first, "
+                "then ship every row again",
             ),
             (DUPLICATE, "Keep the existing shipments and ship every row again (duplicates)"),
         ]
@@ -182,9 +184,8 @@ def approve_page(
     lines = [
         Line(
             job,
-            f"{job.get_status_display()}: {rows(job.row_count - job.skipped_count)}, estimated "
-            f"{format_cents(job.estimated_cost_cents, job.currency)}, "
-            f"{job.warning_count} with warnings.",
+            f"{job.get_status_display()}: {rows(job.row_count - job.skipped_count)}, "
+            f"{job_estimate(job).as_estimated}, {job.warning_count} with warnings.",
         )
         for job in jobs
     ]
@@ -219,7 +220,8 @@ def cancel_page(
         by_status = counts[job.pk]
         stopping = sum(by_status.get(s, 0) for s in (RowStatus.PENDING, RowStatus.FAILED))
         text = (
-            f"{rows(stopping)} that have not shipped will be cancelled; "
+            f"{rows(stopping)} that {'has' if stopping == 1 else 'have'} not shipped will be "
+            "cancelled; "
             f"{shipped_rows_kept(by_status.get(RowStatus.SHIPPED, 0))}."
         )
         if by_status.get(RowStatus.IN_FLIGHT):

@@ -7,10 +7,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from jobs.admin.page import progress_payload
-from jobs.filters import RowFilter
+from jobs.filters import describe_stored
 from jobs.models import Job
+from jobs.summaries import job_estimate
 from shipops.errors import DomainError
 from shipops.money import format_cents
+from shipops.words import counted
 
 
 def status_badge(job: Job) -> SafeString:
@@ -62,16 +64,14 @@ class JobDisplay:
             if count
         ]
         return format_html(
-            '<span class="job-counts">{} rows</span><span class="job-count-notes">{}</span>',
-            job.row_count,
+            '<span class="job-counts">{}</span><span class="job-count-notes">{}</span>',
+            counted(job.row_count, "row"),
             " · ".join(notes),
         )
 
     @admin.display(description="Est. cost", ordering="estimated_cost_cents")
     def estimated_cost(self, job: Job) -> str:
-        if not job.previewed_count and not job.estimated_cost_cents:
-            return "—"  # not rated yet: $0.00 would read as free
-        return format_cents(job.estimated_cost_cents, job.currency)
+        return str(job_estimate(job))  # "not rated yet": $0.00 would read as free
 
     @admin.display(description="Actual cost", ordering="actual_cost_cents")
     def actual_cost(self, job: Job) -> str:
@@ -82,6 +82,6 @@ class JobDisplay:
     @admin.display(description="Rows taken")
     def filter_text(self, job: Job) -> str:
         try:
-            return RowFilter.from_json(job.filter).describe()
+            return describe_stored(job.filter)
         except DomainError:
             return str(job.filter)

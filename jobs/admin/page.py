@@ -21,6 +21,7 @@ from jobs.services.recovery import job_recovery_summary
 from jobs.services.restart import job_restart_refusal
 from jobs.states import JobStatus, RowStatus, WritebackStatus
 from jobs.summaries import job_progress, preview_summary
+from shipops.words import counted
 from ups.config import UpsConfig
 
 LIVE_STATUSES = frozenset({JobStatus.PREVIEWING, JobStatus.APPROVED, JobStatus.RUNNING})
@@ -39,9 +40,9 @@ def progress_payload(job: Job) -> dict[str, Any]:
     """Return the job's progress as the page draws it and the progress JSON view sends it."""
     progress = job_progress(job)
     if job.status in (JobStatus.DRAFT, JobStatus.PREVIEWING, JobStatus.PREVIEWED):
-        text = f"{progress.done} of {progress.total} rows rated"
+        text = f"{progress.done} of {counted(progress.total, 'row')} rated"
     else:
-        text = f"{progress.shipped} of {progress.total} rows shipped"
+        text = f"{progress.shipped} of {counted(progress.total, 'row')} shipped"
         if progress.failed:
             text += f", {progress.failed} failed"
     return {

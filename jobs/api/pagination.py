@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from jobs.api.http import ApiError
 from jobs.api.inputs import query_number
+from shipops.words import counted
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -28,7 +29,8 @@ def paginate[M: Model](
         raise ApiError(
             404,
             "page_not_found",
-            f"There is no page {number}: {count} item(s) make {pages} page(s) of {size}.",
+            f"There is no page {number}: {counted(count, 'item')} "
+            f"{'makes' if count == 1 else 'make'} {counted(pages, 'page')} of {size}.",
             details={"pages": pages},
         )
     start = (number - 1) * size

@@ -100,7 +100,7 @@ SCHEMAS: dict[str, Schema] = {
             "filter": ROW_FILTER,
             "filter_description": STRING,
             "counts": closed(dict.fromkeys(JOB_COUNTS.split(), COUNT)),
-            "estimated_cost": ref("Money"),
+            "estimated_cost": nullable(ref("Money")),
             "actual_cost": ref("Money"),
             "progress": ref("Progress"),
             "last_error": nullable(ref("LastError")),
@@ -162,7 +162,7 @@ SCHEMAS: dict[str, Schema] = {
             },
             "more": COUNT,
             "total_rows": COUNT,
-            "total_estimated_cost": ref("Money"),
+            "total_estimated_cost": nullable(ref("Money")),
             "rows_with_warnings": COUNT,
             "rows_with_errors": COUNT,
         }

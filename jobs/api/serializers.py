@@ -7,10 +7,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from jobs.filters import RowFilter
+from jobs.filters import describe_stored, filter_parts
 from jobs.models import Job, JobRow
 from jobs.services.recovery import RecoverySummary
-from jobs.summaries import PreviewSummary, job_progress
+from jobs.summaries import PreviewSummary, job_estimate, job_progress
 
 
 def iso(value: datetime | None) -> str | None:
@@ -58,8 +58,8 @@ def job_dict(job: Job) -> dict[str, Any]:
         "status_label": job.get_status_display(),
         "mode": job.mode,
         "data_source": {"id": source.pk, "name": source.name, "kind": source.kind},
-        "filter": job.filter,
-        "filter_description": RowFilter.from_json(job.filter).describe(),
+        "filter": filter_parts(job.filter),
+        "filter_description": describe_stored(job.filter),
         "counts": {
             "rows": job.row_count,
             "invalid": job.invalid_count,
@@ -71,7 +71,7 @@ def job_dict(job: Job) -> dict[str, Any]:
             "writeback_failed": job.writeback_failed_count,
             "already_shipped": job.already_shipped_count,
         },
-        "estimated_cost": money(job.estimated_cost_cents, job.currency),
+        "estimated_cost": money(job_estimate(job).total_cents, job.currency),
         "actual_cost": money(job.actual_cost_cents, job.currency),
         "progress": progress_dict(job),
         "last_error": last_error(job),

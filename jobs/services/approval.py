@@ -31,6 +31,7 @@ from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, rows_transition_bulk, status_refusal
 from jobs.states import JobMode, JobStatus, RowStatus, job_statuses_leading_to
 from shipops.errors import DomainError
+from shipops.words import counted
 
 # While a job started in a session is in one of these, that session's mode is locked.
 MODE_LOCKING_STATUSES = [JobStatus.APPROVED, JobStatus.RUNNING]
@@ -73,7 +74,7 @@ def job_exclude_rows(*, job: Job, actor: Actor, row_ids: list[int] | None = None
             actor=actor,
             action="rows_excluded",
             job=job,
-            message=f"Excluded {moved} rows from job {job.pk}.",
+            message=f"Excluded {counted(moved, 'row')} from job {job.pk}.",
             data={"rows": moved},
         )
     job.refresh_from_db()

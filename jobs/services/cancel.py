@@ -15,6 +15,7 @@ from jobs.services.transitions import job_transition, row_transition, rows_trans
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JobStatus, RowStatus, job_statuses_leading_to
 from shipops.errors import DomainError
+from shipops.words import counted
 from ups.client import get_client
 from ups.errors import UpsError
 
@@ -100,11 +101,15 @@ def job_cancel_records(
             message="The job was cancelled while this row's ship request was on its way.",
         )
         message = (
-            f"Cancelled: {cancelled} rows will not ship; "
-            f"{locked.shipped_count} shipped rows are kept."
+            f"Cancelled: {counted(cancelled, 'row')} will not ship; "
+            f"{counted(locked.shipped_count, 'shipped row')} "
+            f"{'is' if locked.shipped_count == 1 else 'are'} kept."
         )
         if unknown:
-            message += f" {unknown} row(s) were being shipped: check them under “unknown”."
+            message += (
+                f" {counted(unknown, 'row')} {'was' if unknown == 1 else 'were'} being shipped: "
+                "check them under “unknown”."
+            )
         job_transition(
             job=locked,
             to_status=JobStatus.CANCELLED,
@@ -185,6 +190,7 @@ def job_void_shipped(
 def _void_error(code: str, message: str, voided: list[JobRow]) -> DomainError:
     return DomainError(
         code,
-        f"{message} {len(voided)} shipment(s) were voided before it.",
+        f"{message} {counted(len(voided), 'shipment')} "
+        f"{'was' if len(voided) == 1 else 'were'} voided before it.",
         details={"voided_rows": [row.pk for row in voided]},
     )

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import itertools
 import secrets
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import transaction
@@ -14,17 +15,21 @@ from datasources.adapters import SourceAdapter, SourceRow, get_adapter
 from datasources.headers import find_column
 from datasources.mapping import FieldsAsRead, build_shipment
 from datasources.models import DataSource
+from datasources.validation import MAX_KEY
 from jobs.actors import Actor, actor_user
-from jobs.filters import RowFilter
+from jobs.filters import DESCRIBED, RowFilter
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.audit import audit_record
 from jobs.services.restart_holds import restart_hold_fields
 from jobs.states import JobMode, RowStatus
+from jobs.summaries import rows_numbered
 from shipops.errors import DomainError
+from shipops.words import counted
 
 INSERT_BATCH = 1000
 # How many left-out keys the audit entry lists (the count is always exact).
 REPORTED_KEYS = 50
+RANGES_SHOWN = 80  # characters of row ranges a job's description names
 
 
 def session_hash(session_key: str | None) -> str:
@@ -35,6 +40,21 @@ def session_hash(session_key: str | None) -> str:
 def row_reference(job_id: int, row_number: int) -> str:
     """Return the unique reference UPS carries for a row (35 characters at most)."""
     return f"SO{job_id}-{row_number}-{secrets.token_hex(3).upper()}"
+
+
+def stored_key(key: str) -> str:
+    """Return the key a row stores: one longer than MAX_KEY is cut and marked with its digest.
+
+    Such a row has an error (datasources.validation.key_error), so it never
+    ships and is never written back. The mark keeps the stored key unique in
+    the job and unlike any order's own key, so the shipped-orders check and
+    the write-back can never take it for another order sharing its start.
+    """
+    if len(key) <= MAX_KEY:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    mark = f"…[cut from {len(key):,} characters, sha256 {digest}]"
+    return key[: MAX_KEY - len(mark)] + mark
 
 
 def job_create(
@@ -74,11 +94,23 @@ def job_create(
             created_by=actor_user(actor),
             session_hash=session_hash(session_key),
         )
-        source_rows = adapter.iter_rows()
+        read = _Counted(adapter.iter_rows())
+        source_rows: Iterator[SourceRow] = iter(read)
         if only_keys is not None:
             source_rows = (row for row in source_rows if row.key in only_keys)
         counts = _store_rows(job, adapter, source_rows, row_filter, include_already_shipped)
         taken = only_keys_are or row_filter.describe()
+        if only_keys is not None:  # rows no filter names: the job says which they are
+            rows_taken = _rows_taken(counts["numbers"])
+            job.filter = {
+                **job.filter,
+                DESCRIBED: f"{only_keys_are or 'given orders'}: {rows_taken}",
+            }
+        if read.count == 0:
+            raise DomainError(
+                "no_rows",
+                f"{source} has no data rows (a header alone, or an empty table): nothing to ship.",
+            )
         if counts["rows"] == 0:
             raise DomainError(
                 "no_rows",
@@ -93,14 +125,16 @@ def job_create(
         held = restart_hold_fields(held_for) if held_for is not None else {}
         for name, value in held.items():
             setattr(job, name, value)
-        job.save(update_fields=["row_count", "invalid_count", "already_shipped_count", *held])
+        job.save(
+            update_fields=["filter", "row_count", "invalid_count", "already_shipped_count", *held]
+        )
         notices = adapter.notices()  # how the source was read: an encoding, unnamed columns
         audit_record(
             actor=actor,
             action="job_created",
             job=job,
             message=(
-                f"Created from {source} ({taken}): {job.row_count} rows, "
+                f"Created from {source} ({taken}): {counted(job.row_count, 'row')}, "
                 f"{job.invalid_count} with errors, {job.already_shipped_count} already shipped "
                 f"and left out.{_voided_note(counts['voided_tracking_keys'])}"
                 + "".join(f" {notice}" for notice in notices)
@@ -171,7 +205,8 @@ def _store_rows(
     row_filter: RowFilter,
     include_already_shipped: bool,
 ) -> dict[str, Any]:
-    counts: dict[str, Any] = {"rows": 0, "invalid": 0, "already_shipped": 0}
+    numbers: list[int] = []
+    counts: dict[str, Any] = {"rows": 0, "invalid": 0, "already_shipped": 0, "numbers": numbers}
     left_out: list[str] = []
     voided_taken: list[str] = []
     voided = _VoidedTracking(adapter.source)
@@ -199,7 +234,7 @@ def _store_rows(
                 JobRow(
                     job=job,
                     row_number=source_row.number,
-                    source_key=source_row.key,
+                    source_key=stored_key(source_row.key),
                     source_checksum=source_row.checksum,
                     shipment=mapped.shipment.to_json() if mapped.shipment else {},
                     recipient_as_read=as_read.recipient,
@@ -213,10 +248,19 @@ def _store_rows(
             )
             counts["rows"] += 1
             counts["invalid"] += bool(errors)
+            numbers.append(source_row.number)
         JobRow.objects.bulk_create(batch)
     counts["already_shipped_keys"] = left_out
     counts["voided_tracking_keys"] = voided_taken
     return counts
+
+
+def _rows_taken(numbers: list[int]) -> str:
+    """Return "rows 41-44" (or "1 row", "300 rows" when the ranges would not fit a line)."""
+    if not numbers:
+        return "no rows"
+    said = rows_numbered(sorted(numbers))
+    return said if len(said) <= RANGES_SHOWN else counted(len(numbers), "row")
 
 
 def _voided_note(keys: list[str]) -> str:
@@ -226,6 +270,19 @@ def _voided_note(keys: list[str]) -> str:
         f" Taken although the source shows a tracking number, because ShipOps voided that "
         f"shipment: key(s) {', '.join(keys)}."
     )
+
+
+class _Counted:
+    """The source's rows, counting those read: a source with none says so."""
+
+    def __init__(self, rows: Iterable[SourceRow]) -> None:
+        self.rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        for row in self.rows:
+            self.count += 1
+            yield row
 
 
 class _VoidedTracking:

@@ -22,9 +22,10 @@ from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.audit import audit_record
 from jobs.shipping import ship_from_for, ship_from_record
 from jobs.states import RowStatus
-from jobs.summaries import batch_totals
+from jobs.summaries import rated_so_far
 from shipops.errors import DomainError
 from shipops.money import format_cents
+from shipops.words import counted
 
 COPY_BATCH = 500  # rows updated per statement
 PREVIEW_STARTED, PREVIEW_FINISHED, PREVIEW_COPIED = (
@@ -55,11 +56,8 @@ def job_rows_left_out(job: Job, count: int) -> None:
 
 
 def job_estimate_refresh(job: Job) -> None:
-    """Sum the estimate again over the rows still in ``job``'s batch."""
-    totals = batch_totals(job.pk)
-    Job.objects.filter(pk=job.pk).update(
-        estimated_cost_cents=totals["cost"], warning_count=totals["warned"]
-    )
+    """Sum the estimate again over the rows still in ``job``'s batch, and count them."""
+    Job.objects.filter(pk=job.pk).update(**rated_so_far(job))
 
 
 def job_copy_preview(*, job: Job, previewed: Job, actor: Actor) -> int:
@@ -168,12 +166,13 @@ def _copy_message(
     if changed:
         return f"{changed} {job} takes none of its estimates: it has no estimated cost."
     said = (
-        f"Took the preview of {previewed} for {copied} unchanged rows: estimated "
+        f"Took the preview of {previewed} for {counted(copied, 'unchanged row')}: estimated "
         f"{format_cents(job.estimated_cost_cents, job.currency)}, {job.warning_count} with "
         "warnings."
     )
     if unrated:
         said += (
-            f" No estimate for {unrated} row(s): changed since that preview, or not rated there."
+            f" No estimate for {counted(unrated, 'row')}: changed since that preview, or not rated "
+            "there."
         )
     return said

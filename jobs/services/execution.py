@@ -348,8 +348,7 @@ class Executor:
         # what only this error tells.
         message, advice = f"Row {row.row_number}: {error.message}", ""
         if isinstance(error, UpsOutcomeUnknownError):
-            status = RowStatus.UNKNOWN
-            message += " UPS may or may not have created the shipment."
+            status = RowStatus.UNKNOWN  # its message says the shipment may exist (ups/classify)
         elif isinstance(error, UpsDefinitiveError):
             status, advice = RowStatus.FAILED, DEFINITIVE_ADVICE
         elif isinstance(error, UpsAuthError):

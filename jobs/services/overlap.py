@@ -147,6 +147,9 @@ def refuse_rows_in_another_job(job: Job, overlap: Overlap) -> None:
     )
 
 
+SHIPPED_ELSEWHERE = "shipped_elsewhere"  # a skipped row's code: another job shipped its order
+
+
 def skip_rows_shipped_elsewhere(job: Job, overlap: Overlap, actor: Actor) -> int:
     """Skip ``job``'s rows that another job shipped; return how many.
 
@@ -167,13 +170,22 @@ def skip_rows_shipped_elsewhere(job: Job, overlap: Overlap, actor: Actor) -> int
             f"{said}, and no other row of {job} is left to ship: cancel it.",
         )
     message = f"{said}; they are skipped here."
-    skipped = rows_transition_bulk(
-        rows=JobRow.objects.filter(pk__in=overlap.shipped_row_ids),
-        to_status=RowStatus.SKIPPED,
-        actor=actor,
-        action="row_shipped_elsewhere",
-        message=message,
-    )
+    # Each row says which job shipped it (the Problem column, the results export).
+    shipped_by: dict[int, list[int]] = defaultdict(list)
+    for number in numbers:
+        shipped_by[next(other for other in jobs if number in overlap.shipped[other])].append(number)
+    skipped = 0
+    for other, its_numbers in shipped_by.items():
+        skipped += rows_transition_bulk(
+            rows=JobRow.objects.filter(
+                pk__in=overlap.shipped_row_ids, job=job, row_number__in=its_numbers
+            ),
+            to_status=RowStatus.SKIPPED,
+            actor=actor,
+            action="row_shipped_elsewhere",
+            message=message,
+            changes={"error_code": SHIPPED_ELSEWHERE, "error_message": f"Shipped by Job {other}."},
+        )
     job_rows_left_out(job, skipped)
     audit_record(
         actor=actor,

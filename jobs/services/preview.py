@@ -28,9 +28,10 @@ from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, status_refusal
 from jobs.shipping import ship_from_for, ship_from_record, shipment_request
 from jobs.states import JobStatus, RowStatus, job_statuses_leading_to
-from jobs.summaries import batch_totals
+from jobs.summaries import batch_totals, rated_so_far
 from shipops.errors import DomainError
 from shipops.money import format_cents
+from shipops.words import counted
 from ups.client import UpsClient, get_client
 from ups.errors import UpsAuthError, UpsDefinitiveError, UpsError
 from ups.types import Address, AddressValidation
@@ -68,6 +69,10 @@ def job_preview_start(*, job: Job, actor: Actor, in_background: bool = True) -> 
             locked, PREVIEWABLE, code="illegal_transition", only=only, to=JobStatus.PREVIEWING
         ):
             raise refusal
+        # A row rated again has no estimate until UPS answers: the batch's is not known yet.
+        JobRow.objects.filter(job=locked, status=RowStatus.PENDING, is_valid=True).update(
+            estimated_cost_cents=None, warnings=[]
+        )
         job_transition(
             job=locked,
             to_status=JobStatus.PREVIEWING,
@@ -275,12 +280,13 @@ def _preview_finish(job: Job, actor: SystemActor, lease: Lease, ship_from: Addre
             actor=actor,
             action="preview_finished",
             message=(
-                f"Preview finished: {totals['count']} rows, estimated "
+                f"Preview finished: {counted(totals['count'], 'row')}, estimated "
                 f"{format_cents(totals['cost'], job.currency)}, "
                 f"{totals['warned']} with warnings, {totals['invalid']} with errors."
             ),
             changes={
                 "estimated_cost_cents": totals["cost"],
+                "previewed_count": totals["rated"],
                 "warning_count": totals["warned"],
                 "invalid_count": totals["invalid"],
                 "lease_owner": "",
@@ -302,6 +308,7 @@ def _preview_abort(job: Job, actor: SystemActor, error: UpsError) -> None:
         action="preview_failed",
         message=f"Preview stopped: {kind}: {error.message} Preview again when UPS is back.",
         changes={
+            **rated_so_far(job),
             "last_error_code": error.code,
             "last_error_message": error.message,
             "lease_owner": "",

@@ -16,6 +16,7 @@ from jobs.services.lease import Lease
 from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.services.writeback import job_write_back_stopped
 from jobs.states import JOB_RESUMABLE_STATUSES, JobStatus, RowStatus
+from jobs.summaries import rated_so_far
 from shipops.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def _mark_one(job: Job, actor: Actor, *, code: str = "", message: str = "") -> N
             message=f"The preview stopped{reason} Preview again.",
             changes={
                 **release,
+                **rated_so_far(job),
                 "last_error_code": code or "preview_interrupted",
                 "last_error_message": message or "The preview was interrupted.",
             },
@@ -168,11 +170,15 @@ def job_recovery_summary(job: Job) -> RecoverySummary:
     remaining = rows.filter(
         status__in=[RowStatus.PENDING, RowStatus.UNKNOWN, RowStatus.FAILED, RowStatus.IN_FLIGHT]
     ).count()
+    # Only a job that stopped "stopped": a running one is where it is now.
     verbs: dict[str, str] = {
-        JobStatus.INTERRUPTED: "was interrupted",
-        JobStatus.CANCELLED: "was cancelled",
+        JobStatus.INTERRUPTED: "was interrupted at",
+        JobStatus.CANCELLED: "was cancelled at",
+        JobStatus.FAILED: "stopped at",
+        JobStatus.RUNNING: "is running, now at",
     }
-    headline = f"{job} {verbs.get(job.status, 'stopped')} at {_place(rows, at, total)}."
+    verb = verbs.get(job.status) or f"is {JobStatus(job.status).label.lower()}, at"
+    headline = f"{job} {verb} {_place(rows, at, total)}."
     if last is not None:
         headline += (
             f" Last: row {last.row_number} ({last.recipient}, tracking {last.tracking_number})."

@@ -23,6 +23,7 @@ from jobs.services.audit import audit_record
 from jobs.services.lease import Lease, lease_expiry
 from jobs.states import JobStatus
 from shipops.errors import DomainError
+from shipops.words import counted
 
 RESTART_OWNER = "restart by "  # the lease owner of a job a restart holds
 # The statuses a restart's new job keeps until the restart approves or cancels it.
@@ -162,6 +163,6 @@ class HeldJobs:
                 now = Job.objects.get(pk=job.pk)
                 said = f"{named} was taken over (it is {JobStatus(now.status).label.lower()} now"
                 if excluded := now.skipped_count - job.skipped_count:
-                    said += f", {excluded} row(s) excluded"
+                    said += f", {counted(excluded, 'row')} excluded"
                 return f"{said})"
         return ""

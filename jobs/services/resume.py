@@ -13,6 +13,7 @@ from jobs.services.restart_holds import refuse_while_restarting
 from jobs.services.transitions import job_transition, rows_transition_bulk
 from jobs.states import JOB_RESUMABLE_STATUSES, JobStatus, RowStatus
 from shipops.errors import DomainError
+from shipops.words import counted
 from ups.errors import UpsError
 
 RESUMABLE = JOB_RESUMABLE_STATUSES
@@ -58,7 +59,8 @@ def job_resume(*, job: Job, actor: Actor, in_background: bool = True) -> int:
             to_status=JobStatus.RUNNING,
             actor=actor,
             action="job_resumed",
-            message="Resumed" + (f"; {retried} failed row(s) will be retried." if retried else "."),
+            message="Resumed"
+            + (f"; {counted(retried, 'failed row')} will be retried." if retried else "."),
             changes={
                 "resume_count": locked.resume_count + 1,
                 "failed_count": max(0, locked.failed_count - retried),

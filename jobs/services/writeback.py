@@ -29,6 +29,7 @@ from jobs.services.lease import Lease, lease_renew
 from jobs.services.transitions import job_transition, rows_writeback_bulk
 from jobs.states import JobStatus, RowStatus, WritebackStatus
 from shipops.errors import DomainError
+from shipops.words import counted
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +218,9 @@ def _write_back_job(*, job: Job, updates: dict[int, WriteBack], actor: Actor) ->
                 to_status=JobStatus.COMPLETED,
                 actor=actor,
                 action="writeback_retried",
-                message=f"Write-back retried: all {len(updates)} tracking numbers written.",
+                message=(
+                    f"Write-back retried: {counted(len(updates), 'tracking number')} written."
+                ),
                 changes=changes,
             )
         else:

@@ -416,3 +416,21 @@ def test_a_cancel_leaves_the_excluded_rows_skipped(
     assert (job.status, job.skipped_count) == ("cancelled", 2)
     cancelled = AuditEntry.objects.get(job=job, action="job_cancelled")
     assert cancelled.message.startswith("Cancelled: 2 rows will not ship;")
+
+
+def test_cancelling_one_row_says_row_not_rows(
+    ups_sandbox: SandboxController, orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    rows = order_rows(2)
+    rows[2][5] = "3030"  # not a ZIP code: row 2 is excluded, one row is left to cancel
+    job = previewed_job(orders_csv(0, rows=rows), approver)
+    job_exclude_rows(job=job, actor=approver)
+
+    job_cancel(job=job, actor=approver)
+
+    excluded = AuditEntry.objects.get(job=job, action="rows_excluded")
+    assert excluded.message == f"Excluded 1 row from job {job.pk}."
+    cancelled = AuditEntry.objects.get(job=job, action="job_cancelled")
+    assert cancelled.message.startswith("Cancelled: 1 row will not ship; 0 shipped rows are kept.")
+    created = AuditEntry.objects.get(job=job, action="job_created")
+    assert ": 2 rows, 1 with errors" in created.message

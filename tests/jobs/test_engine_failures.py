@@ -141,6 +141,10 @@ def test_unknown_ship_outcome_stops_the_batch_and_resume_finds_the_shipment(
     unknown = JobRow.objects.get(job=job, row_number=3)
     assert len(ups_sandbox.ledger(reference=unknown.reference)) == 1
     assert unknown.tracking_number == ""
+    # Said once: the shipment may exist, look it up by its reference.
+    assert job.last_error_message.startswith("Row 3: ")
+    assert job.last_error_message.count("may or may not") == 1
+    assert job.last_error_message.endswith("Look it up by its reference before shipping again.")
 
     resume_and_check(job, approver, ups_sandbox, ten_orders, source_root)
 

@@ -11,14 +11,17 @@ from django.conf import LazySettings
 from django.contrib.auth.models import User
 
 from datasources.models import DataSource
+from jobs.api.serializers import job_dict, preview_dict
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve, job_exclude_rows
 from jobs.services.cancel import job_cancel
 from jobs.services.creation import job_create
 from jobs.services.execution import job_execute
+from jobs.services.preview import job_preview_start
 from jobs.services.restart import job_restart
-from jobs.summaries import preview_summary
+from jobs.summaries import job_estimate, preview_summary
 from shipops.errors import DomainError
+from shipops.money import format_cents
 from tests.fixtures.sources import csv_bytes, order_rows
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import previewed_job, ship_all
@@ -49,6 +52,35 @@ def row_estimates(job: Job) -> dict[int, int]:
 def rows_with_warnings(job: Job) -> set[int]:
     rows = JobRow.objects.filter(job=job).exclude(warnings=[])
     return set(rows.values_list("row_number", flat=True))
+
+
+def test_a_job_never_rated_has_no_estimate_rather_than_a_free_one(
+    orders_csv: Callable[..., DataSource], approver: User
+) -> None:
+    rows = order_rows(3)
+    rows[2][5] = "3030"  # not a ZIP code: the auto-mode job stays a draft, never previewed
+    job = job_create(source=orders_csv(3, rows=rows), actor=approver, mode="auto")
+    assert job.status == "draft"
+    job_exclude_rows(job=job, actor=approver)
+
+    assert str(job_estimate(job)) == "not rated yet"
+    assert job_dict(Job.objects.get(pk=job.pk))["estimated_cost"] is None
+    summary = preview_summary(job)
+    assert str(summary.estimate) == "not rated yet"
+    assert preview_dict(summary)["total_estimated_cost"] is None
+
+
+def test_a_preview_started_again_has_no_estimate_until_its_rows_are_rated_again(
+    ups_sandbox: SandboxController, varied_source: DataSource, approver: User
+) -> None:
+    job = previewed_job(varied_source, approver)
+    assert str(job_estimate(job)) == format_cents(sum(row_estimates(job).values()))
+
+    job_preview_start(job=job, actor=approver, in_background=False)
+
+    assert row_estimates(job) == {}  # the old rates are no longer this preview's
+    assert str(job_estimate(Job.objects.get(pk=job.pk))) == "not rated yet"
+    assert str(preview_summary(job).estimate) == "not rated yet"
 
 
 def test_excluded_rows_leave_the_estimate_the_approver_confirms(
@@ -108,10 +140,18 @@ def test_a_restart_takes_the_preview_of_the_rows_it_ships_again(
     assert rows_with_warnings(new_job) == {1, 2, 4, 6}
     assert new_job.estimated_cost_cents == sum(copied.values())
     assert (new_job.previewed_count, new_job.warning_count) == (5, 4)
+    # The total says which rows it leaves out, on the job and in its preview.
+    partial = f"{format_cents(sum(copied.values()))} estimated for 5 of 6 rows; 1 row not rated"
+    assert job_estimate(new_job).as_estimated == partial
+    assert preview_summary(new_job).estimate.as_estimated == partial
+    # It takes the orders of the job it restarts, not "all rows" of the source.
+    shown = job_dict(Job.objects.get(pk=new_job.pk))
+    assert shown["filter_description"] == f"the orders of {job}, which it restarts: rows 1-6"
+    assert "described" not in shown["filter"]
     audit = AuditEntry.objects.get(job=new_job, action="preview_copied")
     assert audit.message.startswith(f"Took the preview of {job} for 5 unchanged rows: estimated ")
     assert audit.message.endswith(
-        " No estimate for 1 row(s): changed since that preview, or not rated there."
+        " No estimate for 1 row: changed since that preview, or not rated there."
     )
     assert audit.data == {
         "previewed": job.pk,

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
 
 from datasources.models import DataSource
+from jobs.admin.exports import result_rows
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.approval import job_approve
 from jobs.services.cancel import job_cancel
@@ -94,8 +97,9 @@ def test_a_second_job_of_the_same_rows_is_not_approved_while_the_first_may_ship(
 
 
 def test_rows_another_job_shipped_since_this_one_was_created_are_skipped(
-    two_jobs: tuple[Job, Job], approver: User, ups_sandbox: SandboxController
+    two_jobs: tuple[Job, Job], approver: User, ups_sandbox: SandboxController, client: Client
 ) -> None:
+    client.force_login(approver)
     first, second = two_jobs
     JobRow.objects.filter(job=first, row_number=3).update(status="skipped")  # left out of the first
     assert ship_all(first, approver).shipped_count == 2
@@ -112,6 +116,12 @@ def test_rows_another_job_shipped_since_this_one_was_created_are_skipped(
         f"Rows 1-2 were shipped by {of(first, reading=second, status='completed')}; they are "
         "skipped here."
     )
+    # Each skipped row says why where its problem is shown: the page's rows, the export.
+    reason = f"Shipped by Job {first.pk}."
+    problems = [line[-1] for line in result_rows(second)]
+    assert problems[:2] == [reason, reason]
+    page = client.get(reverse("admin:jobs_job_change", args=[second.pk])).text
+    assert page.count(reason) == 2
 
 
 def test_everything_shipped_elsewhere_leaves_nothing_to_approve(

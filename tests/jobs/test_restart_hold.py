@@ -171,7 +171,7 @@ def test_voiding_stops_at_the_next_row_once_a_lapsed_hold_let_a_resume_in(
     assert refused.value.code == "void_stopped"
     assert refused.value.message.startswith(
         f"Voiding the shipments of {job} stopped before row 2: {job} was taken over (it is "
-        "running now). 1 shipment(s) were voided before it."
+        "running now). 1 shipment was voided before it."
     )
     assert sum(1 for entry in ups_sandbox.ledger() if entry.get("voided")) == 1
 
@@ -254,7 +254,7 @@ def test_a_restart_whose_new_job_was_taken_names_it_and_restores_its_voids(
     assert stopped.code == "void_stopped"
     assert stopped.message.startswith(
         f"Voiding the shipments of {job} stopped before row 2: the new job, {new_job}, was "
-        f"taken over (it is {status} now). 1 shipment(s) were voided before it."
+        f"taken over (it is {status} now). 1 shipment was voided before it."
     )
     assert (
         f"{new_job} was cancelled. UPS voided the shipments of row(s) 1; they are pending on "
@@ -334,7 +334,7 @@ def test_a_colleague_excluding_rows_of_the_new_job_stops_the_restart(
 
     assert stopped.message.startswith(
         f"Voiding the shipments of {job} stopped before row 2: the new job, {new_job}, was "
-        "taken over (it is draft now, 1 row(s) excluded)."
+        "taken over (it is draft now, 1 row excluded)."
     )
     assert stopped.details["restored_rows"] == [1]
     assert statuses(job)[:4] == ["pending", "shipped", "shipped", "failed"]
@@ -407,7 +407,7 @@ def test_rows_excluded_from_the_new_job_during_the_last_void_stop_the_restart(
     new_job = Job.objects.exclude(pk=job.pk).get()
     assert stopped.value.message.startswith(
         f"The restart of {job} stopped before cancelling it: the new job, {new_job}, was taken "
-        "over (it is draft now, 1 row(s) excluded)."
+        "over (it is draft now, 1 row excluded)."
     )
     assert stopped.value.details["restored_rows"] == [1, 2, 3]
     assert Job.objects.get(pk=new_job.pk).status == "cancelled"

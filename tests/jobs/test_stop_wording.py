@@ -125,3 +125,20 @@ def test_a_stopped_jobs_advice_is_given_once_and_only_while_it_can_be_resumed(
     # Cancelled, it can no longer be resumed: the error is said as it was, without advice.
     assert job_recovery_summary(job).last_error == f"Stopped at row 4 due to: {error.rstrip('.')}."
     assert JobRow.objects.get(job=job, row_number=4).error_message in ("", error)
+
+
+def test_a_running_jobs_recovery_says_where_it_is_not_that_it_stopped() -> None:
+    job = JobFactory.create(status=JobStatus.RUNNING, row_count=10, shipped_count=3)
+    for number in (1, 2, 3):
+        ShippedJobRowFactory.create(
+            job=job, row_number=number, tracking_number=f"1Z999AA1012345678{number}"
+        )
+    JobRowFactory.create(job=job, row_number=4, status=RowStatus.IN_FLIGHT)
+    for number in range(5, 11):
+        JobRowFactory.create(job=job, row_number=number)
+
+    headline = job_recovery_summary(job).headline
+
+    assert headline.startswith(f"{job} is running, now at row 4 of 10. Last: row 3 (")
+    assert "stopped" not in headline
+    assert headline.endswith("7 remaining.")

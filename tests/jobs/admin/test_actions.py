@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import pytest
@@ -69,7 +70,7 @@ def test_approve_from_the_job_page_ships_the_previewed_job(
 def test_approve_from_the_list_asks_first_with_the_cost(
     approver_client: Client, approver_user: User
 ) -> None:
-    job = job_with_rows(4, status=JobStatus.PREVIEWED, estimated_cost_cents=4321)
+    job = job_with_rows(4, status=JobStatus.PREVIEWED, estimated_cost_cents=4321, previewed_count=4)
     page = list_action(approver_client, "approve_jobs", [job])
     assert page.status_code == 200
     assert count_of(page.text, "confirmation-page") == 1
@@ -287,7 +288,9 @@ def test_a_confirmation_page_costs_the_same_queries_for_2_jobs_or_12(
 def test_approve_from_the_list_says_first_which_jobs_it_will_not_approve(
     approver_client: Client,
 ) -> None:
-    ready = job_with_rows(2, status=JobStatus.PREVIEWED, estimated_cost_cents=2002)
+    ready = job_with_rows(
+        2, status=JobStatus.PREVIEWED, estimated_cost_cents=2002, previewed_count=2
+    )
     draft = job_with_rows(2, status=JobStatus.DRAFT)
     done = job_with_rows(2, status=JobStatus.COMPLETED)
     page = list_action(approver_client, "approve_jobs", [ready, draft, done])
@@ -369,3 +372,31 @@ def test_an_approval_the_queue_refuses_shows_the_reason_not_an_error_page(
         "queue works."
     ]
     assert Job.objects.get(pk=job.pk).status == JobStatus.INTERRUPTED
+
+
+def test_approving_a_job_never_rated_says_its_cost_is_not_known_rather_than_0(
+    approver_client: Client,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    # An auto-mode job with errors stays a draft; excluded, it is approved without a preview.
+    job = job_with_rows(3, status=JobStatus.DRAFT, mode="auto", skipped_count=1)
+    JobRow.objects.filter(job=job).update(estimated_cost_cents=None, warnings=[])
+    JobRow.objects.filter(job=job, row_number=3).update(status=RowStatus.SKIPPED)
+
+    page = list_action(approver_client, "approve_jobs", [job])
+    assert "Draft: 2 rows, not rated yet, 0 with warnings." in html.unescape(page.text)
+    assert "$0.00" not in page.text
+
+    with django_capture_on_commit_callbacks(execute=False):
+        page_action(approver_client, job, "approve_jobs")
+    shown = messages_of(approver_client.get(job_url(job)))
+    assert f"{job} approved: shipping 2 rows (not rated yet)." in shown
+
+
+def test_cancelling_one_row_says_row_and_has(operator_client: Client) -> None:
+    job = job_with_rows(2, status=JobStatus.RUNNING, shipped_count=1)
+    JobRow.objects.filter(job=job, row_number=1).update(
+        status=RowStatus.SHIPPED, tracking_number="1Z999AA10123456784"
+    )
+    page = page_action(operator_client, job, "cancel_jobs")
+    assert "1 row that has not shipped will be cancelled; 1 row that shipped is kept." in page.text

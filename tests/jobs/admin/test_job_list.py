@@ -35,6 +35,7 @@ def test_each_job_shows_its_status_progress_counts_costs_and_people(
         failed_count=0,
         warning_count=1,
         estimated_cost_cents=12345,
+        previewed_count=8,
         actual_cost_cents=3010,
         approved_by=dana,
     )

@@ -79,7 +79,7 @@ class Selection:
 
 def jobs_count(count: int) -> str:
     """Return "1 job" or "3 jobs"."""
-    return f"{count} job" if count == 1 else f"{count} jobs"
+    return counted(count, "job")
 
 
 class RestartForm(forms.Form):

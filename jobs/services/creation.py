@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from datasources.adapters import SourceAdapter, SourceRow, get_adapter
 from datasources.headers import find_column
@@ -21,7 +22,7 @@ from jobs.filters import DESCRIBED, RowFilter
 from jobs.models import AuditEntry, Job, JobRow
 from jobs.services.audit import audit_record
 from jobs.services.restart_holds import restart_hold_fields
-from jobs.states import JobMode, RowStatus
+from jobs.states import JobMode, RowStatus, WritebackStatus
 from jobs.summaries import rows_numbered
 from shipops.errors import DomainError
 from shipops.words import counted
@@ -180,22 +181,33 @@ def _shipped_before(adapter: SourceAdapter, chunk: tuple[SourceRow, ...]) -> set
     row is the same order when its key names the same column (as the source
     matches names: "Order ID" is "order_id"; a table's blank key column is its
     primary key) and, in a file without a key column, when it also held the
-    same content: tomorrow's file may hold another order on row 12.
+    same content: tomorrow's file may hold another order on row 12. There, a
+    shipped row whose tracking number never reached the file (its write-back
+    failed: rows were inserted or deleted since) is the same order wherever
+    its content now is: nothing in the file says it shipped.
     """
     source = adapter.source
     current = adapter.key_identity(source.key_column)
     checksums = {row.key: row.checksum for row in chunk}
-    shipped = JobRow.objects.filter(
-        job__data_source=source, status=RowStatus.SHIPPED, source_key__in=list(checksums)
-    )
-    if not current:  # by row number: the same content too (index row_source_key_checksum)
-        shipped = shipped.filter(source_checksum__in=set(checksums.values()))
-    found = shipped.values_list("source_key", "source_checksum", "job__key_column").distinct()
-    return {
-        key
-        for key, checksum, column in found
-        if adapter.key_identity(column) == current and (current or checksum == checksums[key])
-    }
+    shipped = JobRow.objects.filter(job__data_source=source, status=RowStatus.SHIPPED)
+    if current:
+        shipped = shipped.filter(source_key__in=list(checksums))
+    else:  # by row number: the same content too (index row_source_key_checksum)
+        shipped = shipped.filter(source_checksum__in=set(checksums.values())).filter(
+            Q(source_key__in=list(checksums)) | ~Q(writeback_status=WritebackStatus.WRITTEN)
+        )
+    found = shipped.values_list(
+        "source_key", "source_checksum", "job__key_column", "writeback_status"
+    ).distinct()
+    keys = set()
+    for key, checksum, column, written in found:
+        if adapter.key_identity(column) != current:
+            continue
+        if current or checksum == checksums.get(key):
+            keys.add(key)
+        elif written != WritebackStatus.WRITTEN:  # moved, and not in the file
+            keys.update(k for k, content in checksums.items() if content == checksum)
+    return keys
 
 
 def _store_rows(

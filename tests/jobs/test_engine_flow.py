@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Sum
 from pytest_django import DjangoAssertNumQueries
 
+from datasources.adapters.csv_file import CsvAdapter
 from datasources.errors import SourceError
 from datasources.models import DataSource
 from jobs.admin.exports import result_rows
@@ -326,6 +327,34 @@ def test_a_file_without_a_key_column_is_matched_by_row_and_content(
 
     assert again.already_shipped_count == 2
     assert list(again.rows.values_list("source_key", flat=True)) == ["2"]
+
+
+def test_a_file_without_a_key_column_never_ships_again_an_order_whose_row_moved_unwritten(
+    ups_sandbox: SandboxController,
+    orders_csv: Callable[..., DataSource],
+    approver: User,
+    write_source: Callable[[str, bytes], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = orders_csv(3)
+    DataSource.objects.filter(pk=source.pk).update(key_column="")
+    source.refresh_from_db()
+
+    def locked(self: CsvAdapter, updates: object) -> None:
+        raise OSError(13, "Permission denied")
+
+    with monkeypatch.context() as patch:  # the file was read-only while the batch ran
+        patch.setattr(CsvAdapter, "write_back", locked)
+        shipped = ship_all(previewed_job(source, approver), approver)
+    assert shipped.writeback_failed_count == 3
+    # Then someone inserted an order at the top: the three shipped orders moved down a row.
+    rows = order_rows(4)
+    write_source(source.file_path, csv_bytes([rows[0], rows[4], *rows[1:4]]))
+
+    again = job_create(source=source, actor=approver)
+
+    assert again.already_shipped_count == 3
+    assert list(again.rows.values_list("source_key", flat=True)) == ["1"]  # the new order
 
 
 def test_a_preview_stopped_by_ctrl_c_goes_back_to_draft_at_once(

@@ -29,6 +29,7 @@ from jobs.services.creation import job_create
 from jobs.services.preview import job_preview_start
 from jobs.states import JobMode, JobStatus, RowStatus
 from shipops.errors import DomainError
+from shipops.words import counted
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 # The names this command gives the sources it creates: "orders.csv (ship command)",
@@ -81,7 +82,7 @@ class Command(JobCommand):
             if made_source:  # nothing of a refused run is left behind
                 self._remove_source(source, user)
             raise
-        self.stdout.write(f"{job}: {job.row_count} rows from {source.location}.")
+        self.stdout.write(f"{job}: {counted(job.row_count, 'row')} from {source.location}.")
         try:
             token = self._approved(job, user, mode, options)
         except (DomainError, CommandError):

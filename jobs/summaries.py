@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 
 from jobs.models import Job, JobRow
-from jobs.states import JobStatus, RowStatus
+from jobs.states import JobMode, JobStatus, RowStatus
 from shipops.money import format_cents
 from shipops.words import counted
 from ups.service_codes import service_name
@@ -46,6 +46,7 @@ class Estimate:
     rated: int  # rows with an estimate
     rows: int  # rows that will ship (rows with errors are never rated)
     currency: str
+    not_rated: str = "not rated yet"  # what is said when no row is rated
 
     @property
     def total_cents(self) -> int | None:
@@ -68,7 +69,7 @@ class Estimate:
 
     def _said(self, estimated: str) -> str:
         if not self.rated:
-            return "not rated yet"
+            return self.not_rated
         amount = format_cents(self.cents, self.currency) + estimated
         if not self.unrated:
             return amount
@@ -127,7 +128,13 @@ def job_estimate(job: Job) -> Estimate:
     """
     rated = 0 if job.status == JobStatus.PREVIEWING else job.previewed_count
     to_ship = max(rated, job.row_count - job.skipped_count - job.invalid_count)
-    return Estimate(job.estimated_cost_cents, rated, to_ship, job.currency)
+    return Estimate(job.estimated_cost_cents, rated, to_ship, job.currency, _not_rated(job))
+
+
+def _not_rated(job: Job) -> str:
+    """What ``job``'s estimate says while no row of it is rated."""
+    # An auto-mode job ships without a preview: no rating is on its way.
+    return "not rated in auto mode" if job.mode == JobMode.AUTO else "not rated yet"
 
 
 def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
@@ -157,7 +164,11 @@ def preview_summary(job: Job, *, limit: int = PREVIEW_LINES) -> PreviewSummary:
         more=max(0, totals["count"] - len(lines)),
         total_rows=totals["count"],
         estimate=Estimate(
-            totals["cost"], totals["rated"], totals["count"] - totals["invalid"], job.currency
+            totals["cost"],
+            totals["rated"],
+            totals["count"] - totals["invalid"],
+            job.currency,
+            _not_rated(job),
         ),
         currency=job.currency,
         rows_with_warnings=totals["warned"],

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 
 from datasources.adapters import SourceAdapter, SourceRow, get_adapter
 from datasources.headers import find_column
@@ -172,7 +171,9 @@ def _filter_on_source_column(
     return dataclasses.replace(row_filter, column=column)
 
 
-def _shipped_before(adapter: SourceAdapter, chunk: tuple[SourceRow, ...]) -> set[str]:
+def _shipped_before(
+    adapter: SourceAdapter, chunk: tuple[SourceRow, ...], unwritten: set[str]
+) -> set[str]:
     """Return the keys in ``chunk`` whose order an earlier job shipped from the source.
 
     ShipOps's own record, beside the tracking number in the source: a source
@@ -182,32 +183,38 @@ def _shipped_before(adapter: SourceAdapter, chunk: tuple[SourceRow, ...]) -> set
     matches names: "Order ID" is "order_id"; a table's blank key column is its
     primary key) and, in a file without a key column, when it also held the
     same content: tomorrow's file may hold another order on row 12. There, a
-    shipped row whose tracking number never reached the file (its write-back
-    failed: rows were inserted or deleted since) is the same order wherever
-    its content now is: nothing in the file says it shipped.
+    row with the content of one in ``unwritten`` (``_unwritten_contents``) is
+    that order wherever it now is.
     """
     source = adapter.source
     current = adapter.key_identity(source.key_column)
     checksums = {row.key: row.checksum for row in chunk}
-    shipped = JobRow.objects.filter(job__data_source=source, status=RowStatus.SHIPPED)
-    if current:
-        shipped = shipped.filter(source_key__in=list(checksums))
-    else:  # by row number: the same content too (index row_source_key_checksum)
-        shipped = shipped.filter(source_checksum__in=set(checksums.values())).filter(
-            Q(source_key__in=list(checksums)) | ~Q(writeback_status=WritebackStatus.WRITTEN)
-        )
-    found = shipped.values_list(
-        "source_key", "source_checksum", "job__key_column", "writeback_status"
-    ).distinct()
-    keys = set()
-    for key, checksum, column, written in found:
-        if adapter.key_identity(column) != current:
-            continue
-        if current or checksum == checksums.get(key):
-            keys.add(key)
-        elif written != WritebackStatus.WRITTEN:  # moved, and not in the file
-            keys.update(k for k, content in checksums.items() if content == checksum)
-    return keys
+    shipped = JobRow.objects.filter(
+        job__data_source=source, status=RowStatus.SHIPPED, source_key__in=list(checksums)
+    )
+    if not current:  # by row number: the same content too (index row_source_key_checksum)
+        shipped = shipped.filter(source_checksum__in=set(checksums.values()))
+    found = shipped.values_list("source_key", "source_checksum", "job__key_column").distinct()
+    keys = {
+        key
+        for key, checksum, column in found
+        if adapter.key_identity(column) == current and (current or checksum == checksums[key])
+    }
+    return keys | {key for key, content in checksums.items() if content in unwritten}
+
+
+def _unwritten_contents(adapter: SourceAdapter) -> set[str]:
+    """In a file without a key column, the contents (checksums) of its shipped rows whose
+    tracking number never reached the file (the write-back failed: rows were inserted above
+    them, say): nothing in the file says they shipped, wherever they are now. One query."""
+    if adapter.key_identity(adapter.source.key_column):
+        return set()
+    rows = (
+        JobRow.objects.filter(job__data_source=adapter.source, status=RowStatus.SHIPPED)
+        .exclude(writeback_status=WritebackStatus.WRITTEN)
+        .values_list("source_checksum", "job__key_column")
+    )
+    return {checksum for checksum, column in rows if not adapter.key_identity(column)}
 
 
 def _store_rows(
@@ -222,9 +229,12 @@ def _store_rows(
     left_out: list[str] = []
     voided_taken: list[str] = []
     voided = _VoidedTracking(adapter.source)
+    unwritten = set() if include_already_shipped else _unwritten_contents(adapter)
     taken = (row for row in source_rows if row_filter.matches(row.number, row.values))
     for chunk in itertools.batched(taken, INSERT_BATCH):
-        shipped_before = set() if include_already_shipped else _shipped_before(adapter, chunk)
+        shipped_before = (
+            set() if include_already_shipped else _shipped_before(adapter, chunk, unwritten)
+        )
         batch: list[JobRow] = []
         for source_row in chunk:
             mapped = build_shipment(source_row, adapter.source)

@@ -171,9 +171,12 @@ def skip_rows_shipped_elsewhere(job: Job, overlap: Overlap, actor: Actor) -> int
         )
     message = f"{said}; they are skipped here."
     # Each row says which job shipped it (the Problem column, the results export).
+    shipper: dict[int, int] = {}  # row number -> the first of ``jobs`` that shipped it
+    for other in reversed(jobs):
+        shipper.update(dict.fromkeys(overlap.shipped[other], other))
     shipped_by: dict[int, list[int]] = defaultdict(list)
     for number in numbers:
-        shipped_by[next(other for other in jobs if number in overlap.shipped[other])].append(number)
+        shipped_by[shipper[number]].append(number)
     skipped = 0
     for other, its_numbers in shipped_by.items():
         skipped += rows_transition_bulk(

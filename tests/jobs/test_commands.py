@@ -391,16 +391,17 @@ def test_an_operator_cancels_and_creates_with_the_commands_as_in_the_admin(
     assert {"job_created", "job_cancelled"} <= set(actions)
 
 
-def test_recover_jobs_refuses_an_action_chosen_at_its_question_without_the_permission(
+def test_recover_jobs_refuses_an_action_chosen_at_its_question_and_offers_the_next_job(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     staff("vic", "view_job")
     job = job_with_rows(2, status="failed")
-    monkeypatch.setattr("sys.stdin", TypedAnswers("c\n"))
+    second = job_with_rows(2, status="failed")
+    monkeypatch.setattr("sys.stdin", TypedAnswers("c\nc\n"))
 
-    with pytest.raises(CommandError) as refused:
-        run("recover_jobs", "--user", "vic")
+    said = run("recover_jobs", "--user", "vic")
 
-    assert str(refused.value) == REFUSALS["jobs.change_job"]
-    assert Job.objects.get(pk=job.pk).status == "failed"
-    assert not AuditEntry.objects.filter(job=job).exists()
+    assert said.count(REFUSALS["jobs.change_job"]) == 2  # one refusal each, the walk goes on
+    for refused in (job, second):
+        assert Job.objects.get(pk=refused.pk).status == "failed"
+        assert not AuditEntry.objects.filter(job=refused).exists()

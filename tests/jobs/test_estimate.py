@@ -63,10 +63,10 @@ def test_a_job_never_rated_has_no_estimate_rather_than_a_free_one(
     assert job.status == "draft"
     job_exclude_rows(job=job, actor=approver)
 
-    assert str(job_estimate(job)) == "not rated yet"
+    assert str(job_estimate(job)) == "not rated in auto mode"  # and no rating is coming
     assert job_dict(Job.objects.get(pk=job.pk))["estimated_cost"] is None
     summary = preview_summary(job)
-    assert str(summary.estimate) == "not rated yet"
+    assert str(summary.estimate) == "not rated in auto mode"
     assert preview_dict(summary)["total_estimated_cost"] is None
 
 

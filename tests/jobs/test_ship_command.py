@@ -338,7 +338,7 @@ def test_a_source_no_job_could_be_made_from_is_removed_again(
     write_source("empty.csv", csv_bytes(order_rows(0)))  # the header and no order
 
     said = io.StringIO()
-    with pytest.raises(CommandError, match="No rows to ship"):
+    with pytest.raises(CommandError, match="has no data rows"):
         call_command("ship", "empty.csv", "--auto", "--user", "dana", stdout=said)
 
     assert not DataSource.objects.exists()

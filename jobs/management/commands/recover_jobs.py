@@ -137,22 +137,31 @@ class Command(JobCommand):
             if not interactive:
                 continue
             answer = input(f"  {CHOICES}? ").strip().lower()[:1]
-            if answer == "r":
-                self._resume(job, options)
-            elif answer == "s" and refusal is not None:
-                self.stdout.write(f"  Kept {job} as it is.")
-            elif answer == "s":
-                self.get_user(options["user"], APPROVE_PERMISSION)  # before asking about duplicates
-                confirmed = self._confirm_restart(job)
-                self._restart(job, {**options, "confirm_duplicates": confirmed}, said=True)
-            elif answer == "c":
-                job_cancel(job=job, actor=self.get_actor(options["user"], OPERATE_PERMISSION))
-                self.stdout.write(f"  Cancelled {job}.")
+            try:
+                self._act(job, answer, refusal, options)
+            except (CommandError, DomainError) as error:  # said, and the next job is offered
+                self.stdout.write(self.style.ERROR(f"  {getattr(error, 'message', error)}"))
         for job in cancelled.order_by("pk"):
             self.stdout.write(
                 self.style.WARNING(f"{job} is cancelled; some rows' outcome is unknown.")
             )
             self._print_undecided(job, options)
+
+    def _act(
+        self, job: Job, answer: str, refusal: DomainError | None, options: dict[str, Any]
+    ) -> None:
+        """Do what the person chose for ``job`` at the question."""
+        if answer == "r":
+            self._resume(job, options)
+        elif answer == "s" and refusal is not None:
+            self.stdout.write(f"  Kept {job} as it is.")
+        elif answer == "s":
+            self.get_user(options["user"], APPROVE_PERMISSION)  # before asking about duplicates
+            confirmed = self._confirm_restart(job)
+            self._restart(job, {**options, "confirm_duplicates": confirmed}, said=True)
+        elif answer == "c":
+            job_cancel(job=job, actor=self.get_actor(options["user"], OPERATE_PERMISSION))
+            self.stdout.write(f"  Cancelled {job}.")
 
     def _print_undecided(
         self, job: Job, options: dict[str, Any], rows: Sequence[JobRow] | None = None

@@ -49,19 +49,18 @@ class Command(BaseCommand):
         # The demo's one address UPS refuses (shipops.demo), unless faults are configured.
         env = {**os.environ}
         env.setdefault("UPS_SANDBOX_FAULTS", json.dumps([DEMO_REJECTION]))
-        processes = {
-            name: subprocess.Popen([sys.executable, MANAGE, *argv], env=env)  # noqa: S603
-            for name, argv in commands.items()
-        }
-        self.stdout.write(
-            self.style.SUCCESS(f"ShipOps is running at http://{addr}/admin/ ")
-            + f"({', '.join(processes)}). Press Ctrl-C to stop."
-        )
-        stopped: list[str] = []
         # A service manager or `kill` stops it as Ctrl-C does: its parts are stopped too,
-        # never left running without it.
+        # never left running without it (set before they start, so none is missed).
         signal.signal(signal.SIGTERM, _interrupt)
+        processes: dict[str, subprocess.Popen[bytes]] = {}
+        stopped: list[str] = []
         try:
+            for name, argv in commands.items():
+                processes[name] = subprocess.Popen([sys.executable, MANAGE, *argv], env=env)  # noqa: S603
+            self.stdout.write(
+                self.style.SUCCESS(f"ShipOps is running at http://{addr}/admin/ ")
+                + f"({', '.join(processes)}). Press Ctrl-C to stop."
+            )
             while all(process.poll() is None for process in processes.values()):
                 time.sleep(0.5)
             stopped = [name for name, process in processes.items() if process.poll() is not None]
@@ -74,6 +73,9 @@ class Command(BaseCommand):
         raise CommandError(f"{', '.join(stopped)} stopped; the rest was stopped too.")
 
     def _stop(self, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+        # A second Ctrl-C or SIGTERM must not cut the stopping short and orphan a part.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for process in processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)

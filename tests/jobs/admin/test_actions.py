@@ -384,13 +384,13 @@ def test_approving_a_job_never_rated_says_its_cost_is_not_known_rather_than_0(
     JobRow.objects.filter(job=job, row_number=3).update(status=RowStatus.SKIPPED)
 
     page = list_action(approver_client, "approve_jobs", [job])
-    assert "Draft: 2 rows, not rated yet, 0 with warnings." in html.unescape(page.text)
+    assert "Draft: 2 rows, not rated in auto mode, 0 with warnings." in html.unescape(page.text)
     assert "$0.00" not in page.text
 
     with django_capture_on_commit_callbacks(execute=False):
         page_action(approver_client, job, "approve_jobs")
     shown = messages_of(approver_client.get(job_url(job)))
-    assert f"{job} approved: shipping 2 rows (not rated yet)." in shown
+    assert f"{job} approved: shipping 2 rows (not rated in auto mode)." in shown
 
 
 def test_cancelling_one_row_says_row_and_has(operator_client: Client) -> None:

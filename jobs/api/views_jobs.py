@@ -121,7 +121,7 @@ class JobPreviewView(ApiView):
     write_permission = OPERATE_PERMISSION
 
     def get(self, request: HttpRequest, job_id: int) -> JsonResponse:
-        job = get_job(job_id, Job.objects.only("pk", "currency", "status"))
+        job = get_job(job_id, Job.objects.only("pk", "currency", "status", "mode"))
         return JsonResponse(preview_dict(preview_summary(job)))
 
     def post(self, request: HttpRequest, job_id: int) -> JsonResponse:

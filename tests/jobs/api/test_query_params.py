@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from datasources.models import DataSource
 from tests.jobs.api.conftest import make_job
 from tests.jobs.api.contract import ApiClient
+
+
+def refused(api: ApiClient, source: DataSource, path: str, query: dict[str, Any]) -> Any:
+    """GET ``path`` (of a job made now) with ``query``; check the 400 and return its body."""
+    job = make_job(source, "failed", ("shipped", "failed", "pending"))
+
+    response = api.get(path.format(job=job.pk), query)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_request"
+    return body
 
 
 @pytest.mark.parametrize(
@@ -21,13 +35,8 @@ from tests.jobs.api.contract import ApiClient
 def test_a_query_parameter_the_operation_does_not_take_is_refused(
     api: ApiClient, source: DataSource, path: str, query: dict[str, str]
 ) -> None:
-    job = make_job(source, "failed", ("shipped", "failed", "pending"))
+    body = refused(api, source, path, query)
 
-    response = api.get(path.format(job=job.pk), query)
-
-    assert response.status_code == 400
-    body = response.json()
-    assert body["code"] == "invalid_request"
     assert body["details"]["fields"] == sorted(set(query) - {"status", "page", "page_size"})
 
 
@@ -59,11 +68,4 @@ def test_an_empty_filter_or_page_is_refused_not_read_as_none_given(
     api: ApiClient, source: DataSource, path: str, query: dict[str, object], field: str
 ) -> None:
     # Found by schemathesis (SHIPOPS_FUZZ_EXAMPLES=150): "?status=" listed every job.
-    job = make_job(source, "failed", ("shipped", "failed", "pending"))
-
-    response = api.get(path.format(job=job.pk), query)
-
-    assert response.status_code == 400
-    body = response.json()
-    assert body["code"] == "invalid_request"
-    assert field in body["message"]
+    assert field in refused(api, source, path, query)["message"]

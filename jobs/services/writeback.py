@@ -181,22 +181,17 @@ def job_write_back_stopped(*, job: Job, actor: Actor) -> None:
     as the executor records it (rows *failed*, the job's count, "Retry
     write-back") and never raised: the change before it stands.
     """
-    current = Job.objects.filter(pk=job.pk).values_list("status", flat=True).first()
-    if current in (None, JobStatus.RUNNING):
-        return
-    updates = unwritten_rows(job)
-    if not updates:
-        return
     try:
-        _write_back_job(job=job, updates=updates, actor=actor)
+        current = Job.objects.filter(pk=job.pk).values_list("status", flat=True).first()
+        if current in (None, JobStatus.RUNNING):
+            return
+        updates = unwritten_rows(job)
+        if updates:
+            _write_back_job(job=job, updates=updates, actor=actor)
     except Exception:
         # Not a source problem (those are recorded on the rows): a bug or the database.
         # The tracking numbers are safe in ShipOps; the caller's change must stand.
-        logger.exception(
-            "Job %s: writing %d tracking numbers back after it stopped failed.",
-            job.pk,
-            len(updates),
-        )
+        logger.exception("Job %s: writing tracking numbers back after it stopped failed.", job.pk)
 
 
 def _write_back_job(*, job: Job, updates: dict[int, WriteBack], actor: Actor) -> None:

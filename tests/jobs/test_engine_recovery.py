@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import OperationalError
 from django.utils import timezone
 from django_q.conf import Conf
 
@@ -17,6 +18,7 @@ from datasources.adapters.csv_file import CsvAdapter
 from datasources.models import DataSource
 from jobs.actors import system_actor
 from jobs.models import AuditEntry, Job, JobRow
+from jobs.services import writeback
 from jobs.services.approval import job_approve
 from jobs.services.cancel import job_cancel
 from jobs.services.execution import Executor, job_execute
@@ -26,6 +28,7 @@ from jobs.services.restart import job_restart
 from jobs.services.resume import job_resume
 from jobs.summaries import number_ranges
 from shipops.errors import DomainError
+from tests.factories import JobFactory
 from tests.fixtures.ups_sandbox import SandboxController
 from tests.jobs.conftest import (
     SimulatedCrash,
@@ -471,3 +474,19 @@ def test_deciding_an_unknown_row_needs_the_approve_permission(
 )
 def test_row_numbers_are_written_as_ranges(numbers: list[int], text: str) -> None:
     assert number_ranges(numbers) == text
+
+
+def test_a_database_failure_writing_back_at_a_lapse_still_marks_every_lapsed_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lapsed = timezone.now() - timedelta(seconds=1)
+    jobs = [JobFactory.create(status="running", lease_expires_at=lapsed) for _ in range(2)]
+
+    def database_down(job: Job) -> None:
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(writeback, "unwritten_rows", database_down)
+    marked = jobs_mark_lapsed(actor=system_actor("recovery schedule"))
+
+    assert sorted(job.pk for job in marked) == [job.pk for job in jobs]
+    assert set(Job.objects.values_list("status", flat=True)) == {"interrupted"}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from jobs.filters import describe_stored, filter_parts
 from jobs.models import Job, JobRow
 from jobs.services.recovery import RecoverySummary
+from jobs.states import RowStatus
 from jobs.summaries import PreviewSummary, job_estimate, job_progress
 
 
@@ -103,10 +104,13 @@ def row_dict(row: JobRow) -> dict[str, Any]:
         "attempts": row.attempts,
         "reference": row.reference,
         "estimated_cost": money(row.estimated_cost_cents, currency),
-        "actual_cost": money(row.actual_cost_cents, currency),
+        # UPS does not charge a voided shipment: its row has no cost, as in the export.
+        "actual_cost": None
+        if row.status == RowStatus.VOIDED
+        else money(row.actual_cost_cents, currency),
         "tracking_number": row.tracking_number or None,
         "shipment_id": row.shipment_id or None,
-        "has_label": bool(row.label),
+        "has_label": row.label_usable,  # a voided shipment's label must not be used
         "label_format": row.label_format or None,
         "shipped_at": iso(row.shipped_at),
         "error": {"code": row.error_code, "message": row.error_message}

@@ -114,6 +114,9 @@ def test_a_failed_batch_is_restarted_after_voiding_its_shipments(
     assert [entry["voided"] for entry in ups_sandbox.ledger()] == [True] * 3
     assert api.get(f"/api/jobs/{job_id}").json()["status"] == "cancelled"
     assert response.json()["counts"]["rows"] == 6
+    # The voided rows: no label to use, and no charge (UPS does not charge a void).
+    voided = api.get(f"/api/jobs/{job_id}/rows", {"status": "voided"}).json()["results"]
+    assert [(row["has_label"], row["actual_cost"]) for row in voided] == [(False, None)] * 3
 
 
 def test_the_recovery_of_a_cancelled_batch_gives_no_advice_to_resume(

@@ -98,7 +98,8 @@ def inspect_source(source: DataSource) -> Inspection:
             else:
                 inspection.valid += mapped.is_valid
                 inspection.invalid += not mapped.is_valid
-            errors.update(FIELD_LABELS.get(error.field, error.field) for error in mapped.errors)
+                # Rows per problem: a row with two errors in one field counts once.
+                errors.update({FIELD_LABELS.get(e.field, e.field) for e in mapped.errors})
             if len(inspection.sample) < SAMPLE_ROWS:
                 inspection.sample.append(_sample(row, mapped))
         inspection.checked_all = next(rows, None) is None

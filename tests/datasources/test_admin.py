@@ -232,11 +232,13 @@ def test_the_page_shows_sample_rows_mapping_and_validation_summary(
     rows += [[*cells, ""] for cells in order_rows(14)[1:]]
     rows[3][2] = ""  # row 3 has no address
     rows[5][-1] = "1Z999AA10123456784"  # row 5 already shipped
+    rows[5][3] = ""  # and has no city: no job takes it, so no problem to list
     write_source("orders.csv", csv_bytes(rows))
     source = DataSource.objects.create(
         name="Orders", kind="csv", file_path="orders.csv", key_column="order_id"
     )
     page = staff_client.get(change_url(source)).text
+    assert "first address line (1 row)." in page  # the only problem a job would meet
     assert 'data-testid="summary-rows">14<' in page
     assert 'data-testid="summary-valid">12<' in page  # ready, errors, shipped: each row once
     assert 'data-testid="summary-invalid" class="error-text">1<' in page

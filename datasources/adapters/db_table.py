@@ -60,10 +60,11 @@ class TableAdapter(SourceAdapter):
         wanted = self.source.key_column.strip() or self.schema.primary_key
         column = self.schema.column(wanted) if wanted else None
         if column is None:
+            missing = f'no key column "{wanted}"' if wanted else "no primary key"
             raise SourceError(
                 "key_column_missing",
-                f'The table "{self.display}" has no key column "{wanted or ""}"; '
-                "name a column with a unique value in every row.",
+                f'The table "{self.display}" has {missing}; name a key column on the data '
+                "source: a column with a unique value in every row.",
                 source=self.display,
             )
         return column
@@ -112,8 +113,37 @@ class TableAdapter(SourceAdapter):
                         if row is not None:
                             self._check_key_found_again(values[key_at], row.key, number)
                             yield row
+            self._refuse_keys_the_database_merges(len(builder.seen))
         except DatabaseError as error:
             raise self._failed("read", error) from error
+
+    def _refuse_keys_the_database_merges(self, keys_read: int) -> None:
+        """Refuse keys that differ as text but that the database takes for one another.
+
+        A key column whose collation ignores case holds "K-1" and "k-1" as two
+        keys, but the write-back's ``WHERE key IN (...)`` would find both rows
+        for either, writing one order's tracking number into the other's row.
+        """
+        key = self._quoted(self.key)
+        table = self.connection.ops.quote_name(self.schema.table)
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(DISTINCT {key}) FROM {table}")  # noqa: S608
+            (distinct,) = cursor.fetchone()
+            if int(distinct) >= keys_read:
+                return
+            cursor.execute(
+                f"SELECT {key} FROM {table} GROUP BY {key} HAVING COUNT(*) > 1"  # noqa: S608
+            )
+            merged = [value_text(value) for (value,) in cursor.fetchmany(3)]
+        raise SourceError(
+            "duplicate_key",
+            f'The key column "{self.key.name}" of "{self.display}" holds keys that the '
+            "database takes for one another (its collation ignores case, say), such as "
+            f"{', '.join(f'"{value}"' for value in merged)}: each order's tracking number "
+            "could not be written into its own row. Make the keys differ in more than case, "
+            "or choose another key column.",
+            source=self.display,
+        )
 
     def current_checksums(self, keys: Collection[str]) -> dict[str, str]:
         """Return the checksums of ``keys`` with one SELECT ... WHERE key IN (...) per chunk."""

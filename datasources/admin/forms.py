@@ -90,6 +90,11 @@ class DataSourceForm(forms.ModelForm):
             )
         if "db_alias" in self.fields:
             self.fields["db_alias"].label = "Database alias"
+        if "key_column" in self.fields:
+            self.fields["key_column"].help_text = (
+                "The column that names each order. Blank: in a file, the row number is the key; "
+                "in a table, its primary key (a table without one needs a key column)."
+            )
         if "column_mapping" in self.fields:
             self.fields["column_mapping"].help_text = MAPPING_HELP
         if "ship_from_override" in self.fields:

@@ -264,3 +264,46 @@ def test_a_padded_key_that_the_database_matches_is_taken(db: None) -> None:
 
     assert row.key == "SO-1"
     assert list(adapter.current_checksums(["SO-1"])) == ["SO-1"]
+
+
+def test_a_table_without_a_primary_key_asks_for_a_key_column(sqlite_alias: str) -> None:
+    with connections[sqlite_alias].cursor() as cursor:
+        cursor.execute("CREATE TABLE parcels (ref text, recipient text, city text)")
+    source = DatabaseSourceFactory.build(table_name="parcels", db_alias=sqlite_alias, key_column="")
+
+    with pytest.raises(SourceError) as refused:
+        list(TableAdapter(source).iter_rows())
+
+    assert refused.value.message == (
+        f'The table "{sqlite_alias}:parcels" has no primary key; name a key column on the data '
+        "source: a column with a unique value in every row."
+    )
+
+
+def test_keys_the_database_takes_for_one_another_refuse_the_table(sqlite_alias: str) -> None:
+    # Found by a walkthrough: "K-1" and "k-1" under a collation that ignores case; the
+    # write-back wrote K-1's tracking number into both rows, and k-1's into none.
+    with connections[sqlite_alias].cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE parcels (ref text COLLATE NOCASE, recipient text, address1 text, "
+            "city text, state text, zip text, weight text, tracking_number text, "
+            "shipped_at text)"
+        )
+        for ref in ("K-1", "k-1", "K-2"):
+            cursor.execute(
+                "INSERT INTO parcels VALUES (%s, 'Jane', '1 Main St', 'Atlanta', 'GA', "
+                "'30303', '2', NULL, NULL)",
+                [ref],
+            )
+    source = DatabaseSourceFactory.build(
+        table_name="parcels", db_alias=sqlite_alias, key_column="ref"
+    )
+
+    with pytest.raises(SourceError) as refused:
+        list(TableAdapter(source).iter_rows())
+
+    assert refused.value.code == "duplicate_key"
+    assert refused.value.message.startswith(
+        f'The key column "ref" of "{sqlite_alias}:parcels" holds keys that the database takes '
+        'for one another (its collation ignores case, say), such as "'
+    )
